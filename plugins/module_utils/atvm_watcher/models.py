@@ -132,6 +132,7 @@ class HostArtifact:
     mtime: float = 0.0
     size: int = 0
     error: Optional[str] = None  # set when the file could not be read/parsed: then it is never PASS
+    notes: List[str] = dataclasses.field(default_factory=list)  # fields present but unusable (e.g. a count "3")
 
     def to_dict(self) -> Dict[str, Any]:
         return _asdict(self)
