@@ -187,6 +187,7 @@ class Settings:
     categorized: bool = False
     expected_hosts: List[str] = dataclasses.field(default_factory=list)
     hang_timeout: float = 2700.0
+    runner_start_timeout: float = 3600.0
     poll_interval: float = 0.25
     hang_check_interval: float = 10.0
     settle_quiet: float = 5.0
@@ -284,7 +285,7 @@ class Settings:
                     jmespath.compile(getattr(self, attr))
                 except Exception as exc:  # jmespath raises several ParseError types
                     problems.append("{0} is not a valid JMESPath expression: {1}".format(_env_name(attr), exc))
-        for attr in ("hang_timeout", "poll_interval", "settle_quiet", "settle_max", "delivery_deadline", "http_timeout"):
+        for attr in ("hang_timeout", "runner_start_timeout", "poll_interval", "settle_quiet", "settle_max", "delivery_deadline", "http_timeout"):
             if getattr(self, attr) <= 0:
                 problems.append("{0} must be greater than 0".format(_env_name(attr)))
         if self.max_post_chars < 1000 or self.max_post_chars > 16383:
@@ -321,6 +322,7 @@ ENV_MAP = {
     "ATVM_CATEGORIZED": "categorized",
     "ATVM_EXPECTED_HOSTS": "expected_hosts",
     "ATVM_HANG_TIMEOUT": "hang_timeout",
+    "ATVM_RUNNER_START_TIMEOUT": "runner_start_timeout",
     "ATVM_POLL_INTERVAL": "poll_interval",
     "ATVM_HANG_CHECK_INTERVAL": "hang_check_interval",
     "ATVM_SETTLE_QUIET": "settle_quiet",

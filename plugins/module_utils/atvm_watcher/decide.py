@@ -1,0 +1,459 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules of DESIGN §5: run state and result, per (sub-)run and per host.
+
+Pure functions over already-read evidence: the same code decides for the watcher and for the
+offline ``verdict`` command. PASS only when every source agrees; every other outcome says why.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .artifacts import host_for_spec
+from .models import (
+    CANCELLED, COMPLETED, FAIL, FAILED, HUNG, MISSING, PASS, RUN, RUNNING, TERMINATED, UNKNOWN,
+    Counts, CypressRun, ExitInfo, HostArtifact, HostVerdict, InventoryHost, JUnitReport, RunVerdict,
+    SpecRow, SubrunVerdict, worst_result,
+)
+
+META_SPECS = ("check-xml-files",)
+SLACK_SECONDS = 2.0
+
+
+@dataclasses.dataclass
+class Evidence:
+    """Everything the rules look at, already read from files and processes."""
+
+    runs: List[CypressRun]
+    preamble_problems: List[str] = dataclasses.field(default_factory=list)
+    artifacts: Optional[List[HostArtifact]] = None  # None: no reporter directory to look at
+    junit: List[JUnitReport] = dataclasses.field(default_factory=list)
+    inventory: Dict[str, InventoryHost] = dataclasses.field(default_factory=dict)
+    exit: ExitInfo = dataclasses.field(default_factory=ExitInfo)
+    runner_over: bool = False  # the runner and its process tree are gone (or, offline, the exit is given)
+    offline: bool = False  # verdict command: an unknown exit means "decide from the log alone"
+    log_exists: bool = True
+    cancelled: bool = False
+    hung: bool = False
+    categorized: bool = False
+    expected_hosts: List[str] = dataclasses.field(default_factory=list)
+    host_pattern: str = r"(?P<host>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?:cy|spec)\.[cm]?[jt]sx?$"
+    not_before: Dict[int, float] = dataclasses.field(default_factory=dict)  # sub-run index -> epoch
+    run_not_before: Optional[float] = None  # artifacts older than this belong to an older run
+
+
+# ------------------------------------------------------------------------------------------------
+# hosts of a (sub-)run
+# ------------------------------------------------------------------------------------------------
+
+
+def run_specs(run: CypressRun) -> List[str]:
+    """Every spec the run listed or executed, in first-seen order."""
+    seen: Dict[str, None] = {}
+    for spec in list(run.specs_found) + list(run.specs_run) + [r.spec for r in run.spec_results] + [
+            r.spec for r in run.finished_rows]:
+        if spec and spec not in seen:
+            seen[spec] = None
+    if run.current_spec and run.current_spec not in seen:
+        seen[run.current_spec] = None
+    return list(seen)
+
+
+def _is_meta(spec: str) -> bool:
+    base = os.path.basename(spec.replace("\\", "/"))
+    return any(base.startswith(m) for m in META_SPECS)
+
+
+def hosts_of_run(run: CypressRun, inventory: Dict[str, InventoryHost], host_pattern: str) -> List[str]:
+    hosts: Dict[str, None] = {}
+    for spec in run_specs(run):
+        if _is_meta(spec):
+            continue
+        host = host_for_spec(spec, list(inventory), host_pattern)
+        if host:
+            hosts[host] = None
+    return list(hosts)
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "run"
+    return name[:60]
+
+
+def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, InventoryHost],
+                host_pattern: str) -> Tuple[str, Optional[str]]:
+    """The sub-run's name and, when the label named another host than the specs, the mismatch."""
+    label = run.label
+    executed_hosts = [h for h in hosts]
+    if label:
+        label_host = None
+        lowered = label.lower()
+        for host in sorted(inventory, key=len, reverse=True):
+            if host.lower() in lowered:
+                label_host = host
+                break
+        if label_host is None:
+            match = re.search(host_pattern, label + ".cy.ts")
+            if match and "host" in match.groupdict() and match.group("host") in inventory:
+                label_host = match.group("host")
+        if label_host is not None and executed_hosts and label_host not in executed_hosts:
+            inferred = _safe_name("+".join(executed_hosts))
+            return inferred, "label {0!r} names host {1} but the specs ran for {2}".format(
+                label, label_host, ", ".join(executed_hosts))
+        return _safe_name(label), None
+    if executed_hosts:
+        return _safe_name("+".join(executed_hosts)), None
+    return "run-{0}".format(run.index + 1), None
+
+
+# ------------------------------------------------------------------------------------------------
+# per-source verdicts
+# ------------------------------------------------------------------------------------------------
+
+
+def host_verdict(host: str, artifact: Optional[HostArtifact], inventory: Dict[str, InventoryHost],
+                 source_available: bool) -> HostVerdict:
+    inv = inventory.get(host)
+    verdict = HostVerdict(host=host, result=UNKNOWN, os=inv.os if inv else None, kernel=inv.kernel if inv else None)
+    if not source_available:
+        verdict.reasons.append("no reporter directory to read")
+        return verdict
+    if artifact is None:
+        verdict.result = MISSING
+        verdict.reasons.append("no reporter artifact newer than the run's start")
+        return verdict
+    verdict.artifact = artifact.path
+    verdict.counts = artifact.counts
+    if artifact.error:
+        verdict.result = FAIL
+        verdict.reasons.append("reporter artifact unreadable: {0}".format(artifact.error))
+        return verdict
+    results: List[str] = []
+    status = (artifact.status or "").upper()
+    failure_events = [e for e in artifact.events if e.failure]
+    for event in failure_events:
+        verdict.reasons.append(event.message or event.type)
+    if status == "FAIL":
+        results.append(FAIL)
+        if not failure_events:
+            verdict.reasons.append("reporter status FAIL")
+    elif status == "RUN":
+        results.append(RUN)
+        verdict.reasons.append("still running (reporter status RUN)")
+    elif status != "PASS":
+        results.append(UNKNOWN)
+        verdict.reasons.append("unknown reporter status {0!r}".format(artifact.status))
+    counts = artifact.counts
+    if failure_events:
+        results.append(FAIL)
+    if counts.failed:
+        results.append(FAIL)
+        if status == "PASS":
+            verdict.reasons.append("{0} failed test(s) although the status says PASS".format(counts.failed))
+    if counts.pending:
+        results.append(RUN)
+        verdict.reasons.append("{0} pending test(s)".format(counts.pending))
+    if status == "PASS" and not counts.tests:
+        results.append(FAIL)
+        verdict.reasons.append("no tests counted" if counts.tests == 0 else "test count missing")
+    verdict.result = worst_result(results) if results else PASS
+    return verdict
+
+
+def _merge_runs(runs: List[CypressRun]) -> CypressRun:
+    """One view over several Cypress runs of a non-categorized request."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = CypressRun(index=0, label=runs[0].label, label_source=runs[0].label_source)
+    merged.started = all(r.started for r in runs)
+    merged.finished = all(r.finished for r in runs)
+    summaries = [r.all_passed for r in runs]
+    merged.all_passed = None if any(s is None for s in summaries) else all(summaries)
+    merged.failed_specs = sum(r.failed_specs or 0 for r in runs)
+    merged.total_specs = sum(r.total_specs or 0 for r in runs)
+    tot = Counts(0, 0, 0, 0, 0)
+    for run in runs:
+        for field in ("tests", "passed", "failed", "pending", "skipped"):
+            setattr(tot, field, getattr(tot, field) + (getattr(run.totals, field) or 0))
+        merged.specs_found.extend(run.specs_found)
+        merged.specs_run.extend(run.specs_run)
+        merged.spec_results.extend(run.spec_results)
+        merged.finished_rows.extend(run.finished_rows)
+        merged.problems.extend(run.problems)
+        merged.run_url = merged.run_url or run.recorded_run_url or run.run_url
+    merged.totals = tot
+    merged.current_spec = runs[-1].current_spec
+    merged.crashed = any(r.crashed for r in runs)
+    merged.plugin_error = any(r.plugin_error for r in runs)
+    merged.canceled = any(r.canceled for r in runs)
+    merged.no_specs = any(r.no_specs for r in runs)
+    return merged
+
+
+def log_reasons(run: CypressRun) -> List[str]:
+    """Why the Cypress console output of this run does not allow a PASS (empty list: it does)."""
+    reasons: List[str] = []
+    if not run.started:
+        reasons.append("the Cypress run never started")
+    elif not run.finished:
+        reasons.append("no (Run Finished) table: the Cypress run did not finish")
+    else:
+        if run.all_passed is False:
+            if run.canceled:
+                reasons.append("the Cypress run was canceled")
+            else:
+                reasons.append("{0} of {1} spec(s) failed".format(
+                    run.failed_specs if run.failed_specs is not None else "some",
+                    run.total_specs if run.total_specs is not None else "?"))
+        elif run.all_passed is None:
+            reasons.append("the (Run Finished) summary could not be read")
+        elif not run.totals.tests:
+            reasons.append("zero tests ran although Cypress printed 'All specs passed!'")
+    reasons.extend(p for p in run.problems if p not in reasons)
+    return reasons
+
+
+def _spec_keys(run: CypressRun) -> set:
+    keys = set()
+    for spec in run_specs(run):
+        base = os.path.basename(spec.replace("\\", "/"))
+        keys.add(base)
+    return keys
+
+
+def junit_reasons(reports: List[JUnitReport], run: CypressRun, categorized: bool,
+                  not_before: Optional[float]) -> List[str]:
+    reasons: List[str] = []
+    keys = _spec_keys(run)
+    for report in reports:
+        if not_before is not None and report.mtime and report.mtime < not_before:
+            continue
+        if report.error:
+            if not categorized:
+                reasons.append("JUnit XML {0} unreadable: {1}".format(os.path.basename(report.path), report.error))
+            continue
+        if report.meta_only:
+            continue
+        if categorized:
+            files = {os.path.basename(f.replace("\\", "/")) for f in report.files}
+            if not files & keys:
+                continue
+        failed = (report.counts.failed or 0) + (report.errors or 0)
+        if failed:
+            reasons.append("JUnit XML {0}: {1} failure(s)/error(s)".format(os.path.basename(report.path), failed))
+    return reasons
+
+
+def _pick_artifact(host: str, artifacts: List[HostArtifact], not_before: Optional[float]) -> Optional[HostArtifact]:
+    """The newest readable-or-not artifact of ``host`` written after ``not_before``."""
+    best: Optional[HostArtifact] = None
+    for art in artifacts:
+        if (art.host or "") != host:
+            continue
+        if not_before is not None and art.mtime < not_before:
+            continue
+        if best is None or art.mtime > best.mtime or (art.mtime == best.mtime and art.path > best.path):
+            best = art
+    return best
+
+
+# ------------------------------------------------------------------------------------------------
+# the decisions
+# ------------------------------------------------------------------------------------------------
+
+
+def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: bool) -> str:
+    if ev.cancelled:
+        return CANCELLED
+    exit_ = ev.exit
+    if run.finished:
+        if is_last and ev.runner_over and exit_.known:
+            if exit_.signal is not None:
+                return TERMINATED
+            if exit_.exit_code not in (0, None):
+                return FAILED
+        return COMPLETED
+    if later_started:
+        return FAILED
+    if ev.hung and is_last:
+        return HUNG
+    if not ev.runner_over:
+        if ev.offline and (run.plugin_error or run.no_specs):
+            return FAILED
+        return RUNNING
+    if exit_.known:
+        return TERMINATED if exit_.signal is not None else FAILED
+    if run.problems:
+        return FAILED
+    return TERMINATED
+
+
+def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_last: bool,
+                  later_started: bool, state_override: Optional[str] = None) -> SubrunVerdict:
+    hosts = hosts_of_run(run, ev.inventory, ev.host_pattern)
+    if not ev.categorized:
+        for host in ev.expected_hosts:
+            if host not in hosts:
+                hosts.append(host)
+    name, mismatch = subrun_name(run, hosts, ev.inventory, ev.host_pattern)
+    not_before = ev.not_before.get(run.index, ev.run_not_before)
+    if not_before is not None:
+        not_before -= SLACK_SECONDS
+    state = state_override or _subrun_state(ev, run, is_last, later_started)
+    verdict = SubrunVerdict(index=run.index, name=name, state=state, result=RUN, label=run.label,
+                            name_mismatch=mismatch, run_url=run.recorded_run_url or run.run_url)
+    verdict.specs = list(run.finished_rows) or list(run.spec_results)
+    verdict.counts = run.totals if run.finished else _sum_results(run.spec_results)
+    reasons = log_reasons(run)
+    if ev.preamble_problems and run.index == 0:
+        reasons = list(ev.preamble_problems) + reasons
+    results: List[str] = [FAIL] if reasons else []
+    # Hosts.
+    artifacts = ev.artifacts
+    source = artifacts is not None
+    # Unclaimed artifacts written during this sub-run's window count too: a FAIL there must not vanish.
+    if source and ev.categorized:
+        for art in artifacts:
+            if art.host and art.host not in hosts and claimed.get(art.host, run.index) == run.index \
+                    and (not_before is None or art.mtime >= not_before) and _in_window(ev, run.index, art.mtime):
+                hosts.append(art.host)
+    elif source:
+        for art in artifacts:
+            if art.host and art.host not in hosts and (not_before is None or art.mtime >= not_before):
+                hosts.append(art.host)
+    if not hosts:
+        reasons.append("no host results: no spec named a host and no reporter artifact was found")
+        results.append(UNKNOWN)
+    for host in hosts:
+        hv = host_verdict(host, _pick_artifact(host, artifacts or [], not_before), ev.inventory, source)
+        verdict.hosts.append(hv)
+        results.append(hv.result)
+    # JUnit.
+    jreasons = junit_reasons(ev.junit, run, ev.categorized, not_before)
+    if jreasons:
+        reasons.extend(jreasons)
+        results.append(FAIL)
+    # The runner's exit bears on the (sub-)run that was running when it exited.
+    if is_last and ev.runner_over and ev.exit.known:
+        if ev.exit.signal is not None:
+            reasons.append("the runner was killed by signal {0}".format(ev.exit.signal))
+            results.append(FAIL)
+        elif ev.exit.exit_code not in (0, None):
+            reasons.append("the runner exited with code {0}".format(ev.exit.exit_code))
+            results.append(FAIL)
+    if mismatch:
+        reasons.append("sub-run name inferred from its hosts: " + mismatch)
+    verdict.reasons = reasons
+    evidence_result = worst_result(results) if results else PASS
+    if state == RUNNING:
+        verdict.result = FAIL if evidence_result == FAIL else RUN
+    elif state == COMPLETED:
+        verdict.result = evidence_result
+    elif state == FAILED:
+        verdict.result = FAIL
+    else:
+        verdict.result = FAIL if evidence_result == FAIL else UNKNOWN
+    return verdict
+
+
+def _in_window(ev: Evidence, index: int, mtime: float) -> bool:
+    start = ev.not_before.get(index)
+    end = ev.not_before.get(index + 1)
+    if start is not None and mtime < start - SLACK_SECONDS:
+        return False
+    if end is not None and mtime >= end - SLACK_SECONDS:
+        return False
+    return True
+
+
+def _sum_results(rows: List[SpecRow]) -> Counts:
+    total = Counts(0, 0, 0, 0, 0)
+    for row in rows:
+        for field in ("tests", "passed", "failed", "pending", "skipped"):
+            setattr(total, field, getattr(total, field) + (getattr(row.counts, field) or 0))
+    return total
+
+
+def request_state(ev: Evidence) -> Tuple[str, List[str]]:
+    runs = ev.runs
+    if ev.cancelled:
+        return CANCELLED, ["cancelled (cancellation marker)"]
+    if ev.hung:
+        return HUNG, ["no progress for the hang timeout"]
+    if not ev.runner_over:
+        if ev.offline:
+            if runs and all(r.finished for r in runs):
+                return COMPLETED, []
+            if runs and any(r.plugin_error or r.no_specs for r in runs if not r.finished):
+                return FAILED, ["a Cypress run ended without its (Run Finished) table"]
+        return RUNNING, []
+    if not runs:
+        if not ev.log_exists and not ev.exit.known:
+            return UNKNOWN, ["no runner log and no exit status: the run never started"]
+        if ev.exit.known and ev.exit.signal is not None:
+            return TERMINATED, ["the runner was killed by signal {0}".format(ev.exit.signal)]
+        if ev.exit.known:
+            return FAILED, ["no Cypress run found in the runner log (exit code {0})".format(ev.exit.exit_code)]
+        return UNKNOWN, ["no Cypress run found in the runner log"]
+    if ev.exit.known and ev.exit.signal is not None:
+        return TERMINATED, ["the runner was stopped by signal {0} ({1})".format(
+            ev.exit.signal, ev.exit.detail or "from outside")]
+    unfinished = [r for r in runs if not r.finished]
+    if ev.exit.known:
+        if ev.exit.exit_code == 0 and not unfinished:
+            return COMPLETED, []
+        reasons = []
+        if ev.exit.exit_code not in (0, None):
+            reasons.append("the runner exited with code {0}".format(ev.exit.exit_code))
+        if unfinished:
+            reasons.append("{0} Cypress run(s) ended without their (Run Finished) table".format(len(unfinished)))
+        return FAILED, reasons
+    if not unfinished:
+        return COMPLETED, []
+    if any(r.problems for r in unfinished):
+        return FAILED, ["{0} Cypress run(s) ended without their (Run Finished) table".format(len(unfinished))]
+    return TERMINATED, ["the runner ended without an exit status while a Cypress run was unfinished"]
+
+
+def decide(ev: Evidence) -> RunVerdict:
+    """Decide the whole request: its state, its result and every sub-run."""
+    state, reasons = request_state(ev)
+    verdict = RunVerdict(state=state, result=RUN, exit=ev.exit, categorized=ev.categorized, reasons=reasons)
+    runs = ev.runs
+    if not runs:
+        verdict.result = UNKNOWN if state not in (RUNNING,) else RUN
+        if state == FAILED:
+            verdict.result = FAIL
+        return verdict
+    if not ev.categorized:
+        merged = _merge_runs(runs)
+        override = state if state != RUNNING else None
+        sub = decide_subrun(ev, merged, {}, True, False, state_override=override)
+        verdict.subruns = [sub]
+        verdict.result = sub.result
+        return verdict
+    claimed: Dict[str, int] = {}
+    for run in runs:
+        for host in hosts_of_run(run, ev.inventory, ev.host_pattern):
+            claimed.setdefault(host, run.index)
+    last = len(runs) - 1
+    for pos, run in enumerate(runs):
+        verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last))
+    results = [s.result for s in verdict.subruns]
+    if state in (COMPLETED, FAILED):
+        seen = {h.host for s in verdict.subruns for h in s.hosts}
+        missing = [h for h in ev.expected_hosts if h not in seen]
+        if missing:
+            verdict.reasons.append("expected host(s) never ran: {0}".format(", ".join(missing)))
+            results.append(FAIL)
+        if state == FAILED:
+            results.append(FAIL)
+    verdict.result = worst_result(results)
+    if state == RUNNING and verdict.result == PASS:
+        verdict.result = RUN
+    if state in (CANCELLED, TERMINATED, HUNG, UNKNOWN) and verdict.result == PASS:
+        verdict.result = UNKNOWN
+    return verdict
