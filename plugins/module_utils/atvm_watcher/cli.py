@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
-from .config import GLOBAL_ENV_FILE, Settings, read_env_file, redact
+from .config import GLOBAL_ENV_FILE, Settings, read_env_file, redact, validate_build_name
 from .errors import ConfigError, WatcherError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_DELIVERY_FAILED = 3
+EXIT_CONFIG = 4
 
 
 def _err(message: str, secrets: List[Optional[str]]) -> None:
@@ -65,6 +67,141 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return EXIT_OK
 
 
+def _settings(args: argparse.Namespace, environ: Dict[str, str], **extra: Any) -> Settings:
+    build = getattr(args, "build_name", None)
+    if build is not None:
+        validate_build_name(build)
+    env = load_env(getattr(args, "env_file", None), environ, build, getattr(args, "state_root", None))
+    overrides: Dict[str, Any] = {"build_name": build, "state_root": getattr(args, "state_root", None)}
+    overrides.update(extra)
+    return Settings.from_env(env, **overrides)
+
+
+def cmd_watch(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from .watcher import Watcher  # pylint: disable=import-outside-toplevel
+
+    extra: Dict[str, Any] = {
+        "runner_log": args.runner_log, "reporter_dir": args.reporter_dir, "junit_dir": args.junit_dir,
+        "inventory": args.inventory, "runner_pid": args.runner_pid, "runner_unit": args.runner_unit,
+    }
+    if args.categorized:
+        extra["categorized"] = True
+    if args.expect_hosts:
+        extra["expected_hosts"] = [h.strip() for h in args.expect_hosts.split(",") if h.strip()]
+    settings = _settings(args, environ, **extra)
+    problems = settings.check(require_webhook=True)
+    if problems:
+        for problem in problems:
+            _err("invalid configuration: " + problem, [settings.webhook])
+        return EXIT_CONFIG
+    return Watcher(settings, environ=environ).run()
+
+
+def _load_run(args: argparse.Namespace, environ: Dict[str, str]) -> Dict[str, Any]:
+    from .state import RunStore  # pylint: disable=import-outside-toplevel
+
+    settings = _settings(args, environ)
+    store = RunStore(settings.state_dir())
+    state = store.load_state()
+    if state is None:
+        raise WatcherError("no state for build {0} under {1}".format(settings.build_name, settings.state_root))
+    subruns = []
+    for entry in state.get("subruns", []):
+        detail = dict(entry)
+        if entry.get("name"):
+            record = store.load_subrun(entry["index"], entry["name"]) or {}
+            detail["verdict"] = record.get("verdict")
+        subruns.append(detail)
+    outbox = [{k: r.get(k) for k in ("key", "status", "attempts", "possible_duplicate", "last_error", "sent_at")}
+              for r in store.outbox_list()]
+    return {"state": state, "subruns": subruns, "outbox": outbox, "cancelled": store.cancel_marker() is not None,
+            "state_dir": store.state_dir}
+
+
+def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    info = _load_run(args, environ)
+    if args.json:
+        sys.stdout.write(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+        return EXIT_OK
+    state = info["state"]
+    lines = ["build {0}: {1} / {2}{3}".format(state.get("build_name"), state.get("run_state"), state.get("result"),
+                                             " (categorized)" if state.get("categorized") else "")]
+    for reason in state.get("reasons") or []:
+        lines.append("  reason: {0}".format(reason))
+    for sub in info["subruns"]:
+        lines.append("  sub-run {0} {1}: {2} / {3}, delivery {4}".format(
+            sub.get("index", 0) + 1, sub.get("name") or "?", sub.get("state"), sub.get("result"),
+            sub.get("delivery") or "-"))
+    for rec in info["outbox"]:
+        if rec.get("status") != "SENT":
+            lines.append("  outbox {0}: {1} ({2})".format(rec.get("key"), rec.get("status"), rec.get("last_error") or ""))
+    lines.append("  state directory: {0}".format(info["state_dir"]))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from .state import RunStore  # pylint: disable=import-outside-toplevel
+
+    settings = _settings(args, environ)
+    store = RunStore(settings.state_dir())
+    if not os.path.isdir(store.state_dir):
+        raise WatcherError("no run {0} under {1}".format(settings.build_name, settings.state_root))
+    state = store.load_state() or {}
+    if state.get("run_state") not in (None, "RUNNING"):
+        sys.stdout.write("build {0} already ended: {1}; nothing changed\n".format(settings.build_name, state.get("run_state")))
+        return EXIT_OK
+    marker = store.write_cancel_marker(args.reason, "atvm-run-watcher cancel")
+    store.event("cancel-requested", reason=args.reason)
+    sys.stdout.write("cancellation marker written for {0} at {1}\n".format(settings.build_name, marker.get("requested_at")))
+    return EXIT_OK
+
+
+def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from .delivery import MattermostClient, resend  # pylint: disable=import-outside-toplevel
+    from .state import RunStore  # pylint: disable=import-outside-toplevel
+
+    settings = _settings(args, environ)
+    problems = settings.check(require_webhook=True)
+    if problems:
+        for problem in problems:
+            _err("invalid configuration: " + problem, [settings.webhook])
+        return EXIT_CONFIG
+    store = RunStore(settings.state_dir())
+    client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
+                              http_timeout=settings.http_timeout, deadline=settings.delivery_deadline)
+    records = resend(store, client, args.key)
+    if not records:
+        sys.stdout.write("nothing to resend for {0}\n".format(settings.build_name))
+        return EXIT_OK
+    failed = 0
+    for record in records:
+        sys.stdout.write("{0}: {1}{2}\n".format(record.get("key"), record.get("status"),
+                                               " ({0})".format(record.get("last_error")) if record.get("status") != "SENT" else ""))
+        failed += record.get("status") != "SENT"
+    return EXIT_DELIVERY_FAILED if failed else EXIT_OK
+
+
+def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from .verdict import offline_verdict  # pylint: disable=import-outside-toplevel
+
+    env = load_env(args.env_file, {k: v for k, v in environ.items() if k.startswith("ATVM_")})
+    settings = Settings.from_env(env)
+    if args.categorized:
+        settings.categorized = True
+    if args.expect_hosts:
+        settings.expected_hosts = [h.strip() for h in args.expect_hosts.split(",") if h.strip()]
+    result = offline_verdict(settings, log=args.log, reporter_dir=args.reporter_dir, junit=args.junit,
+                             inventory=args.inventory, exit_code=args.exit_code, build_name=args.build_name or "verdict")
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    else:
+        sys.stdout.write("{0} / {1}\n".format(result["state"], result["result"]))
+        for sub in result["subruns"]:
+            sys.stdout.write("\n" + sub["message"] + "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their result to Mattermost.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -74,6 +211,52 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: the environment")
     check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
     check.set_defaults(func=cmd_check_config)
+
+    def run_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--build-name", required=True)
+        p.add_argument("--state-root", help="state root (default /var/lib/atvm-run-watcher or ATVM_STATE_ROOT)")
+        p.add_argument("--env-file", action="append", help="env file (repeatable; default: the global and per-run files)")
+
+    watch = sub.add_parser("watch", help="watch a run until it is over and post its result")
+    run_args(watch)
+    watch.add_argument("--runner-log")
+    watch.add_argument("--reporter-dir")
+    watch.add_argument("--junit-dir")
+    watch.add_argument("--inventory")
+    who = watch.add_mutually_exclusive_group()
+    who.add_argument("--runner-pid", type=int)
+    who.add_argument("--runner-unit")
+    watch.add_argument("--categorized", action="store_true")
+    watch.add_argument("--expect-hosts", help="comma-separated hosts expected in the run")
+    watch.set_defaults(func=cmd_watch)
+
+    status = sub.add_parser("status", help="show a run's state")
+    run_args(status)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    cancel = sub.add_parser("cancel", help="write the cancellation marker of a run (nothing is posted)")
+    run_args(cancel)
+    cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel")
+    cancel.set_defaults(func=cmd_cancel)
+
+    resend = sub.add_parser("resend", help="post failed deliveries again")
+    run_args(resend)
+    resend.add_argument("--key", help="one outbox key (default: every POST_FAILED record)")
+    resend.set_defaults(func=cmd_resend)
+
+    verdict = sub.add_parser("verdict", help="decide a run offline from its files, without posting")
+    verdict.add_argument("--log", required=True)
+    verdict.add_argument("--reporter-dir")
+    verdict.add_argument("--junit", help="JUnit XML file or directory")
+    verdict.add_argument("--inventory")
+    verdict.add_argument("--exit-code", type=int)
+    verdict.add_argument("--expect-hosts")
+    verdict.add_argument("--categorized", action="store_true")
+    verdict.add_argument("--build-name")
+    verdict.add_argument("--env-file", action="append")
+    verdict.add_argument("--json", action="store_true")
+    verdict.set_defaults(func=cmd_verdict)
     return parser
 
 
@@ -86,7 +269,7 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Dict[str, str]] = N
         return int(args.func(args, environ))
     except ConfigError as exc:
         _err("configuration error: {0}".format(exc), secrets)
-        return EXIT_ERROR
+        return EXIT_CONFIG if getattr(args, "command", "") == "watch" else EXIT_ERROR
     except WatcherError as exc:
         _err(str(exc), secrets)
         return EXIT_ERROR

@@ -102,6 +102,7 @@ class ProcessWatch:
         self.pid = pid
         self._known: Dict[int, float] = {}  # pid -> create_time of every process seen in the tree
         self._pidfd: Optional[int] = None
+        self._exited = False
         self._proc = None
         if HAS_PSUTIL:
             try:
@@ -176,17 +177,25 @@ class ProcessWatch:
         return total
 
     def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds, waking at once when the main process exits; True if it did."""
+        """Sleep up to ``timeout`` seconds, waking at once when the main process exits; True if it did.
+
+        Once the main process is gone (its orphans may live on) this is a plain sleep.
+        """
+        if self._exited:
+            select.select([], [], [], timeout)
+            return False
         if self._pidfd is not None:
             ready, _w, _x = select.select([self._pidfd], [], [], timeout)
-            return bool(ready)
+            self._exited = bool(ready)
+            return self._exited
         if self._proc is not None:
             try:
                 self._proc.wait(timeout)
-                return True
+                self._exited = True
             except psutil.TimeoutExpired:
                 return False
             except psutil.Error:
-                return True
+                self._exited = True
+            return self._exited
         select.select([], [], [], timeout)
         return not self.main_alive()
