@@ -430,8 +430,8 @@ def decide(ev: Evidence) -> RunVerdict:
         return verdict
     if not ev.categorized:
         merged = _merge_runs(runs)
-        override = state if state != RUNNING else None
-        sub = decide_subrun(ev, merged, {}, True, False, state_override=override)
+        # A non-categorized request has one (sub-)run: its state is the request's.
+        sub = decide_subrun(ev, merged, {}, True, False, state_override=state)
         verdict.subruns = [sub]
         verdict.result = sub.result
         return verdict
