@@ -1,0 +1,706 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mattermost incoming-webhook client and exactly-once delivery over the outbox (DESIGN §6).
+
+The contract is ``reference/mattermost-incoming-webhook.md``: success is status 200 with the body
+exactly ``ok``; connection failures, 429 (after ``Retry-After``), 502/503/504 and a wrong 200 body
+are retried with bounded exponential backoff inside an overall deadline; 400/403/404/413/501 stop at
+once; a read timeout, a dropped connection after the request went out, 500 and 504 are
+*ambiguous* (the post may exist), so later attempts carry a visible possible-duplicate note.
+
+The webhook URL and its hook id never appear in a reason, an exception, a log line or a record.
+"""
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import __version__
+from .config import redact
+from .errors import ConfigError, MissingDependencyError, StateError
+from .state import CORRUPT, POST_FAILED, SENDING, SENT, RunStore, utc_now, validate_key
+
+try:
+    import requests
+
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - exercised only without requests
+    requests = None  # type: ignore[assignment]
+    HAS_REQUESTS = False
+
+LOG = logging.getLogger(__name__)
+
+DUPLICATE_NOTE = ":warning: possible duplicate: an earlier attempt to post this status may have reached the channel."
+
+SENT_OUTCOME = "sent"
+PERMANENT = "permanent"
+DEADLINE = "deadline"
+
+_HOOK_PATH_RE = re.compile(r"/hooks/[A-Za-z0-9]+")
+_ID_RE = re.compile(r"^[a-z0-9_.]{1,120}$")
+_MAX_BODY = 65536
+
+# inner error id -> plain words (reference table)
+ERROR_WORDS = {
+    "web.incoming_webhook.invalid.app_error": "unknown or deleted hook id",
+    "web.incoming_webhook.text.app_error": "the message text is empty",
+    "web.incoming_webhook.decode.app_error": "the server could not decode the JSON payload",
+    "web.incoming_webhook.media_type.app_error": "the server could not parse the Content-Type",
+    "web.incoming_webhook.parse_form.app_error": "the server could not parse the form body",
+    "web.incoming_webhook.parse_multipart.app_error": "the server could not parse the multipart body",
+    "web.incoming_webhook.parse.app_error": "the server could not parse the payload",
+    "web.incoming_webhook.disabled.app_error": "incoming webhooks are disabled on the server",
+    "web.incoming_webhook.user.app_error": "the @user given as channel does not exist",
+    "web.incoming_webhook.channel.app_error": "the channel was not found in the webhook's team "
+                                              "(give its name, e.g. town-square, not its display name)",
+    "web.incoming_webhook.channel_locked.app_error": "the webhook is locked to its own channel and may not "
+                                                     "post to the requested one",
+    "web.incoming_webhook.permissions.app_error": "the webhook's creator cannot read that private channel",
+    "web.incoming_webhook.split_props_length.app_error": "the message properties are too large",
+    "api.post.create_webhook_post.creating.app_error": "the server failed to create the post "
+                                                       "(part of it may have been posted)",
+    "api.context.invalid_param.app_error": "the server refused a parameter of the payload",
+    "api.context.404.app_error": "no webhook at that address (the URL path is wrong)",
+}
+
+# the server's English messages, as they appear in ``detailed_error`` (developer mode) -> inner id
+_MESSAGE_IDS = (
+    ("Invalid webhook.", "web.incoming_webhook.invalid.app_error"),
+    ("No text specified.", "web.incoming_webhook.text.app_error"),
+    ("Couldn't find the channel.", "web.incoming_webhook.channel.app_error"),
+    ("Couldn't find the user", "web.incoming_webhook.user.app_error"),
+    ("not permitted to post to the requested channel", "web.incoming_webhook.channel_locked.app_error"),
+    ("does not have appropriate permissions to channel", "web.incoming_webhook.permissions.app_error"),
+    ("disabled by the system admin", "web.incoming_webhook.disabled.app_error"),
+    ("Unable to split webhook props", "web.incoming_webhook.split_props_length.app_error"),
+    ("Unable to parse incoming data.", "web.incoming_webhook.parse.app_error"),
+)
+
+_WRAPPER_IDS = ("web.incoming_webhook.general.app_error", "api.webhook.incoming.error")
+
+# what a status means when the body does not tell (newer servers without developer mode, proxies)
+STATUS_WORDS = {
+    300: "the webhook URL redirects (fix the URL, e.g. http -> https)",
+    400: "the server rejected the post without saying why: most likely an unknown or deleted hook id "
+         "(or an unknown @user as channel)",
+    401: "the server or a proxy in front of it asks for authentication",
+    403: "the webhook may not post to that channel (locked to another channel, or a private channel)",
+    404: "the channel was not found in the webhook's team, or the webhook URL path is wrong",
+    405: "the address does not accept POST (is it really an incoming webhook URL?)",
+    413: "the request is too large for the server or a proxy in front of it",
+    414: "the request URL is too long",
+    429: "rate limited",
+    500: "internal server error (the post may have been created)",
+    501: "incoming webhooks are disabled on the server",
+    502: "bad gateway (a proxy could not reach Mattermost)",
+    503: "service unavailable",
+    504: "gateway timeout (the post may have been created behind the proxy)",
+}
+
+# statuses retried without ambiguity: the request surely created nothing
+_RETRY_CLEAN = (408, 425, 429, 502, 503)
+
+
+def _require_requests() -> None:
+    if not HAS_REQUESTS:
+        raise MissingDependencyError("requests")
+
+
+# ---------------------------------------------------------------------------------------------
+# redaction
+# ---------------------------------------------------------------------------------------------
+
+
+def redact_webhook(text: str, webhook: Optional[str]) -> str:
+    """Remove the webhook URL, its hook id and any ``/hooks/<id>`` path from ``text``."""
+    out = redact(str(text), [webhook])
+    if webhook:
+        hook_id = webhook.rstrip("/").rsplit("/", 1)[-1]
+        if hook_id and len(hook_id) < 6:
+            out = _HOOK_PATH_RE.sub("/hooks/***", out)
+    return _HOOK_PATH_RE.sub("/hooks/***", out)
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites urllib3 log records (they carry the request path, hence the hook id)."""
+
+    def __init__(self) -> None:
+        super().__init__("atvm_watcher_redact")
+        self.secrets: List[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is still redacted as far as possible
+            message = str(record.msg)
+        clean = message
+        for secret in list(self.secrets):
+            clean = redact_webhook(clean, secret)
+        clean = _HOOK_PATH_RE.sub("/hooks/***", clean)
+        if clean != message:
+            record.msg = clean
+            record.args = ()
+        return True
+
+
+_FILTER = _RedactingFilter()
+_FILTERED_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")
+
+
+def _install_log_filter(webhook: str) -> None:
+    if webhook not in _FILTER.secrets:
+        _FILTER.secrets.append(webhook)
+    for name in _FILTERED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+# ---------------------------------------------------------------------------------------------
+# the client
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DeliveryResult:
+    """The outcome of one :meth:`MattermostClient.post` (all attempts)."""
+
+    ok: bool
+    outcome: str  # "sent" | "permanent" | "deadline"
+    status: Optional[int]  # HTTP status of the last answer (None: no answer)
+    reason: str  # plain words, redacted
+    attempts: int
+    ambiguous: bool  # an attempt may have created the post (read timeout, 500, 504, dropped connection)
+    elapsed: float = 0.0
+    noted: bool = False  # the successful attempt carried ``text_after_ambiguous``
+    request_id: Optional[str] = None  # X-Request-Id of the last answer (server log correlation)
+    history: List[str] = dataclasses.field(default_factory=list)  # one plain line per attempt
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class AttemptDetail(str):
+    """The plain line given to ``on_attempt``; also says whether that attempt was ambiguous."""
+
+    ambiguous: bool = False
+    status: Optional[int] = None
+
+    def __new__(cls, text: str, ambiguous: bool = False, status: Optional[int] = None) -> "AttemptDetail":
+        obj = super().__new__(cls, text)
+        obj.ambiguous = ambiguous
+        obj.status = status
+        return obj
+
+
+@dataclasses.dataclass
+class _Attempt:
+    kind: str  # "sent" | "permanent" | "retry"
+    status: Optional[int]
+    reason: str
+    ambiguous: bool = False
+    retry_after: Optional[float] = None
+    request_id: Optional[str] = None
+
+
+class MattermostClient:
+    """Posts one message to a Mattermost incoming webhook, following the server's real contract.
+
+    ``sleep``, ``clock`` and ``rand`` are injectable for tests. ``on_attempt(attempt_no, detail)``
+    is called after every attempt with a plain, redacted line.
+    """
+
+    def __init__(self, webhook: str, channel: Optional[str] = None, username: Optional[str] = None,
+                 http_timeout: float = 10.0, deadline: float = 900.0, session: Any = None,
+                 sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 backoff_base: float = 1.0, backoff_max: float = 60.0,
+                 on_attempt: Optional[Callable[[int, str], Any]] = None,
+                 rand: Callable[[], float] = random.random, icon_url: Optional[str] = None) -> None:
+        _require_requests()
+        if not webhook or not isinstance(webhook, str):
+            raise ConfigError("no Mattermost webhook URL configured (MATTERMOST_ATVM_WEBHOOK)")
+        if http_timeout <= 0 or deadline <= 0:
+            raise ConfigError("the HTTP timeout and the delivery deadline must be greater than 0")
+        self._webhook = webhook
+        self.channel = channel or None
+        self.username = username or None
+        self.icon_url = icon_url or None
+        self.http_timeout = float(http_timeout)
+        self.deadline = float(deadline)
+        self._session = session
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+        self.backoff_base = max(0.0, float(backoff_base))
+        self.backoff_max = max(self.backoff_base, float(backoff_max))
+        self.on_attempt = on_attempt
+        _install_log_filter(webhook)
+
+    def __repr__(self) -> str:
+        return "MattermostClient(webhook=***, channel={0!r})".format(self.channel)
+
+    @property
+    def secrets(self) -> List[str]:
+        """What must be redacted from anything derived from this client's traffic."""
+        return [self._webhook]
+
+    def redact(self, text: str) -> str:
+        return redact_webhook(text, self._webhook)
+
+    def payload(self, text: str) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"text": text}
+        if self.channel:
+            body["channel"] = self.channel
+        if self.username:
+            body["username"] = self.username
+        if self.icon_url:
+            body["icon_url"] = self.icon_url
+        return body
+
+    # ---- one HTTP exchange ----
+    def _exchange(self, session: Any, text: str, timeout: float) -> _Attempt:
+        data = json.dumps(self.payload(text), ensure_ascii=False).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "*/*",
+            "User-Agent": "atvm-watcher/{0}".format(__version__),
+            "Connection": "close",  # a stale pooled connection must never look like an ambiguous drop
+        }
+        try:
+            response = session.post(self._webhook, data=data, headers=headers, timeout=(timeout, timeout),
+                                    allow_redirects=False, stream=True)
+        except Exception as exc:  # noqa: BLE001 - classified below, never re-raised with the URL
+            return self._classify_exception(exc)
+        try:
+            body = _read_limited(response)
+        except Exception as exc:  # noqa: BLE001 - the body broke after the headers: the request went out
+            response.close()
+            reason = "HTTP {0} but the answer broke off ({1})".format(response.status_code, self._exc_words(exc))
+            return _Attempt("retry", response.status_code, reason, ambiguous=True)
+        response.close()
+        return self._classify_response(response.status_code, response.headers, body)
+
+    def _classify_response(self, status: int, headers: Any, body: bytes) -> _Attempt:
+        request_id = _header_token(headers.get("X-Request-Id"))
+        content_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if status == 200 and body == b"ok":
+            return _Attempt(SENT_OUTCOME, status, "HTTP 200 ok", request_id=request_id)
+        if 200 <= status < 300:
+            what = "an HTML page" if content_type == "text/html" or body.lstrip()[:1] == b"<" else (
+                "an empty body" if not body else "an unexpected body")
+            reason = ("HTTP {0} but the answer is not Mattermost's 'ok' ({1}: probably a proxy or a login "
+                      "page answered, not Mattermost)".format(status, what))
+            return _Attempt("retry", status, reason, request_id=request_id)
+        error_id, inner_id = (None, None)
+        if content_type == "application/json":
+            error_id, inner_id = _parse_error_body(body)
+        words = ERROR_WORDS.get(inner_id or "") or STATUS_WORDS.get(status) or STATUS_WORDS.get(
+            status // 100 * 100, "unexpected answer")
+        label = "HTTP {0}".format(status)
+        shown_id = inner_id or error_id
+        if shown_id:
+            label += " " + shown_id
+        if status == 429:
+            retry_after = _parse_retry_after(headers.get("Retry-After"))
+            if retry_after is None:
+                reason = "{0}: rate limited by the server, retrying".format(label)
+            else:
+                reason = "{0}: rate limited by the server (Retry-After {1:g} s), retrying".format(label, retry_after)
+            return _Attempt("retry", status, reason, retry_after=retry_after, request_id=request_id)
+        if 300 <= status < 400:
+            return _Attempt(PERMANENT, status, "{0}: {1} (permanent)".format(label, STATUS_WORDS[300]),
+                            request_id=request_id)
+        if status in _RETRY_CLEAN:
+            return _Attempt("retry", status, "{0}: {1}, retrying".format(label, words), request_id=request_id)
+        if status >= 500 and status != 501:
+            return _Attempt("retry", status, "{0}: {1}, retrying (ambiguous: the post may exist)".format(label, words),
+                            ambiguous=True, request_id=request_id)
+        return _Attempt(PERMANENT, status, "{0}: {1} (permanent)".format(label, words), request_id=request_id)
+
+    def _exc_words(self, exc: BaseException) -> str:
+        text = "{0}: {1}".format(type(exc).__name__, exc) if str(exc) else type(exc).__name__
+        text = self.redact(text)
+        return text[:300]
+
+    def _classify_exception(self, exc: BaseException) -> _Attempt:
+        exceptions = requests.exceptions
+        if isinstance(exc, exceptions.ConnectTimeout):
+            return _Attempt("retry", None, "connection to the Mattermost server timed out, retrying")
+        if isinstance(exc, exceptions.ReadTimeout):
+            return _Attempt("retry", None, "no answer within {0:g} s (read timeout), retrying "
+                                           "(ambiguous: the post may exist)".format(self.http_timeout), ambiguous=True)
+        if isinstance(exc, (exceptions.MissingSchema, exceptions.InvalidSchema, exceptions.InvalidURL,
+                            exceptions.URLRequired)):
+            return _Attempt(PERMANENT, None, "the webhook URL is not a valid http(s) URL (permanent)")
+        if isinstance(exc, exceptions.SSLError):
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+                return _Attempt(PERMANENT, None, "the server's TLS certificate is not trusted (permanent)")
+            return _Attempt("retry", None, "TLS handshake failed ({0}), retrying".format(self._exc_words(exc)))
+        if isinstance(exc, exceptions.ConnectionError):
+            cause = _root_cause(exc)
+            if _is_connect_failure(exc):
+                words = _os_words(cause) or "connection failed"
+                return _Attempt("retry", None, "cannot connect to the Mattermost server ({0}), retrying".format(words))
+            words = _os_words(cause) or "the connection was closed"
+            return _Attempt("retry", None, "the connection broke after the request was sent ({0}), retrying "
+                                           "(ambiguous: the post may exist)".format(words), ambiguous=True)
+        return _Attempt("retry", None, "request failed ({0}), retrying (ambiguous: the post may exist)".format(
+            self._exc_words(exc)), ambiguous=True)
+
+    # ---- the retry loop ----
+    def _backoff(self, n: int) -> float:
+        delay = min(self.backoff_max, self.backoff_base * (2 ** min(n, 30)))
+        return delay * (0.5 + 0.5 * self._rand())
+
+    def post(self, text: str, text_after_ambiguous: Optional[str] = None,
+             on_attempt: Optional[Callable[[int, str], Any]] = None) -> DeliveryResult:
+        """Post ``text``; after an ambiguous attempt, later attempts send ``text_after_ambiguous`` when given.
+
+        Never raises for network or server trouble: the result says what happened.
+        """
+        callback = on_attempt or self.on_attempt
+        start = self._clock()
+        attempts = 0
+        retries = 0
+        ambiguous = False
+        history: List[str] = []
+        session = self._session
+        own_session = session is None
+        if own_session:
+            session = requests.Session()
+        try:
+            while True:
+                attempts += 1
+                noted = ambiguous and text_after_ambiguous is not None
+                remaining = self.deadline - (self._clock() - start)
+                timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
+                attempt = self._exchange(session, text_after_ambiguous if noted else text, timeout)
+                ambiguous = ambiguous or attempt.ambiguous
+                reason = self.redact(attempt.reason)
+                history.append("attempt {0}: {1}".format(attempts, reason))
+                LOG.debug("Mattermost delivery attempt %d: %s", attempts, reason)
+                if callback is not None:
+                    try:
+                        callback(attempts, AttemptDetail(reason, attempt.ambiguous, attempt.status))
+                    except Exception:  # noqa: BLE001 - a journal problem must not stop the delivery
+                        LOG.warning("the delivery attempt callback failed", exc_info=True)
+                elapsed = self._clock() - start
+                if attempt.kind == SENT_OUTCOME:
+                    return DeliveryResult(True, SENT_OUTCOME, attempt.status, reason, attempts, ambiguous,
+                                          elapsed, noted, attempt.request_id, history)
+                if attempt.kind == PERMANENT:
+                    return DeliveryResult(False, PERMANENT, attempt.status, reason, attempts, ambiguous,
+                                          elapsed, False, attempt.request_id, history)
+                if attempt.retry_after is not None:
+                    wait = max(0.0, attempt.retry_after)
+                else:
+                    wait = self._backoff(retries)
+                retries += 1
+                remaining = self.deadline - elapsed
+                if wait >= remaining:
+                    last = _strip_retrying(reason)
+                    if attempt.retry_after is not None and remaining > 0:
+                        why = "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(wait, remaining)
+                    else:
+                        why = "delivery deadline of {0:g} s reached".format(self.deadline)
+                    final = "gave up after {0} attempt{1} in {2:.1f} s ({3}); last error: {4}".format(
+                        attempts, "" if attempts == 1 else "s", elapsed, why, last)
+                    return DeliveryResult(False, DEADLINE, attempt.status, final, attempts, ambiguous,
+                                          elapsed, False, attempt.request_id, history)
+                self._sleep(wait)
+        finally:
+            if own_session:
+                session.close()
+
+
+def _strip_retrying(reason: str) -> str:
+    return reason.replace(", retrying (ambiguous: the post may exist)", " (ambiguous: the post may exist)").replace(
+        ", retrying", "")
+
+
+def _read_limited(response: Any) -> bytes:
+    raw = getattr(response, "raw", None)
+    if raw is not None and hasattr(raw, "read"):
+        chunks = []
+        size = 0
+        for chunk in response.iter_content(8192):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= _MAX_BODY:
+                break
+        return b"".join(chunks)[:_MAX_BODY]
+    return bytes(response.content or b"")[:_MAX_BODY]
+
+
+def _header_token(value: Optional[str]) -> Optional[str]:
+    if value and re.fullmatch(r"[A-Za-z0-9]{1,64}", value.strip()):
+        return value.strip()
+    return None
+
+
+def _parse_retry_after(value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _parse_error_body(body: bytes) -> Tuple[Optional[str], Optional[str]]:
+    """(outer id, inner id) from a Mattermost JSON error; ids are fixed strings, never the message."""
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    outer = obj.get("id")
+    outer = outer if isinstance(outer, str) and _ID_RE.match(outer) else None
+    inner = None
+    if outer and outer in ERROR_WORDS:
+        inner = outer
+    detailed = obj.get("detailed_error")
+    if isinstance(detailed, str) and detailed and (inner is None or outer in _WRAPPER_IDS):
+        for known in ERROR_WORDS:
+            if known in detailed:
+                inner = known
+                break
+        else:
+            for fragment, known in _MESSAGE_IDS:
+                if fragment in detailed:
+                    inner = known
+                    break
+    return outer, inner
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    current: Any = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        nxt = getattr(current, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = None
+            for arg in getattr(current, "args", ()):
+                if isinstance(arg, BaseException):
+                    nxt = arg
+                    break
+        if nxt is None:
+            nxt = current.__cause__ or current.__context__
+        if nxt is None:
+            return current
+        current = nxt
+    return current
+
+
+def _chain(exc: BaseException) -> List[BaseException]:
+    out: List[BaseException] = []
+    stack: List[Any] = [exc]
+    while stack and len(out) < 20:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or any(current is e for e in out):
+            continue
+        out.append(current)
+        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        for attr in ("reason", "__cause__", "__context__"):
+            value = getattr(current, attr, None)
+            if isinstance(value, BaseException):
+                stack.append(value)
+    return out
+
+
+def _is_connect_failure(exc: BaseException) -> bool:
+    """True when the request surely never reached the server (refused, DNS, no route, connect timeout)."""
+    for item in _chain(exc):
+        name = type(item).__name__
+        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "gaierror"):
+            return True
+        if isinstance(item, (ConnectionRefusedError,)):
+            return True
+        if isinstance(item, OSError) and getattr(item, "errno", None) in (101, 110, 111, 113):
+            return True
+    return False
+
+
+def _os_words(exc: BaseException) -> Optional[str]:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    name = type(exc).__name__
+    if name == "RemoteDisconnected":
+        return "the server closed the connection without answering"
+    if name == "IncompleteRead":
+        return "the answer was cut off"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# exactly once
+# ---------------------------------------------------------------------------------------------
+
+_PROTECTED = ("key", "status", "text", "schema", "created_at", "updated_at", "sent_at", "possible_duplicate",
+              "attempts", "last_error", "sent_text", "outcome", "possibly_posted", "http_status")
+
+
+def add_duplicate_note(text: str) -> str:
+    """The default re-rendering of a possibly duplicated post: the note, a blank line, the text."""
+    return DUPLICATE_NOTE + "\n\n" + text
+
+
+def _journal(journal: Optional[Callable[[str], Any]], line: str) -> None:
+    if journal is None:
+        LOG.info("%s", line)
+        return
+    try:
+        journal(line)
+    except Exception:  # noqa: BLE001
+        LOG.info("%s", line)
+
+
+def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str, meta: Optional[Dict[str, Any]] = None,
+                 journal: Optional[Callable[[str], Any]] = None,
+                 render_duplicate: Optional[Callable[[str], str]] = None) -> Dict[str, Any]:
+    """Post ``text`` under ``key`` at most once, and never lose it (DESIGN §6). Returns the final record.
+
+    SENT: nothing is posted. SENDING, CORRUPT, or POST_FAILED after an ambiguous attempt: the post
+    may exist, so it goes out again with the possible-duplicate note. Otherwise: SENDING with the
+    exact text is written (atomically) before the request; SENT after 200 ``ok``; POST_FAILED with
+    ``last_error`` (the text kept for ``resend``) when it cannot be delivered.
+    Raises :class:`StateError` when the SENDING record cannot be written (then nothing is posted).
+    """
+    validate_key(key)
+    render = render_duplicate or add_duplicate_note
+    with store.outbox_lock(key):
+        existing = store.outbox_get(key)
+        if existing is not None and existing.get("status") == SENT:
+            _journal(journal, "delivery {0}: already sent at {1}, not posting again".format(
+                key, existing.get("sent_at")))
+            return existing
+        possible_duplicate = False
+        record: Dict[str, Any] = {}
+        base_text = text
+        if existing is not None:
+            status = existing.get("status")
+            if status == SENDING:
+                possible_duplicate = True
+                _journal(journal, "delivery {0}: an earlier attempt was interrupted (SENDING), sending again "
+                                  "marked as a possible duplicate".format(key))
+            elif status == CORRUPT:
+                possible_duplicate = True
+                _journal(journal, "delivery {0}: the earlier delivery record was unreadable, sending again "
+                                  "marked as a possible duplicate".format(key))
+            elif status == POST_FAILED and (existing.get("possibly_posted") or existing.get("possible_duplicate")):
+                possible_duplicate = True
+            if status != CORRUPT:
+                record = {k: v for k, v in existing.items() if k != "corrupt_files"}
+                if isinstance(existing.get("text"), str) and existing["text"]:
+                    base_text = existing["text"]  # the exact message of the first attempt
+        for field, value in (meta or {}).items():
+            if field not in _PROTECTED:
+                record[field] = value
+        noted_text = render(base_text)
+        first_text = noted_text if possible_duplicate else base_text
+        record.update({
+            "key": key, "status": SENDING, "text": base_text, "sent_text": first_text,
+            "possible_duplicate": possible_duplicate, "attempts": int(record.get("attempts") or 0),
+            "sent_at": None, "last_error": record.get("last_error"),
+        })
+        record.pop("outcome", None)
+        record = store.outbox_put(record)  # durable before the request: a crash from here on is "interrupted"
+        store.event("delivery_sending", key=key, possible_duplicate=possible_duplicate)
+        previous_attempts = record["attempts"]
+        progress: Dict[str, Any] = {"ambiguous": False}
+
+        def on_attempt(number: int, detail: str) -> None:
+            _journal(journal, "delivery {0}: attempt {1}: {2}".format(key, previous_attempts + number, detail))
+            store.event("delivery_attempt", key=key, attempt=previous_attempts + number, detail=detail)
+            if getattr(detail, "ambiguous", False) and not progress["ambiguous"]:
+                progress["ambiguous"] = True
+                # later attempts carry the note: record that the post may now be doubled
+                try:
+                    record.update({"attempts": previous_attempts + number, "last_error": detail,
+                                   "possible_duplicate": True, "sent_text": noted_text})
+                    store.outbox_put(record)
+                except StateError as exc:
+                    _journal(journal, "delivery {0}: cannot update the delivery record: {1}".format(key, exc))
+
+        result = client.post(first_text, text_after_ambiguous=noted_text, on_attempt=on_attempt)
+        record["attempts"] = previous_attempts + result.attempts
+        record["http_status"] = result.status
+        record["outcome"] = result.outcome
+        if result.request_id:
+            record["request_id"] = result.request_id
+        if result.ok:
+            duplicate = possible_duplicate or result.ambiguous
+            record.update({"status": SENT, "sent_at": utc_now(), "possible_duplicate": duplicate,
+                           "sent_text": noted_text if (possible_duplicate or result.noted) else base_text,
+                           "last_error": None})
+            record.pop("possibly_posted", None)
+            line = "delivery {0}: sent after {1} attempt{2}{3}".format(
+                key, result.attempts, "" if result.attempts == 1 else "s",
+                " (marked as a possible duplicate)" if duplicate else "")
+        else:
+            record.update({"status": POST_FAILED, "last_error": result.reason,
+                           "possibly_posted": bool(possible_duplicate or result.ambiguous)})
+            line = "delivery {0}: failed ({1}); the message is kept in the outbox for resend".format(
+                key, result.reason)
+        try:
+            record = store.outbox_put(record)
+        except StateError as exc:
+            record["persist_error"] = str(exc)
+            line += "; but the delivery record could not be written ({0})".format(exc)
+        _journal(journal, line)
+        store.event("delivery_" + ("sent" if result.ok else "failed"), key=key, attempts=result.attempts,
+                    outcome=result.outcome, possible_duplicate=bool(record.get("possible_duplicate")),
+                    reason=result.reason)
+        return record
+
+
+def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
+           journal: Optional[Callable[[str], Any]] = None,
+           render_duplicate: Optional[Callable[[str], str]] = None) -> List[Dict[str, Any]]:
+    """Send POST_FAILED records again (all, or only ``key``) through :func:`deliver_once`.
+
+    With ``key``: a SENT record is returned untouched (never posted twice), a SENDING one is sent
+    with the possible-duplicate note, a CORRUPT one cannot be resent (no text) and is returned as is.
+    Raises :class:`StateError` when ``key`` has no record.
+    """
+    if key is not None:
+        record = store.outbox_get(validate_key(key))
+        if record is None:
+            raise StateError("cannot resend {0}: no such delivery record in {1}".format(key, store.outbox_dir))
+        records = [record]
+    else:
+        records = [r for r in store.outbox_list() if r.get("status") == POST_FAILED]
+    out: List[Dict[str, Any]] = []
+    for record in records:
+        status = record.get("status")
+        if status == SENT:
+            _journal(journal, "delivery {0}: already sent at {1}, not posting again".format(
+                record["key"], record.get("sent_at")))
+            out.append(record)
+            continue
+        if status == CORRUPT or not isinstance(record.get("text"), str):
+            _journal(journal, "delivery {0}: the record was unreadable and set aside ({1}); its text is lost, "
+                              "nothing to resend".format(record["key"], ", ".join(record.get("corrupt_files") or [])))
+            out.append(record)
+            continue
+        out.append(deliver_once(store, client, record["key"], record["text"], journal=journal,
+                                render_duplicate=render_duplicate))
+    return out
