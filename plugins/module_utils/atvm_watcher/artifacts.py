@@ -462,13 +462,25 @@ def _position_text(exc: Exception) -> str:
     return text
 
 
+def _defused_what(exc: Exception) -> str:
+    kind = type(exc).__name__
+    name = getattr(exc, "name", None)
+    if kind == "DTDForbidden":
+        return f"a <!DOCTYPE {name}> declaration" if name else "a <!DOCTYPE> declaration"
+    if kind == "EntitiesForbidden":
+        return f"an <!ENTITY {name}> declaration" if name else "an <!ENTITY> declaration"
+    if kind == "ExternalReferenceForbidden":
+        return "an external reference"
+    return f"{kind}: {exc}"
+
+
 def _parse_xml(data: bytes) -> tuple[Any, str | None]:
     """Parse untrusted XML; returns (root element, error). DTDs and entities are always refused."""
     if HAS_DEFUSEDXML:
         try:
             return DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True), None
         except DefusedXmlException as exc:
-            return None, f"refused hostile XML ({type(exc).__name__}: {exc}); {_NO_DTD}"
+            return None, f"refused hostile XML ({_defused_what(exc)}); {_NO_DTD}"
         except StdET.ParseError as exc:
             return None, f"malformed XML: {_position_text(exc)}"
         except (ValueError, LookupError) as exc:
@@ -536,7 +548,11 @@ def is_meta_spec(spec: str) -> bool:
 def read_junit(path: str) -> JUnitReport:
     """Read a JUnit XML file; counts come from the ``<testcase>`` elements, never from attributes.
 
-    Never raises for bad content: hostile (DTD / entities), malformed, huge or unreadable files give
+    ``counts.tests`` = testcases, ``counts.failed`` = those with a ``<failure>``, ``errors`` = those
+    with an ``<error>`` (and no ``<failure>``), ``counts.skipped`` = those with ``<skipped>``,
+    ``counts.passed`` = the rest; ``declared`` holds the root element's own attributes. A
+    ``<testsuite>`` without ``file=`` belongs to the spec of the last one that had it (that is how
+    mocha-junit-reporter writes them). Never raises for bad content: hostile (DTD / entities), malformed, huge or unreadable files give
     a report with ``error`` set.
     """
     report = JUnitReport(path=path)
@@ -600,14 +616,16 @@ def read_junit(path: str) -> JUnitReport:
     for case in cases:
         if case.file and case.file not in files:
             files.append(case.file)
-    n_failed = sum(1 for c in cases if c.failed or c.error)
+    # ``counts.failed``: cases with a <failure>; ``errors``: cases with an <error> and no <failure>.
+    n_failed = sum(1 for c in cases if c.failed)
+    n_errors = sum(1 for c in cases if c.error and not c.failed)
     n_skipped = sum(1 for c in cases if c.skipped)
     report.cases = cases
     report.files = files
-    report.errors = sum(1 for c in cases if c.error)
+    report.errors = n_errors
     report.counts = Counts(
         tests=len(cases),
-        passed=len(cases) - n_failed - n_skipped,
+        passed=len(cases) - n_failed - n_errors - n_skipped,
         failed=n_failed,
         pending=None,
         skipped=n_skipped,
