@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module run_info: read an ATVM run's state, optionally waiting until it is over."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: run_info
+short_description: Read the state of an ATVM run, optionally waiting until it is over
+description:
+  - Validates the build name before any path or unit name is built from it.
+  - Reads the run's C(state.json), its sub-runs (C(subruns/*/state.json)), its outbox (one delivery record per
+    post) and the cancellation marker, and the C(ActiveState) of its watcher and runner units.
+  - With O(wait=true), returns once the run state is terminal and its watcher has exited (so its posts are
+    done), or fails after O(timeout) seconds.
+  - Never changes anything.
+author:
+  - atvm.watcher contributors
+options:
+  build_name:
+    description:
+      - The build name of the run.
+    type: str
+    required: true
+  state_root:
+    description:
+      - The directory holding one state directory per build name.
+    type: path
+    default: /var/lib/atvm-run-watcher
+  wait:
+    description:
+      - Wait until the run is over and its watcher has exited.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait with O(wait=true) before the task fails.
+    type: float
+    default: 3600
+attributes:
+  check_mode:
+    description: The module only reads; it runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is nothing to show.
+    support: none
+seealso:
+  - module: atvm.watcher.run_cancel
+"""
+
+EXAMPLES = r"""
+- name: Read a run
+  atvm.watcher.run_info:
+    build_name: nightly-42
+  register: run
+
+- name: Wait up to two hours for the run to end
+  atvm.watcher.run_info:
+    build_name: nightly-42
+    wait: true
+    timeout: 7200
+  register: run
+
+- name: Fail the job when the run did not pass
+  ansible.builtin.assert:
+    that: run.result == 'PASS'
+"""
+
+RETURN = r"""
+build_name:
+  description: The build name of the run.
+  returned: always
+  type: str
+  sample: nightly-42
+state_dir:
+  description: The run's state directory.
+  returned: always
+  type: str
+  sample: /var/lib/atvm-run-watcher/nightly-42
+exists:
+  description: Whether the run exists (a state directory, a state file or an active unit).
+  returned: always
+  type: bool
+  sample: true
+run_state:
+  description: V(RUNNING), V(COMPLETED), V(FAILED), V(CANCELLED), V(TERMINATED), V(HUNG) or V(UNKNOWN); null before the watcher wrote its state.
+  returned: always
+  type: str
+  sample: COMPLETED
+result:
+  description: V(PASS), V(FAIL), V(RUN) or V(UNKNOWN).
+  returned: always
+  type: str
+  sample: PASS
+terminal:
+  description: Whether the run state is terminal.
+  returned: always
+  type: bool
+  sample: true
+live:
+  description: Whether the run is live (its runner runs, or its watcher watches a run that is not over).
+  returned: always
+  type: bool
+  sample: false
+phase:
+  description: The watcher's phase (V(starting), V(watching), V(delivering), V(done), V(delivery-failed)).
+  returned: always
+  type: str
+  sample: done
+categorized:
+  description: Whether the run is categorized.
+  returned: always
+  type: bool
+created_at:
+  description: When the run's state was created (UTC).
+  returned: always
+  type: str
+updated_at:
+  description: When the run's state was last written (UTC).
+  returned: always
+  type: str
+ended_at:
+  description: When the run ended (UTC), or null.
+  returned: always
+  type: str
+reasons:
+  description: Why the run is not a PASS (or why it was cancelled).
+  returned: always
+  type: list
+  elements: str
+metadata:
+  description: The run metadata (template, config family, config file, ...).
+  returned: always
+  type: dict
+runner_exit:
+  description: How the runner ended, as the watcher recorded it.
+  returned: always
+  type: dict
+subruns:
+  description: One entry per (sub-)run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    index:
+      description: Position of the sub-run in the request (0-based).
+      type: int
+    name:
+      description: The sub-run's name.
+      type: str
+    state:
+      description: The sub-run's state.
+      type: str
+    result:
+      description: The sub-run's result.
+      type: str
+    delivery:
+      description: The delivery status of its post (V(SENDING), V(SENT), V(POST_FAILED), V(CORRUPT)) or null.
+      type: str
+    key:
+      description: The delivery key (C(000-linux)).
+      type: str
+  sample: [{"index": 0, "name": "linux", "state": "COMPLETED", "result": "PASS", "delivery": "SENT", "key": "000-linux"}]
+delivery:
+  description: Counts of the run's posts by delivery status.
+  returned: always
+  type: dict
+  sample: {"sent": 3, "failed": 0, "pending": 0}
+outbox:
+  description: The delivery records without their message text.
+  returned: always
+  type: list
+  elements: dict
+cancel_marker:
+  description: The cancellation marker, or null.
+  returned: always
+  type: dict
+  sample: {"schema": 1, "requested_at": "2026-11-27T10:00:00.000Z", "by": "ansible", "reason": "cancelled from Ansible"}
+units:
+  description: The watcher and runner units' properties (C(ActiveState), C(SubState), C(Result), C(MainPID), ...) and C(live).
+  returned: always
+  type: dict
+waited:
+  description: Whether the task waited.
+  returned: always
+  type: bool
+timed_out:
+  description: Whether waiting timed out (the task then fails).
+  returned: always
+  type: bool
+"""
+
+from ansible_collections.atvm.watcher.plugins.module_utils import glue
+
+
+def main() -> None:
+    spec = glue.run_spec()
+    spec.update({
+        "wait": {"type": "bool", "default": False},
+        "timeout": {"type": "float", "default": 3600},
+    })
+    module = glue.new_module(spec)
+    build = glue.checked_build_name(module)
+    params = module.params
+    glue.finish(module, lambda: glue.launcher(module, params["state_root"]).info(
+        build, wait=params["wait"], timeout=params["timeout"]))
+
+
+if __name__ == "__main__":
+    main()
