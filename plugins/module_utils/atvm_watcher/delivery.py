@@ -295,7 +295,7 @@ class MattermostClient:
             what = "an HTML page" if content_type == "text/html" or body.lstrip()[:1] == b"<" else (
                 "an empty body" if not body else "an unexpected body")
             reason = ("HTTP {0} but the answer is not Mattermost's 'ok' ({1}: probably a proxy or a login "
-                      "page answered, not Mattermost)".format(status, what))
+                      "page answered, not Mattermost), retrying".format(status, what))
             return _Attempt("retry", status, reason, request_id=request_id)
         error_id, inner_id = (None, None)
         if content_type == "application/json":
@@ -408,7 +408,7 @@ class MattermostClient:
                     if attempt.retry_after is not None and remaining > 0:
                         why = "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(wait, remaining)
                     else:
-                        why = "delivery deadline of {0:g} s reached".format(self.deadline)
+                        why = "the delivery deadline of {0:g} s leaves no time for another try".format(self.deadline)
                     final = "gave up after {0} attempt{1} in {2:.1f} s ({3}); last error: {4}".format(
                         attempts, "" if attempts == 1 else "s", elapsed, why, last)
                     return DeliveryResult(False, DEADLINE, attempt.status, final, attempts, ambiguous,

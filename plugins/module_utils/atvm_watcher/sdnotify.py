@@ -42,7 +42,7 @@ def notify(state: str, environ: Optional[Mapping[str, str]] = None) -> bool:
         sock.close()
 
 
-def ready(status_text: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> bool:
+def ready(environ: Optional[Mapping[str, str]] = None, status_text: Optional[str] = None) -> bool:
     """``READY=1`` (and a ``STATUS=`` line when given): the service is up."""
     message = "READY=1"
     if status_text:
