@@ -753,7 +753,7 @@ class Launcher:
             if self.clock() >= deadline:
                 raise LaunchError("run {} was still {} after waiting {:g} seconds".format(
                     build_name, data["run_state"] or "starting", timeout), **dict(data, timed_out=True))
-            self.sleep(max(self.poll, 1.0))
+            self.sleep(max(self.poll, min(1.0, deadline - self.clock())))
 
     def _info_once(self, build_name: str) -> dict[str, Any]:
         store = self._store(build_name)
