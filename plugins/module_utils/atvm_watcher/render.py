@@ -99,8 +99,12 @@ def _shorten(text: str, limit: int) -> str:
 
 def escape_cell(text: object, limit: int = 0) -> str:
     """A Markdown table cell: one line, ``|`` escaped, optionally shortened to ``limit`` characters."""
-    value = _shorten(_one_line(text), limit)
-    return value.replace("\\", "\\\\").replace("|", "\\|")
+    return _cell(_one_line(text), limit)
+
+
+def _cell(line: str, limit: int) -> str:
+    """``line`` (already one line) shortened and escaped for a table cell."""
+    return _shorten(line, limit).replace("\\", "\\\\").replace("|", "\\|")
 
 
 def inline_code(text: object, limit: int = 0) -> str:
@@ -198,10 +202,9 @@ def _subrun_reasons(verdict: RunVerdict, sub: SubrunVerdict) -> list[str]:
     return reasons
 
 
-def _host_row(host: HostVerdict, level: tuple[int, int, int, int]) -> str:
+def _host_row(host: HostVerdict, reasons: list[str], level: tuple[int, int, int, int]) -> str:
     cell_limit, per_host, _run_limit, _meta_limit = level
-    reasons = [r for r in host.reasons if r]
-    shown = [escape_cell(r, cell_limit) for r in reasons[:per_host]]
+    shown = [_cell(r, cell_limit) for r in reasons[:per_host]]
     if len(reasons) > per_host:
         shown.append("{0} and {1} more".format(ELLIPSIS, len(reasons) - per_host))
     cells = [
@@ -243,7 +246,7 @@ def _reasons_block(reasons: list[str], keep: int, limit: int, title: str = "Why 
     if not reasons:
         return ""
     lines = ["**{0}:**".format(title)]
-    lines.extend("- " + _shorten(_one_line(r), limit) for r in reasons[:keep])
+    lines.extend("- " + _shorten(r, limit) for r in reasons[:keep])
     if len(reasons) > keep:
         more = len(reasons) - keep
         lines.append("- {0} and {1} more reason{2}".format(ELLIPSIS, more, "" if more == 1 else "s"))
@@ -277,7 +280,8 @@ class _Post:
         self.possible_duplicate = possible_duplicate
         self.template = template
         self.hosts = list(sub.hosts)
-        self.reasons = _subrun_reasons(verdict, sub)
+        self.reasons = [_one_line(r) for r in _subrun_reasons(verdict, sub)]
+        self.host_reasons = [[_one_line(r) for r in h.reasons if r] for h in self.hosts]
         self.reasons_title = "Why not PASS" if sub.result != PASS else "Notes"
         # rows kept first when rows must be dropped: the worst results, then the original order
         self.priority = sorted(range(len(self.hosts)), key=lambda i: (_SEVERITY.get(self.hosts[i].result, 2), i))
@@ -285,7 +289,7 @@ class _Post:
 
     def rows(self, level: tuple[int, int, int, int]) -> list[str]:
         if level not in self._rows:
-            self._rows[level] = [_host_row(h, level) for h in self.hosts]
+            self._rows[level] = [_host_row(h, r, level) for h, r in zip(self.hosts, self.host_reasons)]
         return self._rows[level]
 
     def headline(self) -> str:
@@ -438,12 +442,11 @@ def render_run_summary(verdict: RunVerdict, settings: config.Settings, build_nam
     if verdict.reasons:
         lines.append("reasons:")
         lines.extend("  - {0}".format(plain_line(r)) for r in verdict.reasons)
-    total = len(verdict.subruns)
+    total = max([len(verdict.subruns)] + [s.index + 1 for s in verdict.subruns])
     if not verdict.subruns:
         lines.append("no (sub-)run seen yet")
     for sub in verdict.subruns:
-        head = "sub-run {0}/{1} {2}: {3} / {4}".format(sub.index + 1, max(total, sub.index + 1), sub.name,
-                                                       sub.state, sub.result)
+        head = "sub-run {0}/{1} {2}: {3} / {4}".format(sub.index + 1, total, sub.name, sub.state, sub.result)
         extra = []
         if _has_counts(sub.counts):
             extra.append("tests/passed/failed/pending/skipped {0}".format(format_counts(sub.counts)))
