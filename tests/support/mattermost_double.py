@@ -242,7 +242,7 @@ class MattermostDouble:
         server.double = self
         self._server = server
         self._port = int(server.server_address[1])
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="mattermost-double", daemon=True)
         self._thread.start()
         return self
