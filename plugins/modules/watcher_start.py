@@ -181,11 +181,18 @@ cancelled_previous:
   returned: success
   type: bool
   sample: false
-resumed:
-  description: Set when the watcher of a live run had died and was started again on the run's state.
-  returned: when the watcher was restarted on a live run
+new_run:
+  description:
+    - Whether a new run is (or, in check mode, would be) started, as opposed to a live run left as it is.
+    - A playbook can run this module in check mode first to learn whether the template step is due.
+  returned: success
   type: bool
   sample: true
+resumed:
+  description: Whether the watcher of a live run had died and was started again on the run's state.
+  returned: success
+  type: bool
+  sample: false
 phase:
   description: The watcher's phase from C(state.json) (V(watching) when ready).
   returned: success, except in check mode

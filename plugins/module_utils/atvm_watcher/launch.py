@@ -506,7 +506,8 @@ class Launcher:
         state = self._load_state(store)
         diff = {"before": old_text or "", "after": new_text, "before_header": env_path, "after_header": env_path}
         result: dict[str, Any] = {"build_name": build, "unit": unit, "state_dir": request.state_dir, "env_file": env_path,
-                                  "runner_log": request.runner_log_path, "archived_to": None, "cancelled_previous": False}
+                                  "runner_log": request.runner_log_path, "archived_to": None, "cancelled_previous": False,
+                                  "new_run": False, "resumed": False}
         live = self._is_live(watcher, runner, state)
         if live:
             differs = _changed_keys(_env_of(old_text, env_path), request.env())
@@ -517,6 +518,7 @@ class Launcher:
                         "to end, cancel it, or use force to cancel and replace it".format(build, ", ".join(differs)),
                         differing=differs, watcher=watcher.to_dict(), runner=runner.to_dict())
                 result["cancelled_previous"] = True
+                result["new_run"] = True
                 if check_mode:
                     return dict(result, changed=True, diff=diff,
                                 msg=f"would cancel the live run {build} and start a new watcher")
@@ -546,6 +548,7 @@ class Launcher:
                             msg=f"restarted the watcher of the live run {build} on its state")
 
         # A new run. A watcher still running for a finished run is stale; one still posting is let finish.
+        result["new_run"] = True
         if check_mode:
             return dict(result, changed=True, diff=diff,
                         msg="would {}start the watcher of run {}".format(
@@ -661,6 +664,9 @@ class Launcher:
                 build, state.get("build_name")))  # type: ignore[union-attr]
         exit_path = os.path.join(request.state_dir, RUNNER_EXIT)
         if self._terminal(state) or os.path.exists(exit_path) or os.path.exists(exit_path + ".running"):
+            if not _changed_keys(_env_of(old_text, env_path), new_env):
+                return dict(result, changed=False, diff=dict(diff, before=new_text), runner=runner.to_dict(),
+                            msg=f"the runner of run {build} already ran with these parameters; nothing was changed")
             raise LaunchError(f"refusing to start the runner of {build} again: this run's runner already ran; launch a new "
                               "run (watcher_start) for another one")
         expected_log = watcher_env.get("ATVM_RUNNER_LOG")

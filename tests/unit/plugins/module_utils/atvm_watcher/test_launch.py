@@ -492,6 +492,31 @@ def test_runner_is_not_started_twice_in_one_run(env, leftover):
     assert R.format("b1") not in systemd.verbs("start")
 
 
+def test_runner_that_already_ended_with_the_same_parameters_changes_nothing(env):
+    launcher, systemd, _clock, root = env
+    launcher.start_watcher(wreq(root))
+    launcher.start_runner(rreq(root))
+    systemd.set_state(R.format("b1"), "inactive", "dead")
+    pathlib.Path(root, "b1", "runner-exit.json").write_text('{"schema": 1, "pid": 9, "exit_code": 0}')
+    result = launcher.start_runner(rreq(root))
+    assert result["changed"] is False and "already ran" in result["msg"]
+    assert systemd.verbs("start").count(R.format("b1")) == 1
+    with pytest.raises(launch.LaunchError, match="already ran"):
+        launcher.start_runner(rreq(root, command=RUNNER_CMD + " --x"))
+
+
+def test_new_run_and_plan_flags(env):
+    launcher, systemd, _clock, root = env
+    plan = launcher.start_watcher(wreq(root), check_mode=True)
+    assert (plan["new_run"], plan["cancelled_previous"], plan["resumed"]) == (True, False, False)
+    launcher.start_watcher(wreq(root))
+    same = launcher.start_watcher(wreq(root), check_mode=True)
+    assert (same["changed"], same["new_run"], same["cancelled_previous"]) == (False, False, False)
+    replace = launcher.start_watcher(wreq(root, categorized=True), check_mode=True, force=True)
+    assert (replace["changed"], replace["new_run"], replace["cancelled_previous"]) == (True, True, True)
+    assert systemd.verbs("stop") == []
+
+
 def test_runner_start_failure_returns_the_journal(env):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root))
