@@ -734,14 +734,28 @@ def archive_state_dir(state_root: str, build_name: str, keep: int = 5) -> Option
     archive_root = os.path.join(state_root, ARCHIVE_DIR)
     try:
         os.makedirs(archive_root, mode=DIR_MODE, exist_ok=True)
-        target = _free_name(os.path.join(archive_root, "{0}.{1}".format(build, utc_stamp())))
+        target = _next_archive_name(archive_root, build, utc_stamp())
         os.rename(source, target)
     except OSError as exc:
         raise StateError("cannot archive state directory {0}: {1}".format(source, _strerror(exc))) from None
     fsync_dir(state_root)
     fsync_dir(archive_root)
-    prune_archives(state_root, build, keep)
+    prune_archives(state_root, build, keep, protect=target)
     return target
+
+
+def _next_archive_name(archive_root: str, build: str, stamp: str) -> str:
+    """``<build>.<stamp>``, or ``.n`` above every archive of that second (so it sorts as the newest)."""
+    base = os.path.join(archive_root, "{0}.{1}".format(build, stamp))
+    pattern = re.compile(re.escape("{0}.{1}".format(build, stamp)) + r"(?:\.([0-9]+))?")
+    highest = -1
+    for name in os.listdir(archive_root):
+        match = pattern.fullmatch(name)
+        if match:
+            highest = max(highest, int(match.group(1) or 0))
+    if highest < 0:
+        return base
+    return _free_name("{0}.{1}".format(base, highest + 1))
 
 
 def list_archives(state_root: str, build_name: str) -> List[str]:
@@ -761,12 +775,17 @@ def list_archives(state_root: str, build_name: str) -> List[str]:
     return [os.path.join(archive_root, n) for _, _, n in sorted(found)]
 
 
-def prune_archives(state_root: str, build_name: str, keep: int = 5) -> List[str]:
-    """Delete archives of ``build_name`` beyond the newest ``keep`` (at least 1); returns what was removed."""
+def prune_archives(state_root: str, build_name: str, keep: int = 5, protect: Optional[str] = None) -> List[str]:
+    """Delete archives of ``build_name`` beyond the newest ``keep`` (at least 1); returns what was removed.
+
+    ``protect`` (the archive just made) is never removed.
+    """
     archives = list_archives(state_root, build_name)
     keep = max(1, int(keep))
     removed = []
     for path in archives[:-keep]:
+        if protect and os.path.abspath(path) == os.path.abspath(protect):
+            continue
         try:
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path)
