@@ -385,7 +385,9 @@ def scan_reporter_dir(directory: str, settings: config.Settings, since: float | 
     out: list[HostArtifact] = []
     for path in paths:
         st, _err = _stat(path)
-        if st is not None and not _mtime_ok(st.st_mtime, since):
+        if st is None:  # vanished since the directory was listed (e.g. replaced by a rename)
+            continue
+        if not _mtime_ok(st.st_mtime, since):
             continue
         out.append(read_reporter_artifact(path, settings))
     return out
@@ -647,7 +649,9 @@ def scan_junit_dir(directory: str, pattern: str = "*.xml", since: float | None =
     out: list[JUnitReport] = []
     for path in paths:
         st, _err = _stat(path)
-        if st is not None and not _mtime_ok(st.st_mtime, since):
+        if st is None:  # vanished since the directory was listed
+            continue
+        if not _mtime_ok(st.st_mtime, since):
             continue
         out.append(read_junit(path))
     return out

@@ -439,6 +439,13 @@ def test_invalid_jmespath_setting_is_a_config_error():
         artifacts.read_reporter_artifact(str(REPORTER / "rhel96-fc-01.json"), _settings(jp_tests="stats.[broken"))
 
 
+def test_reporter_without_jmespath_library(monkeypatch):
+    monkeypatch.setattr(artifacts, "HAS_JMESPATH", False)
+    monkeypatch.setattr(artifacts, "_JP_CACHE", {})
+    with pytest.raises(errors.MissingDependencyError, match="jmespath"):
+        artifacts.read_reporter_artifact(str(REPORTER / "rhel96-fc-01.json"), _settings())
+
+
 @pytest.mark.parametrize("name,expected", [
     ("truncated.json", "invalid JSON at line 3 column 17: Expecting ',' delimiter"),
     ("binary-garbage.json", "not UTF-8 text (invalid byte 0x89 at offset 0)"),
