@@ -172,6 +172,19 @@ def host_from_filename(path: str) -> str | None:
     return name or None
 
 
+_TOP_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _salvage_host(data: bytes, jp_host: str) -> str | None:
+    """The host of an unparsable artifact when ``jp_host`` is a plain top-level key and the text has
+    ``{"<key>": "<host>"`` as its first member (the default layout writes the host first)."""
+    if not _TOP_KEY_RE.match(jp_host):
+        return None
+    text = data[:4096].decode("utf-8", errors="replace")
+    match = re.match(r'\ufeff?\s*\{\s*"' + re.escape(jp_host) + r'"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,252})"', text)
+    return match.group(1) if match else None
+
+
 def _search(expression: str, data: Any, notes: list[str], what: str) -> Any:
     try:
         return _compiled(expression).search(data)
@@ -299,7 +312,10 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
 
     Never raises for bad content: truncated JSON, binary garbage, an empty or huge file, a JSON
     value that is not an object, or a missing host give an artifact with ``error`` set (then it is
-    never a PASS) and ``host`` taken from the file name. Raises only for a bad setting
+    never a PASS) and ``host`` taken from the file name (for unparsable JSON whose first member is
+    the plain ``jp_host`` key, from that member). Fields present but unusable (a count that is a
+    string, a bool or negative; events of the wrong type) are kept None and described in
+    ``notes``. Raises only for a bad setting
     (:class:`ConfigError`, invalid JMESPath) or a missing ``jmespath`` library.
     """
     for attr in config.JP_FIELDS:  # fail fast on a bad setting, whatever the file holds
@@ -326,7 +342,12 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
     art.size = len(data)
     doc, err = _decode_json_bytes(data)
     if err:
-        return fail(err)
+        fail(err)
+        salvaged = _salvage_host(data, settings.jp_host)
+        if salvaged:  # a file cut short while being written still names its host near the top
+            art.host = salvaged
+            art.notes.append("host read from the unparsable text")
+        return art
     if not isinstance(doc, dict):
         return fail(f"the JSON value is a {_json_type(doc)}, not an object")
 

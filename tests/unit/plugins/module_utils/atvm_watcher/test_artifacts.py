@@ -457,9 +457,28 @@ def test_reporter_bad_content_never_raises(name, expected):
     path = REPORTER / name
     art = artifacts.read_reporter_artifact(str(path), _settings())
     assert art.error == "cannot read reporter artifact {0}: {1}".format(path, expected)
-    assert art.host == name[:-len(".json")]  # from the file name
+    if name == "truncated.json":  # cut short: the host is still read from its first member
+        assert art.host == "rhel8-trunc-06"
+        assert art.notes == ["host read from the unparsable text"]
+    else:
+        assert art.host == name[:-len(".json")]  # from the file name
     assert art.status is None and art.counts.tests is None and art.events == []
     assert art.size == path.stat().st_size
+
+
+@pytest.mark.parametrize("text,jp_host,expected", [
+    ('{"host": "rhel96-fc-01", "status": "PA', "host", "rhel96-fc-01"),
+    ('\ufeff {\n  "host" : "win2022-dc-02",\n  "stats": {', "host", "win2022-dc-02"),
+    ('{"status": "PASS", "host": "rhel96-fc-01", "x": ', "host", "truncated"),  # not the first member
+    ('{"host": "../../etc", "status": ', "host", "truncated"),  # not a host name
+    ('{"target": {"vm": {"name": "centos7-legacy-05"', "target.vm.name", "truncated"),  # not a top-level key
+])
+def test_reporter_host_salvaged_only_from_a_plain_first_member(tmp_path, text, jp_host, expected):
+    path = tmp_path / "truncated.json"
+    path.write_text(text, encoding="utf-8")
+    art = artifacts.read_reporter_artifact(str(path), _settings(jp_host=jp_host))
+    assert art.error is not None and "invalid JSON" in art.error
+    assert art.host == expected
 
 
 def test_reporter_huge_file_is_refused_without_reading(tmp_path):
