@@ -68,6 +68,9 @@ TEST_TITLES = [
     "cleans up the migration plan",
 ]
 
+FAILURE_MESSAGE = ("AssertionError: Timed out retrying after 600000ms: Expected to find content: 'Completed' within "
+                   "the element: <span.migration-status> but never did.")
+
 CRASH_TEXT = [
     "We detected that the Electron Renderer process just crashed.",
     "",
@@ -994,7 +997,7 @@ class _Planner:
             while elapsed + args.line_interval < seconds:
                 b.sleep(args.line_interval)
                 elapsed += args.line_interval
-                b.line("      [cmcReporter] {0}: {1} still running ({2:.0f}s)".format(spec.host, title, elapsed))
+                b.line("      [cmcReporter] {0}: {1} still running ({2:.1f}s)".format(spec.host, title, elapsed))
             b.sleep(seconds - elapsed)
         else:
             b.sleep(seconds)
@@ -1003,14 +1006,10 @@ class _Planner:
         return [
             "  {0}) Migration of {1}".format(number, spec.host),
             "       {0}:".format(title),
-            "     " + self._failure_message(spec, title),
+            "     " + FAILURE_MESSAGE,
             "      at Context.eval (webpack://cdc-e2e/./{0}:{1}:0)".format(spec.spec, 40 + 7 * (spec.failed_index or 0)),
             "",
         ]
-
-    def _failure_message(self, spec: SpecPlan, title: str) -> str:
-        return ("AssertionError: Timed out retrying after 600000ms: Expected to find content: 'Completed' within "
-                "the element: <span.migration-status> but never did.")
 
     def _screenshots(self, spec: SpecPlan) -> List[str]:
         if not spec.failures:
@@ -1032,7 +1031,7 @@ class _Planner:
                 events.append(["@@iso:now@@", "error", "the Electron renderer process crashed"])
             else:
                 events.append(["@@iso:now@@", "error", "{0} failed: {1}".format(
-                    spec.tests[spec.failed_index or 0], self._failure_message(spec, ""))])
+                    spec.tests[spec.failed_index or 0], FAILURE_MESSAGE)])
         else:
             events.append(["@@iso:now@@", "migration", "cutover done"])
         if spec.host in self.art_fail:
@@ -1152,7 +1151,7 @@ class _Planner:
                 out.append('    <testcase name="{0}" time="{1:.3f}" classname="{2}">'.format(
                     _xml_attr(suite + " " + title), seconds, _xml_attr(title)))
                 if failed:
-                    message = self._failure_message(spec, title)
+                    message = FAILURE_MESSAGE
                     plain = message.split(": ", 1)[1]
                     out.append('      <failure message="{0}" type="AssertionError"><![CDATA[{1}\n    at Context.eval '
                                '(webpack://cdc-e2e/./{2}:{3}:0)]]></failure>'.format(
