@@ -35,7 +35,7 @@ from .config import (
     validate_build_name,
 )
 from .errors import ConfigError, WatcherError
-from .models import CANCELLED, TERMINAL_STATES
+from .models import CANCELLED, RUN, TERMINAL_STATES, UNKNOWN
 from .state import RunStore, archive_state_dir, atomic_write_bytes
 
 CommandRunner = Callable[[list[str]], tuple[int, str, str]]
@@ -737,6 +737,8 @@ class Launcher:
                                             "result": "UNKNOWN", "subruns": [], "reasons": []}
         now = _now()
         state["run_state"] = CANCELLED
+        if state.get("result") in (None, RUN):
+            state["result"] = UNKNOWN  # the run never got to its verdict
         state["updated_at"] = now
         state["ended_at"] = state.get("ended_at") or now
         reasons = state.get("reasons") if isinstance(state.get("reasons"), list) else []

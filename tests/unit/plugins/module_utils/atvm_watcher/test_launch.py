@@ -553,6 +553,7 @@ def test_cancel_writes_the_marker_before_stopping_anything(env):
     assert marker["reason"] == "wrong config family" and marker["by"] == "ansible"
     state = systemd.read_state("b1")
     assert state["run_state"] == "CANCELLED" and "cancelled by ansible: wrong config family" in state["reasons"]
+    assert state["result"] == "UNKNOWN" and state["ended_at"]
     assert not os.path.exists(os.path.join(root, "b1", "outbox")) or os.listdir(os.path.join(root, "b1", "outbox")) == []
 
 
