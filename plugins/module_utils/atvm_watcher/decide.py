@@ -114,51 +114,68 @@ def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, Inve
 # ------------------------------------------------------------------------------------------------
 
 
-def host_verdict(host: str, artifact: Optional[HostArtifact], inventory: Dict[str, InventoryHost],
-                 source_available: bool) -> HostVerdict:
-    inv = inventory.get(host)
-    verdict = HostVerdict(host=host, result=UNKNOWN, os=inv.os if inv else None, kernel=inv.kernel if inv else None)
-    if not source_available:
-        verdict.reasons.append("no reporter directory to read")
-        return verdict
-    if artifact is None:
-        verdict.result = MISSING
-        verdict.reasons.append("no reporter artifact newer than the run's start")
-        return verdict
-    verdict.artifact = artifact.path
-    verdict.counts = artifact.counts
+def _artifact_results(artifact: HostArtifact, reasons: List[str]) -> List[str]:
+    """Results one artifact allows (empty: PASS), appending its reasons."""
     if artifact.error:
-        verdict.result = FAIL
-        verdict.reasons.append("reporter artifact unreadable: {0}".format(artifact.error))
-        return verdict
+        reasons.append("reporter artifact unreadable: {0}".format(artifact.error))
+        return [FAIL]
     results: List[str] = []
     status = (artifact.status or "").upper()
     failure_events = [e for e in artifact.events if e.failure]
     for event in failure_events:
-        verdict.reasons.append(event.message or event.type)
+        reasons.append(event.message or event.type)
     if status == "FAIL":
         results.append(FAIL)
         if not failure_events:
-            verdict.reasons.append("reporter status FAIL")
+            reasons.append("reporter status FAIL")
     elif status == "RUN":
         results.append(RUN)
-        verdict.reasons.append("still running (reporter status RUN)")
+        reasons.append("still running (reporter status RUN)")
     elif status != "PASS":
         results.append(UNKNOWN)
-        verdict.reasons.append("unknown reporter status {0!r}".format(artifact.status))
+        reasons.append("unknown reporter status {0!r}".format(artifact.status))
     counts = artifact.counts
     if failure_events:
         results.append(FAIL)
     if counts.failed:
         results.append(FAIL)
         if status == "PASS":
-            verdict.reasons.append("{0} failed test(s) although the status says PASS".format(counts.failed))
+            reasons.append("{0} failed test(s) although the status says PASS".format(counts.failed))
     if counts.pending:
         results.append(RUN)
-        verdict.reasons.append("{0} pending test(s)".format(counts.pending))
+        reasons.append("{0} pending test(s)".format(counts.pending))
     if status == "PASS" and not counts.tests:
         results.append(FAIL)
-        verdict.reasons.append("no tests counted" if counts.tests == 0 else "test count missing")
+        reasons.append("no tests counted" if counts.tests == 0 else "test count missing")
+    for note in getattr(artifact, "notes", None) or []:
+        # A field that is present but unusable (a count given as a string, ...) forbids a PASS.
+        results.append(UNKNOWN)
+        reasons.append("reporter artifact: {0}".format(note))
+    return results
+
+
+def host_verdict(host: str, artifacts: List[HostArtifact], inventory: Dict[str, InventoryHost],
+                 source_available: bool) -> HostVerdict:
+    """One host's result over every artifact it wrote during the (sub-)run (the worst one wins)."""
+    inv = inventory.get(host)
+    verdict = HostVerdict(host=host, result=UNKNOWN, os=inv.os if inv else None, kernel=inv.kernel if inv else None)
+    if not source_available:
+        verdict.reasons.append("no reporter directory to read")
+        return verdict
+    if not artifacts:
+        verdict.result = MISSING
+        verdict.reasons.append("no reporter artifact newer than the run's start")
+        return verdict
+    verdict.artifact = ", ".join(a.path for a in artifacts)
+    results: List[str] = []
+    total = Counts()
+    for artifact in artifacts:
+        results.extend(_artifact_results(artifact, verdict.reasons))
+        for field in ("tests", "passed", "failed", "pending", "skipped"):
+            value = getattr(artifact.counts, field)
+            if value is not None:
+                setattr(total, field, (getattr(total, field) or 0) + value)
+    verdict.counts = total
     verdict.result = worst_result(results) if results else PASS
     return verdict
 
@@ -247,17 +264,10 @@ def junit_reasons(reports: List[JUnitReport], run: CypressRun, categorized: bool
     return reasons
 
 
-def _pick_artifact(host: str, artifacts: List[HostArtifact], not_before: Optional[float]) -> Optional[HostArtifact]:
-    """The newest readable-or-not artifact of ``host`` written after ``not_before``."""
-    best: Optional[HostArtifact] = None
-    for art in artifacts:
-        if (art.host or "") != host:
-            continue
-        if not_before is not None and art.mtime < not_before:
-            continue
-        if best is None or art.mtime > best.mtime or (art.mtime == best.mtime and art.path > best.path):
-            best = art
-    return best
+def _host_artifacts(host: str, artifacts: List[HostArtifact], not_before: Optional[float]) -> List[HostArtifact]:
+    """Every artifact of ``host`` written after ``not_before`` (one or more per host)."""
+    return sorted((a for a in artifacts if (a.host or "") == host and (not_before is None or a.mtime >= not_before)),
+                  key=lambda a: a.path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -328,7 +338,7 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         reasons.append("no host results: no spec named a host and no reporter artifact was found")
         results.append(UNKNOWN)
     for host in hosts:
-        hv = host_verdict(host, _pick_artifact(host, artifacts or [], not_before), ev.inventory, source)
+        hv = host_verdict(host, _host_artifacts(host, artifacts or [], not_before), ev.inventory, source)
         verdict.hosts.append(hv)
         results.append(hv.result)
     # JUnit.

@@ -244,3 +244,19 @@ def test_marker_without_cypress_run_is_failed():
     verdict = d.decide(evidence(runs=runs, artifacts=ALL3, inventory=INV3, categorized=True))
     assert verdict.subruns[1].state == FAILED
     assert "never started" in verdict.subruns[1].reasons[0]
+
+
+def test_every_artifact_of_a_host_counts():
+    older_fail = artifact(HOSTS[0], "FAIL", mtime=1000.0)
+    older_fail.path = "/r/rhel96-fc-01-a.json"
+    newer_pass = artifact(HOSTS[0], mtime=1001.0)
+    verdict = d.decide(evidence(artifacts=[older_fail, newer_pass, artifact(HOSTS[1])]))
+    assert verdict.subruns[0].hosts[0].result == FAIL
+    assert verdict.subruns[0].hosts[0].counts.tests == 6
+
+
+def test_unusable_count_is_not_pass():
+    art = artifact(HOSTS[0])
+    art.notes = ["stats.failures is '3', not a whole number"]
+    verdict = d.decide(evidence(artifacts=[art, artifact(HOSTS[1])]))
+    assert verdict.result != PASS
