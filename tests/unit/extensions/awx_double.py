@@ -200,7 +200,7 @@ class AwxDouble:
         if auth.startswith("Bearer "):
             return auth[len("Bearer "):] in self.tokens.values()
         if auth.startswith("Basic "):
-            user, _, password = base64.b64decode(auth[len("Basic "):]).decode("utf-8").partition(":")
+            user, _sep, password = base64.b64decode(auth[len("Basic "):]).decode("utf-8").partition(":")
             return (user, password) == (self.username, self.password)
         return False
 
