@@ -17,7 +17,7 @@ description:
     when such a run's runner is still alive (for example a V(HUNG) run) the runner is stopped and the verdict kept.
   - A build name with no run changes nothing.
 author:
-  - atvm.watcher contributors
+  - atvm.watcher contributors (!UNKNOWN)
 options:
   build_name:
     description:

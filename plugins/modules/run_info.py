@@ -16,7 +16,7 @@ description:
     done), or fails after O(timeout) seconds.
   - Never changes anything.
 author:
-  - atvm.watcher contributors
+  - atvm.watcher contributors (!UNKNOWN)
 options:
   build_name:
     description:
@@ -84,7 +84,9 @@ exists:
   type: bool
   sample: true
 run_state:
-  description: V(RUNNING), V(COMPLETED), V(FAILED), V(CANCELLED), V(TERMINATED), V(HUNG) or V(UNKNOWN); null before the watcher wrote its state.
+  description:
+    - V(RUNNING), V(COMPLETED), V(FAILED), V(CANCELLED), V(TERMINATED), V(HUNG) or V(UNKNOWN).
+    - Null before the watcher wrote its state.
   returned: always
   type: str
   sample: COMPLETED

@@ -11,7 +11,7 @@ short_description: Start the runner of an ATVM run, only under a ready watcher
 description:
   - Validates the build name before any path or unit name is built from it.
   - Refuses to start the runner unless the run's watcher C(atvm-run-watcher@<build_name>.service) is C(active)
-    B(and) its C(state.json) says it is C(watching): watcher first is enforced, not just documented.
+    B(and) its C(state.json) says it is C(watching); watcher first is enforced, not just documented.
     Start the watcher with M(atvm.watcher.watcher_start) first.
   - Refuses to start a runner a second time under the same watcher (the run's runner already ran), a runner
     whose log is not the log the watcher reads, and a runner command other than the one the watcher was
@@ -22,7 +22,7 @@ description:
     task fails unless O(force=true), which cancels the live run (no post) and archives it; a new watcher is
     then needed before a runner can start, so the task still fails and says so.
 author:
-  - atvm.watcher contributors
+  - atvm.watcher contributors (!UNKNOWN)
 options:
   build_name:
     description:

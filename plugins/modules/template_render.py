@@ -17,7 +17,7 @@ description:
     task fails with the last lines of the launch log, so the tasks after it (watcher, runner) never run.
   - The build name is validated before any path is built from it.
 author:
-  - atvm.watcher contributors
+  - atvm.watcher contributors (!UNKNOWN)
 options:
   build_name:
     description:

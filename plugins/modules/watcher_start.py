@@ -22,7 +22,7 @@ description:
   - When the watcher does not become ready, the task fails with the unit's journal tail (webhook redacted);
     a watcher that was still starting after O(timeout) is stopped.
 author:
-  - atvm.watcher contributors
+  - atvm.watcher contributors (!UNKNOWN)
 options:
   build_name:
     description:
@@ -100,8 +100,8 @@ options:
     default: {}
   force:
     description:
-      - Replace a live run that has other parameters: cancel it (marker first, nothing posted), archive its
-        state and start a new watcher.
+      - Replace a live run that has other parameters. The live run is cancelled (marker first, nothing posted),
+        its state archived, and a new watcher started.
     type: bool
     default: false
   timeout:

@@ -47,6 +47,7 @@ RUNNER_ENV = "runner.env"
 RUNNER_EXIT = "runner-exit.json"
 READY_PHASE = "watching"
 DELIVERING_PHASE = "delivering"
+LIVE_PHASES = (READY_PHASE, DELIVERING_PHASE)  # a live run's watcher between two sub-run posts, or posting one
 JOURNAL_LINES = 30
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 HOOK_RE = re.compile(r"(/hooks/)[A-Za-z0-9]+")
@@ -369,6 +370,7 @@ def render_template(build_name: str, command: str, chdir: str, log_path: str | N
     started = time.monotonic()
     try:
         try:
+            # Its own session: on timeout the whole group (the tool and its children) is killed.
             proc = subprocess.Popen(argv, cwd=chdir, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd,  # pylint: disable=consider-using-with
                                     start_new_session=True, env=env)
         except OSError as exc:
@@ -386,15 +388,11 @@ def render_template(build_name: str, command: str, chdir: str, log_path: str | N
         raise LaunchError(f"the template command did not finish within {timeout:g} seconds and was killed; nothing else "
                           f"was started (log: {log_path})",
                           **{k: v for k, v in result.items() if k not in ("changed", "msg")}) from None
-    # The command may have left children in its group: they belong to the template step.
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass
     result.update(rc=rc, duration=round(time.monotonic() - started, 3),
                   log_tail=[scrub(line, hidden) for line in _tail(log_path, tail_lines)])
     if rc != 0:
-        raise LaunchError(f"the template command exited with {rc}; nothing else was started (log: {log_path})", **{k: v for k, v in result.items() if k not in ("changed", "msg")})
+        raise LaunchError(f"the template command exited with {rc}; nothing else was started (log: {log_path})",
+                          **{k: v for k, v in result.items() if k not in ("changed", "msg")})
     result["msg"] = f"template command finished (log: {log_path})"
     return result
 
@@ -525,26 +523,28 @@ class Launcher:
                 self.cancel(build, reason="replaced by a forced launch with other parameters")
                 watcher, runner = self._units(build)
                 state = self._load_state(store)
-            elif watcher.active and self._phase(state) == READY_PHASE:
+            elif watcher.active:
+                # Watching, or posting a finished sub-run of a categorized run: leave it alone.
                 return dict(result, changed=False, diff=dict(diff, before=new_text), watcher=watcher.to_dict(),
-                            phase=READY_PHASE, msg=f"run {build} is already live with these parameters")
+                            phase=self._phase(state), msg=f"run {build} is already live with these parameters")
             elif watcher.live:
                 # Starting up (or restarting after a crash): wait for it, change nothing.
                 if check_mode:
                     return dict(result, changed=False, diff=dict(diff, before=new_text), watcher=watcher.to_dict(),
                                 phase=self._phase(state), msg=f"the watcher of run {build} is starting")
-                status = self._wait_ready(build, store, timeout)
+                status = self._wait_ready(build, store, timeout, LIVE_PHASES, stop_on_timeout=False)
                 return dict(result, changed=False, diff=dict(diff, before=new_text), watcher=status.to_dict(),
-                            phase=READY_PHASE, msg=f"run {build} is already live with these parameters")
+                            phase=self._phase(self._load_state(store)),
+                            msg=f"run {build} is already live with these parameters")
             else:
                 # The runner runs unwatched (the watcher died for good): resume its watcher on the same state.
                 result["resumed"] = True
                 if check_mode:
                     return dict(result, changed=True, diff=dict(diff, before=new_text),
                                 msg=f"would restart the watcher of the live run {build}")
-                self._start_unit_ready(build, store, timeout)
-                return dict(result, changed=True, diff=dict(diff, before=new_text),
-                            watcher=self.systemd.show(unit).to_dict(), phase=READY_PHASE,
+                status = self._start_unit_ready(build, store, timeout, LIVE_PHASES, stop_on_timeout=False)
+                return dict(result, changed=True, diff=dict(diff, before=new_text), watcher=status.to_dict(),
+                            phase=self._phase(self._load_state(store)),
                             msg=f"restarted the watcher of the live run {build} on its state")
 
         # A new run. A watcher still running for a finished run is stale; one still posting is let finish.
@@ -570,13 +570,14 @@ class Launcher:
         return dict(result, changed=True, diff=diff, watcher=self.systemd.show(unit).to_dict(), phase=READY_PHASE,
                     msg=f"watcher of run {build} started and watching")
 
-    def _start_unit_ready(self, build: str, store: RunStore, timeout: float) -> UnitStatus:
+    def _start_unit_ready(self, build: str, store: RunStore, timeout: float,
+                          phases: tuple[str, ...] = (READY_PHASE,), stop_on_timeout: bool = True) -> UnitStatus:
         unit = WATCHER_UNIT.format(build)
         rc, err = self.systemd.start(unit)
         if rc != 0:
             raise LaunchError(f"cannot start {unit}: systemctl start exited {rc}: {scrub(err, self._secrets())}",
                               journal=self._journal(unit), watcher=self._safe_show(unit))
-        return self._wait_ready(build, store, timeout)
+        return self._wait_ready(build, store, timeout, phases, stop_on_timeout)
 
     def _safe_show(self, unit: str) -> dict[str, Any]:
         try:
@@ -584,29 +585,35 @@ class Launcher:
         except LaunchError as exc:
             return {"unit": unit, "error": str(exc)}
 
-    def _wait_ready(self, build: str, store: RunStore, timeout: float) -> UnitStatus:
-        """Until the unit is active AND state.json says the watcher is watching, or fail with the journal."""
+    def _wait_ready(self, build: str, store: RunStore, timeout: float,
+                    phases: tuple[str, ...] = (READY_PHASE,), stop_on_timeout: bool = True) -> UnitStatus:
+        """Until the unit is active AND state.json shows one of ``phases``, or fail with the journal.
+
+        A new run's watcher that is not ready in time is stopped; a live run's is left to systemd.
+        """
         unit = WATCHER_UNIT.format(build)
         deadline = self.clock() + timeout
         while True:
             status = self.systemd.show(unit)
-            state = self._load_state(store)
-            phase = self._phase(state)
-            if status.active and phase == READY_PHASE:
+            phase = self._phase(self._load_state(store))
+            if status.active and phase in phases:
                 return status
-            if status.active_state in ("failed", "inactive") or (status.active and phase not in (None, "starting", READY_PHASE)):
-                why = f"is {status.active_state} ({status.result or status.sub_state})" \
-                    if not status.active else f"is in phase {phase}"
+            if status.active_state in ("failed", "inactive") or (status.active and phase not in (None, "starting")):
+                why = f"is {status.active_state} ({status.result or status.sub_state})" if not status.active \
+                    else f"is in phase {phase}"
                 raise LaunchError(f"the watcher {unit} {why} instead of watching",
                                   journal=self._journal(unit), watcher=status.to_dict(), phase=phase)
             if self.clock() >= deadline:
-                try:
-                    self.systemd.stop(unit)
-                    stopped = " and was stopped"
-                except LaunchError:
-                    stopped = ""
-                raise LaunchError(f"the watcher {unit} was not watching after {timeout:g} seconds (ActiveState={status.active_state}, phase={phase}){stopped}",
-                    journal=self._journal(unit), watcher=status.to_dict(), phase=phase)
+                stopped = ""
+                if stop_on_timeout:
+                    try:
+                        self.systemd.stop(unit)
+                        stopped = " and was stopped"
+                    except LaunchError:
+                        pass
+                raise LaunchError(f"the watcher {unit} was not watching after {timeout:g} seconds "
+                                  f"(ActiveState={status.active_state}, phase={phase}){stopped}",
+                                  journal=self._journal(unit), watcher=status.to_dict(), phase=phase)
             self.sleep(self.poll)
 
     def _wait_unit_end(self, unit: str, timeout: float) -> UnitStatus:
@@ -846,4 +853,3 @@ __all__ = [
     "CommandRunner", "LaunchError", "Launcher", "RunnerRequest", "Systemd", "UnitStatus", "WatcherRequest",
     "global_secrets", "launcher", "metadata_from", "render_template", "scrub", "subprocess_runner",
 ]
-

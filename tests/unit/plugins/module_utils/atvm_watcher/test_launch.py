@@ -273,6 +273,33 @@ def test_same_parameters_on_a_live_run_change_nothing(env):
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
+def test_a_live_categorized_run_posting_a_subrun_is_left_alone(env):
+    launcher, systemd, _clock, root = env
+    launcher.start_watcher(wreq(root, categorized=True))
+    systemd.set_state(R.format("b1"), "active", "running", 555)
+    systemd.write_state("b1", watcher={"phase": "delivering"})
+    before = systemd.mutating()
+    result = launcher.start_watcher(wreq(root, categorized=True))
+    assert result["changed"] is False and result["phase"] == "delivering"
+    assert systemd.mutating() == before
+
+
+def test_a_restarting_watcher_of_a_live_run_is_waited_for_never_stopped(env):
+    launcher, systemd, clock, root = env
+    launcher.start_watcher(wreq(root))
+    systemd.set_state(R.format("b1"), "active", "running", 555)
+    systemd.set_state(W.format("b1"), "activating", "auto-restart")
+    clock.hooks.append(lambda now: now >= 2 and systemd.set_state(W.format("b1"), "active", "running", 77))
+    result = launcher.start_watcher(wreq(root), timeout=10)
+    assert result["changed"] is False and result["watcher"]["MainPID"] == 77
+    systemd.set_state(W.format("b1"), "activating", "auto-restart")
+    clock.hooks.clear()
+    stops = len(systemd.verbs("stop"))
+    with pytest.raises(launch.LaunchError, match="was not watching after 3 seconds"):
+        launcher.start_watcher(wreq(root), timeout=3)
+    assert len(systemd.verbs("stop")) == stops, "the watcher of a live run must not be stopped"
+
+
 def test_other_parameters_on_a_live_run_fail_and_change_nothing(env):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root))
