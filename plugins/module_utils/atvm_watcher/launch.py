@@ -804,13 +804,21 @@ class Launcher:
             except (WatcherError, TypeError, ValueError):
                 detail = None
             if isinstance(detail, dict):
-                for key in ("state", "result", "reasons", "hosts", "started_at", "ended_at"):
-                    if key in detail and detail[key] is not None:
-                        merged[key] = detail[key]
+                # The watcher keeps the sub-run's verdict under "verdict"; flat records are read as well.
+                verdict = detail.get("verdict") if isinstance(detail.get("verdict"), dict) else detail
+                for key in ("state", "result", "reasons", "started_at", "ended_at"):
+                    if verdict.get(key) is not None:
+                        merged[key] = verdict[key]
+                if isinstance(verdict.get("hosts"), list):
+                    merged["hosts"] = [{k: h.get(k) for k in ("host", "result", "reasons")}
+                                       for h in verdict["hosts"] if isinstance(h, dict)]
+                if "posted" in detail:
+                    merged["posted"] = detail["posted"]
             if merged.get("key") in deliveries:
                 merged["delivery"] = deliveries[merged.get("key")]
             subruns.append({k: merged.get(k) for k in (
-                "index", "name", "state", "result", "delivery", "key", "reasons", "hosts", "started_at", "ended_at")})
+                "index", "name", "state", "result", "delivery", "key", "posted", "reasons", "hosts", "started_at",
+                "ended_at")})
         run_state = (state or {}).get("run_state")
         exists = state is not None or os.path.isdir(state_dir) or watcher.live or runner.live
         units = {"watcher": dict(watcher.to_dict(), live=watcher.live), "runner": dict(runner.to_dict(), live=runner.live)}

@@ -648,8 +648,12 @@ def seed_finished_categorized(root, store_state="COMPLETED"):
     subruns = []
     for index, (name, result) in enumerate([("linux", "PASS"), ("windows", "FAIL"), ("mixed", "PASS")]):
         key = "{0:03d}-{1}".format(index, name)
-        store.save_subrun(index, name, {"state": "COMPLETED" if result == "PASS" else "FAILED", "result": result,
-                                        "hosts": [{"host": name + "-01", "result": result}]})
+        verdict = {"index": index, "name": name, "state": "COMPLETED" if result == "PASS" else "FAILED",
+                   "result": result, "reasons": [] if result == "PASS" else ["win2022-01: 1 test failed"],
+                   "hosts": [{"host": name + "-01", "result": result, "counts": {"tests": 6}, "reasons": []}]}
+        # The watcher's record: the verdict nested, as watcher.finalize writes it.
+        store.save_subrun(index, name, {"index": index, "name": name, "key": key, "verdict": verdict,
+                                        "posted": True, "text": "status of " + name})
         store.outbox_put({"key": key, "subrun_index": index, "subrun_name": name, "status": "SENT",
                           "text": "status of " + name, "attempts": 1})
         subruns.append({"index": index, "name": name, "state": "RUNNING", "result": "RUN", "delivery": "SENDING",
@@ -669,6 +673,9 @@ def test_info_reports_subruns_deliveries_and_units(env):
         (True, "COMPLETED", "FAIL", True, False)
     assert [(s["name"], s["state"], s["result"], s["delivery"]) for s in info["subruns"]] == [
         ("linux", "COMPLETED", "PASS", "SENT"), ("windows", "FAILED", "FAIL", "SENT"), ("mixed", "COMPLETED", "PASS", "SENT")]
+    assert info["subruns"][1]["reasons"] == ["win2022-01: 1 test failed"]
+    assert info["subruns"][1]["hosts"] == [{"host": "windows-01", "result": "FAIL", "reasons": []}]
+    assert info["subruns"][0]["posted"] is True
     assert info["delivery"] == {"sent": 3, "failed": 0, "pending": 0}
     assert [o["status"] for o in info["outbox"]] == ["SENT"] * 3
     assert all("text" not in o for o in info["outbox"])
