@@ -595,6 +595,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", content_type)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
+            if "close" in (self.headers.get("Connection") or "").lower():
+                self.send_header("Connection", "close")  # as Go's net/http answers such a request
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if body and not head:
@@ -625,6 +627,7 @@ class _Handler(BaseHTTPRequestHandler):
         return parts.path, parts.query
 
     def _log(self, method: str, path: str, status: Optional[int], fault: Optional[str], **extra: Any) -> None:
+        """Log the request before it is answered, so a client that got the answer sees the entry."""
         match = HOOK_PATH_RE.match(path)
         shown = "/hooks/" + self.double.hook_ref(match.group(1)) if match else (
             "/hooks/***" if path.startswith("/hooks/") else path)
@@ -656,17 +659,17 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = new_id()
         limited = double._rate_limited(self.client_address[0])
         if limited is not None:
-            self._send_limit(limited, request_id)
             self._log("GET", path, 429, "ratelimit-server")
+            self._send_limit(limited, request_id)
             return
         if path == "/api/v4/system/ping":
-            self._send(200, b'{"status":"OK"}', "application/json", self._mm_headers(request_id), head=head)
             self._log("GET", path, 200, None)
+            self._send(200, b'{"status":"OK"}', "application/json", self._mm_headers(request_id), head=head)
             return
         # the web app's catch-all route: any other GET, hook paths included, is the HTML page
+        self._log("GET", path, 200, None)
         self._send(200, WEBAPP_PAGE, "text/html; charset=utf-8", {"Cache-Control": "no-cache, max-age=31556926, public"},
                    head=head)
-        self._log("GET", path, 200, None)
 
     def _send_limit(self, headers: Dict[str, str], request_id: str) -> None:
         all_headers = {"X-Content-Type-Options": "nosniff"}
@@ -676,8 +679,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _method_not_allowed(self) -> None:
         path, _ = self._path()
         self._read_body()
-        self._send(405, b"", None)
         self._log(self.command, path, 405, None)
+        self._send(405, b"", None)
 
     do_PUT = do_DELETE = do_PATCH = _method_not_allowed  # noqa: N815
 
@@ -698,8 +701,8 @@ class _Handler(BaseHTTPRequestHandler):
             data = json.dumps({"id": err.id, "message": err.message, "detailed_error": err.detailed,
                                "request_id": request_id, "status_code": 404}, separators=(",", ":"))
             # the server writes this without a Content-Type: Go sniffs it as text/plain
+            self._log("POST", path, 404, None, request_id=request_id)
             self._send(404, data.encode("utf-8"), "text/plain; charset=utf-8", self._mm_headers(request_id))
-            self._log("POST", path, 404, None)
             return
         hook_id = match.group(1)
         fault: Optional[str] = None
@@ -709,8 +712,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(delay)
         limited = double._rate_limited(self.client_address[0])
         if limited is not None:
+            self._log("POST", path, 429, "ratelimit-server", request_id=request_id)
             self._send_limit(limited, request_id)
-            self._log("POST", path, 429, "ratelimit-server")
             return
         if double._take("drop"):
             if double.faults.drop_after_create:
@@ -719,14 +722,14 @@ class _Handler(BaseHTTPRequestHandler):
                 except (_AppError, _DecodeError):
                     posts = []
                 double._record(posts)
-            self._log("POST", path, None, "drop")
+            self._log("POST", path, None, "drop", request_id=request_id)
             self._drop()
             return
         if double._take("rate_limit"):
             seconds = str(int(double.faults.retry_after))
+            self._log("POST", path, 429, "rate-limit", request_id=request_id)
             self._send_limit({"Retry-After": seconds, "X-RateLimit-Limit": str(double.faults.ratelimit_burst + 1),
                               "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": seconds}, request_id)
-            self._log("POST", path, 429, "rate-limit")
             return
         if double._take("fail_5xx"):
             status = int(double.faults.fail_status)
@@ -735,22 +738,23 @@ class _Handler(BaseHTTPRequestHandler):
                     double._record(self._process(hook_id, body, query, request_id))
                 except _AppError:
                     pass
+            fault = "fail-5xx" + ("-after-create" if double.faults.fail_after_create else "")
+            self._log("POST", path, status, fault, request_id=request_id)
             self._send_5xx(status, request_id)
-            self._log("POST", path, status, "fail-5xx" + ("-after-create" if double.faults.fail_after_create else ""))
             return
         if double._take("wrong_body"):
+            self._log("POST", path, 200, "wrong-body", request_id=request_id)
             self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
-            self._log("POST", path, 200, "wrong-body")
             return
         try:
             posts = self._process(hook_id, body, query, request_id)
         except _AppError as err:
+            self._log("POST", path, err.status, fault, error_id=err.id, request_id=request_id)
             self._send_app_error(err, request_id)
-            self._log("POST", path, err.status, fault, error_id=err.id)
             return
         double._record(posts)
+        self._log("POST", path, 200, fault, posts=len(posts), request_id=request_id)
         self._send(200, b"ok", "text/plain", self._mm_headers(request_id))
-        self._log("POST", path, 200, fault, posts=len(posts))
 
     def _send_5xx(self, status: int, request_id: str) -> None:
         if status == 500:

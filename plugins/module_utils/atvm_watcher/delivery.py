@@ -370,53 +370,52 @@ class MattermostClient:
         retries = 0
         ambiguous = False
         history: List[str] = []
-        session = self._session
-        own_session = session is None
-        if own_session:
-            session = requests.Session()
-        try:
-            while True:
-                attempts += 1
-                noted = ambiguous and text_after_ambiguous is not None
-                remaining = self.deadline - (self._clock() - start)
-                timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
+        while True:
+            attempts += 1
+            noted = ambiguous and text_after_ambiguous is not None
+            remaining = self.deadline - (self._clock() - start)
+            timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
+            # a fresh connection per attempt: a pooled connection the server is closing must never
+            # turn into a "connection dropped after sending" (ambiguous) failure
+            session = self._session if self._session is not None else requests.Session()
+            try:
                 attempt = self._exchange(session, text_after_ambiguous if noted else text, timeout)
-                ambiguous = ambiguous or attempt.ambiguous
-                reason = self.redact(attempt.reason)
-                history.append("attempt {0}: {1}".format(attempts, reason))
-                LOG.debug("Mattermost delivery attempt %d: %s", attempts, reason)
-                if callback is not None:
-                    try:
-                        callback(attempts, AttemptDetail(reason, attempt.ambiguous, attempt.status))
-                    except Exception:  # noqa: BLE001 - a journal problem must not stop the delivery
-                        LOG.warning("the delivery attempt callback failed", exc_info=True)
-                elapsed = self._clock() - start
-                if attempt.kind == SENT_OUTCOME:
-                    return DeliveryResult(True, SENT_OUTCOME, attempt.status, reason, attempts, ambiguous,
-                                          elapsed, noted, attempt.request_id, history)
-                if attempt.kind == PERMANENT:
-                    return DeliveryResult(False, PERMANENT, attempt.status, reason, attempts, ambiguous,
-                                          elapsed, False, attempt.request_id, history)
-                if attempt.retry_after is not None:
-                    wait = max(0.0, attempt.retry_after)
+            finally:
+                if self._session is None:
+                    session.close()
+            ambiguous = ambiguous or attempt.ambiguous
+            reason = self.redact(attempt.reason)
+            history.append("attempt {0}: {1}".format(attempts, reason))
+            LOG.debug("Mattermost delivery attempt %d: %s", attempts, reason)
+            if callback is not None:
+                try:
+                    callback(attempts, AttemptDetail(reason, attempt.ambiguous, attempt.status))
+                except Exception:  # noqa: BLE001 - a journal problem must not stop the delivery
+                    LOG.warning("the delivery attempt callback failed", exc_info=True)
+            elapsed = self._clock() - start
+            if attempt.kind == SENT_OUTCOME:
+                return DeliveryResult(True, SENT_OUTCOME, attempt.status, reason, attempts, ambiguous,
+                                      elapsed, noted, attempt.request_id, history)
+            if attempt.kind == PERMANENT:
+                return DeliveryResult(False, PERMANENT, attempt.status, reason, attempts, ambiguous,
+                                      elapsed, False, attempt.request_id, history)
+            if attempt.retry_after is not None:
+                wait = max(0.0, attempt.retry_after)
+            else:
+                wait = self._backoff(retries)
+            retries += 1
+            remaining = self.deadline - elapsed
+            if wait >= remaining:
+                last = _strip_retrying(reason)
+                if attempt.retry_after is not None and remaining > 0:
+                    why = "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(wait, remaining)
                 else:
-                    wait = self._backoff(retries)
-                retries += 1
-                remaining = self.deadline - elapsed
-                if wait >= remaining:
-                    last = _strip_retrying(reason)
-                    if attempt.retry_after is not None and remaining > 0:
-                        why = "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(wait, remaining)
-                    else:
-                        why = "the delivery deadline of {0:g} s leaves no time for another try".format(self.deadline)
-                    final = "gave up after {0} attempt{1} in {2:.1f} s ({3}); last error: {4}".format(
-                        attempts, "" if attempts == 1 else "s", elapsed, why, last)
-                    return DeliveryResult(False, DEADLINE, attempt.status, final, attempts, ambiguous,
-                                          elapsed, False, attempt.request_id, history)
-                self._sleep(wait)
-        finally:
-            if own_session:
-                session.close()
+                    why = "the delivery deadline of {0:g} s leaves no time for another try".format(self.deadline)
+                final = "gave up after {0} attempt{1} in {2:.1f} s ({3}); last error: {4}".format(
+                    attempts, "" if attempts == 1 else "s", elapsed, why, last)
+                return DeliveryResult(False, DEADLINE, attempt.status, final, attempts, ambiguous,
+                                      elapsed, False, attempt.request_id, history)
+            self._sleep(wait)
 
 
 def _strip_retrying(reason: str) -> str:
