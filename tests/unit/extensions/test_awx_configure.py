@@ -28,7 +28,7 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 PASSWORD = "pw-Zq81kVt0sEcret"
 
 
-def _run(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.CompletedProcess:
+def _command(double: AwxDouble, *extra: str, **overrides: Any) -> List[str]:
     extra_vars: Dict[str, Any] = {
         "awx_configure_controller_host": double.url,
         "awx_configure_controller_username": double.username,
@@ -38,6 +38,10 @@ def _run(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.Complet
         "awx_configure_credentials": ["ATVM controllers SSH"],
     }
     extra_vars.update(overrides)
+    return [ANSIBLE_PLAYBOOK, str(PLAYBOOK), "-v", "-e", json.dumps(extra_vars), *extra]
+
+
+def _env() -> Dict[str, str]:
     env = dict(os.environ)
     env.update({
         "ANSIBLE_LOCALHOST_WARNING": "false",
@@ -48,10 +52,28 @@ def _run(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.Complet
     })
     for name in ("CONTROLLER_HOST", "CONTROLLER_USERNAME", "CONTROLLER_PASSWORD", "CONTROLLER_OAUTH_TOKEN"):
         env.pop(name, None)
-    return subprocess.run(
-        [ANSIBLE_PLAYBOOK, str(PLAYBOOK), "-v", "-e", json.dumps(extra_vars), *extra],
-        capture_output=True, text=True, env=env, timeout=300, cwd=str(ROOT), check=False,
-    )
+    return env
+
+
+def _start(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.Popen:
+    return subprocess.Popen(_command(double, *extra, **overrides), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=_env(), cwd=str(ROOT))
+
+
+def _finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _run(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.CompletedProcess:
+    return _finish(_start(double, *extra, **overrides))
+
+
+def _seed(double: AwxDouble, playbooks: List[str]) -> None:
+    org = double.add("organizations", "Default")
+    double.add("projects", "ATVM watcher", organization=org, playbooks=playbooks)
+    double.add("inventories", "ATVM controllers", organization=org)
+    double.add("credentials", "ATVM controllers SSH")
 
 
 def _recap(stdout: str) -> Dict[str, int]:
@@ -66,16 +88,16 @@ def _writes(requests: List[Any]) -> List[Any]:
 
 @pytest.fixture(scope="module")
 def runs():
-    with AwxDouble(username="admin", password=PASSWORD) as double:
-        org = double.add("organizations", "Default")
-        playbooks = sorted("playbooks/" + p.name for p in (ROOT / "playbooks").glob("*.yml"))
-        double.add("projects", "ATVM watcher", organization=org, playbooks=playbooks)
-        double.add("inventories", "ATVM controllers", organization=org)
-        double.add("credentials", "ATVM controllers SSH")
-        results = {}
-        results["check"] = (_run(double, "--check"), list(double.requests))
-        double.requests.clear()
-        results["first"] = (_run(double), list(double.requests))
+    playbooks = sorted("playbooks/" + p.name for p in (ROOT / "playbooks").glob("*.yml"))
+    # The check-mode run gets its own (empty) controller and runs alongside the first real run.
+    with AwxDouble(username="admin", password=PASSWORD) as checked, \
+            AwxDouble(username="admin", password=PASSWORD) as double:
+        _seed(checked, playbooks)
+        _seed(double, playbooks)
+        check = _start(checked, "--check")
+        first = _start(double)
+        results = {"check": (_finish(check), list(checked.requests)), "checked": checked}
+        results["first"] = (_finish(first), list(double.requests))
         double.requests.clear()
         results["second"] = (_run(double), list(double.requests))
         results["double"] = double
@@ -87,6 +109,9 @@ def test_check_mode_changes_nothing(runs):
     # Check mode stops before the create request: every template reports "changed", nothing is written.
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _writes(requests) == []
+    assert runs["checked"].objects["job_templates"] == {}
+    for template in yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))["atvm_awx_job_templates"]:
+        assert '"{0}: changed"'.format(template["name"]) in proc.stdout
     assert _recap(proc.stdout)["changed"] == 1
 
 
@@ -136,10 +161,7 @@ def test_a_refused_template_fails_the_play_with_its_name(tmp_path):
     templates_file = tmp_path / "one.yml"
     templates_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     with AwxDouble() as double:
-        org = double.add("organizations", "Default")
-        double.add("projects", "ATVM watcher", organization=org, playbooks=["playbooks/other.yml"])
-        double.add("inventories", "ATVM controllers", organization=org)
-        double.add("credentials", "ATVM controllers SSH")
+        _seed(double, ["playbooks/other.yml"])
         proc = _run(double, awx_configure_templates_file=str(templates_file))
         assert double.objects["job_templates"] == {}
     assert proc.returncode == 2, proc.stdout
