@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A local double of a Mattermost server's incoming webhooks (standard library only).
@@ -106,7 +105,7 @@ def _now() -> str:
 
 def new_id() -> str:
     """A Mattermost-style id: 26 lower-case letters and digits."""
-    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(26))
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for dummy in range(26))
 
 
 @dataclasses.dataclass
@@ -169,7 +168,7 @@ class _AppError(Exception):
     def message(self) -> str:
         template = MESSAGES.get(self.id, self.id)
         try:
-            return template.format(**{k: v for k, v in self.params.items()})
+            return template.format(**dict(self.params.items()))
         except (KeyError, IndexError):
             return template
 
@@ -211,7 +210,7 @@ class MattermostDouble:
                  faults: Optional[Faults] = None, **fault_values: Any) -> None:
         self.host = host
         self._requested_port = port
-        self.hook_ids = [h for h in hook_ids]
+        self.hook_ids = list(hook_ids)
         for hook in self.hook_ids:
             if not re.fullmatch(r"[A-Za-z0-9]+", hook):
                 raise ValueError("a hook id is letters and digits only")
@@ -480,7 +479,7 @@ def decode_payload(raw: bytes) -> Dict[str, Any]:
     if not stripped:
         raise _DecodeError("EOF")
     try:
-        obj, _ = json.JSONDecoder(strict=False).raw_decode(stripped)
+        obj = json.JSONDecoder(strict=False).raw_decode(stripped)[0]
     except json.JSONDecodeError as exc:
         raise _DecodeError("invalid character at offset {0}: {1}".format(exc.pos, exc.msg)) from None
     if obj is None:
@@ -643,7 +642,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._get(head=True)
 
     def _get(self, head: bool) -> None:
-        path, _ = self._path()
+        path = self._path()[0]
         double = self.double
         if path == "/_control/posts":
             self._json(200, double.public_posts())
@@ -677,7 +676,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(429, b"limit exceeded\n", "text/plain; charset=utf-8", all_headers)
 
     def _method_not_allowed(self) -> None:
-        path, _ = self._path()
+        path = self._path()[0]
         self._read_body()
         self._log(self.command, path, 405, None)
         self._send(405, b"", None)

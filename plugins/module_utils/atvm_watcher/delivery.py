@@ -16,6 +16,7 @@ import dataclasses
 import email.utils
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -457,7 +458,7 @@ def _parse_retry_after(value: Optional[str]) -> Optional[float]:
         if when is None:
             return None
         seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
 

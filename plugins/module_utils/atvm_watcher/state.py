@@ -315,7 +315,7 @@ def subrun_key(index: int, name: Any) -> str:
 
 
 def _key_sort(key: str) -> Tuple[int, str]:
-    number, _, rest = key.partition("-")
+    number, dummy, rest = key.partition("-")
     return int(number), rest
 
 
@@ -772,7 +772,7 @@ def list_archives(state_root: str, build_name: str) -> List[str]:
         match = pattern.fullmatch(name)
         if match:
             found.append((match.group(1), int(match.group(2) or 0), name))
-    return [os.path.join(archive_root, n) for _, _, n in sorted(found)]
+    return [os.path.join(archive_root, entry[2]) for entry in sorted(found)]
 
 
 def prune_archives(state_root: str, build_name: str, keep: int = 5, protect: Optional[str] = None) -> List[str]:

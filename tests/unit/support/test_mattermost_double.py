@@ -87,7 +87,7 @@ def test_valid_post_answers_ok_text_plain_with_request_and_version_ids(double):
 
 
 def test_json_without_content_type_is_read_as_json(double):
-    status, _, body = post_json(double, {"text": "no type"}, content_type=None)
+    status, dummy, body = post_json(double, {"text": "no type"}, content_type=None)
     assert (status, body) == (200, b"ok")
     assert double.texts() == ["no type"]
 
@@ -100,8 +100,8 @@ def test_content_type_is_case_insensitive_and_parameters_are_ignored(double):
 
 def test_form_urlencoded_payload_field(double):
     data = urllib.parse.urlencode({"payload": json.dumps({"text": "from a form", "channel": "atvm-runs"})}).encode()
-    status, _, body = call(double, "POST", "/hooks/" + HOOK, data,
-                           {"Content-Type": "APPLICATION/X-WWW-FORM-URLENCODED"})
+    status, dummy, body = call(double, "POST", "/hooks/" + HOOK, data,
+                               {"Content-Type": "APPLICATION/X-WWW-FORM-URLENCODED"})
     assert (status, body) == (200, b"ok")
     assert [(p["text"], p["channel"]) for p in double.posts] == [("from a form", "atvm-runs")]
 
@@ -261,7 +261,7 @@ def test_post_to_a_path_that_is_not_a_hook_id_is_404(double):
 def test_text_over_the_post_size_is_split_into_several_posts_with_one_ok(double):
     limit = 16383
     text = "\U0001F600" * limit + "b" * limit + "tail"  # runes, not bytes: an emoji counts once
-    status, _, body = post_json(double, {"text": text})
+    status, dummy, body = post_json(double, {"text": text})
     assert (status, body) == (200, b"ok")
     parts = [p["text"] for p in double.posts]
     assert [len(p) for p in parts] == [limit, limit, 4]
@@ -347,14 +347,14 @@ def test_record_file_has_every_accepted_post_and_no_hook_id(double, tmp_path):
 
 
 def test_control_endpoints_change_faults_and_list_posts(double):
-    status, _, body = call(double, "POST", "/_control/faults", json.dumps({"fail_5xx": 1, "fail_status": 502}).encode())
+    status, dummy, body = call(double, "POST", "/_control/faults", json.dumps({"fail_5xx": 1, "fail_status": 502}).encode())
     assert status == 200 and json.loads(body)["fail_5xx"] == 1
     assert post_json(double, {"text": "x"})[0] == 502
     assert post_json(double, {"text": "y"})[0] == 200
-    status, _, body = call(double, "GET", "/_control/posts")
+    status, dummy, body = call(double, "GET", "/_control/posts")
     posts = json.loads(body)
     assert [p["text"] for p in posts] == ["y"] and "hook_id" not in posts[0]
-    status, _, body = call(double, "POST", "/_control/faults", b'{"no_such_fault": 1}')
+    status, dummy, body = call(double, "POST", "/_control/faults", b'{"no_such_fault": 1}')
     assert status == 400 and "no_such_fault" in json.loads(body)["error"]
     assert call(double, "POST", "/_control/reset")[0] == 200
     assert double.posts == [] and double.faults.fail_5xx == 0
@@ -376,7 +376,7 @@ def test_command_line_mode(tmp_path):
         conn_double = type("D", (), {"port": port})()
         assert post_json(conn_double, {"text": "cli"})[0] == 503
         assert post_json(conn_double, {"text": "cli", "channel": "atvm-runs"})[:3:2] == (200, b"ok")
-        status, _, body = call(conn_double, "POST", "/_control/faults", b'{"rate_limit": 1, "retry_after": 2}')
+        status, dummy, body = call(conn_double, "POST", "/_control/faults", b'{"rate_limit": 1, "retry_after": 2}')
         assert status == 200
         assert post_json(conn_double, {"text": "limited"})[0] == 429
         assert [p["text"] for p in json.loads(call(conn_double, "GET", "/_control/posts")[2])] == ["cli"]

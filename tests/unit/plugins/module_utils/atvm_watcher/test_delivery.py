@@ -312,7 +312,7 @@ def test_on_attempt_sees_every_try_with_its_ambiguity(double):
     double.set_faults(fail_5xx=1, fail_status=500)
     seen = []
     make_client(double.url_for(HOOK)).post("x", on_attempt=lambda n, d: seen.append((n, str(d), d.ambiguous)))
-    assert [(n, amb) for n, _, amb in seen] == [(1, True), (2, False)]
+    assert [(n, amb) for n, dummy, amb in seen] == [(1, True), (2, False)]
     assert seen[1][1] == "HTTP 200 ok"
 
 
@@ -405,7 +405,7 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
     """)
     root = pathlib.Path(delivery.__file__).parents[6]
     env = dict(os.environ, TEST_WEBHOOK=double.url_for(HOOK), PYTHONPATH=str(root))
-    proc = subprocess.run([sys.executable, "-c", script, store.state_dir], env=env, capture_output=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", script, store.state_dir], env=env, capture_output=True, timeout=60, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     assert store.outbox_get("000-linux")["status"] == "SENDING"
     assert double.texts() == ["run B: PASS"]
@@ -492,7 +492,7 @@ def test_concurrent_deliveries_of_one_key_post_once(double, store):
         other = state.RunStore(store.state_dir)
         results.append(delivery.deliver_once(other, make_client(double.url_for(HOOK)), "000-a", "A", {}))
 
-    threads = [threading.Thread(target=go) for _ in range(4)]
+    threads = [threading.Thread(target=go) for dummy in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

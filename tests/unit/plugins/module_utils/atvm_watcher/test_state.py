@@ -112,7 +112,7 @@ def test_corrupt_state_json_is_set_aside_with_a_journal_line(store, lines, conte
 
 def test_two_corruptions_in_the_same_second_keep_both_files(tmp_path, lines):
     path = str(tmp_path / "state.json")
-    for _ in range(2):
+    for _attempt in range(2):
         with open(path, "w") as handle:
             handle.write("{")
         assert state.load_json_or_quarantine(path, lines.append) is None
@@ -263,7 +263,7 @@ def test_cancel_marker_is_atomic_and_keeps_the_first(store):
 
 def test_concurrent_cancel_markers_one_wins(tmp_path):
     results = []
-    stores = [state.RunStore(str(tmp_path / "B")) for _ in range(8)]
+    stores = [state.RunStore(str(tmp_path / "B")) for dummy in range(8)]
 
     def cancel(i):
         results.append(stores[i].write_cancel_marker("r{0}".format(i), "p{0}".format(i)))
