@@ -507,3 +507,59 @@ def test_help_lists_the_options():
     for option in (b"--replay", b"--groups", b"--crash-in", b"--hang-after-spec", b"--signal-after-spec",
                    b"--junit-meta-only", b"--write-inventory", b"--events-as-object"):
         assert option in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# the watcher's own Cypress log parser reads what the simulator writes
+# ---------------------------------------------------------------------------------------------
+
+PARSER_CASES = [
+    ("categorized-one-failing", ["--groups", GROUPS, "--fail", "ubuntu2204-01"]),
+    ("non-categorized-pass", ["--hosts", "h1,h2,h3"]),
+    ("non-categorized-two-failing", ["--hosts", "h1,h2,h3", "--fail", "h1,h3"]),
+    ("crash-aborts-subrun", ["--groups", GROUPS, "--crash-in", "windows"]),
+    ("crash-continue", ["--groups", "a:h1,h2;b:h3", "--crash-in", "h1", "--crash-continue"]),
+    ("plugin-error", ["--groups", "a:h1;b:h2", "--plugin-error-in", "a", "--fail", "h2"]),
+    ("no-markers-recorded", ["--groups", "linux:h1,h2;windows:w1", "--no-markers"]),
+    ("label-mismatch", ["--groups", "linux:h1;windows:w1", "--label-mismatch", "linux"]),
+    ("zero-tests", ["--hosts", "h1,h2", "--zero-tests", "h2"]),
+    ("canceled", ["--groups", "a:h1,h2,h3;b:h4", "--canceled-in", "a"]),
+    ("cypress-13-recorded", ["--hosts", "h1", "--cypress-version", "13.6.4", "--record-url", "http://127.0.0.1:9"]),
+]
+
+
+@pytest.mark.parametrize("argv", [c[1] for c in PARSER_CASES], ids=[c[0] for c in PARSER_CASES])
+def test_generated_logs_parse_with_the_watcher_parser(argv):
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cypress_log
+
+    plan = sim.build_plan(argv)
+    data = b"".join(s.data for s in plan.steps if s.kind == "write")
+    parser = cypress_log.CypressLogParser(config.DEFAULT_MARKER_REGEX)
+    for start in range(0, len(data), 997):  # incremental, cutting lines and UTF-8 characters anywhere
+        parser.feed(data[start:start + 997])
+    parser.finish()
+    runs = parser.runs
+    assert len(runs) == len(plan.subruns)
+    for run, sub in zip(runs, plan.subruns):
+        assert run.started
+        assert run.label == sub.label
+        assert run.label_source == (("group" if "--no-markers" in argv else "marker") if plan.categorized else None)
+        assert run.cypress_version == ("13.6.4" if "13.6.4" in argv else "12.17.4")
+        assert run.specs_found == [s.display for s in sub.specs]
+        assert run.run_url == sub.record_url
+        assert run.finished == sub.finished
+        assert run.crashed == sub.crashed
+        assert run.plugin_error == sub.plugin_error
+        assert run.canceled == sub.canceled
+        ran = [s.display for s in sub.specs if s.outcome not in ("not-run",)]
+        assert run.specs_run == ran
+        if sub.finished:
+            assert run.all_passed == sub.all_passed
+            assert [r.spec for r in run.finished_rows] == [s.display for s in sub.specs]
+            assert [r.status for r in run.finished_rows] == [
+                "skipped" if s.outcome == "skipped" else ("failed" if s.failures else "passed") for s in sub.specs]
+            assert (run.totals.tests, run.totals.passed, run.totals.failed) == (sub.tests, sub.passes, sub.failures)
+            if sub.all_passed is False and not sub.canceled:
+                assert (run.failed_specs, run.total_specs) == (sub.failed_specs, sub.total_specs)
+        else:
+            assert run.all_passed is None and not run.finished_rows
