@@ -1,0 +1,744 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cypress console output parser (``cypress run``, Cypress 3 to 15), fed incrementally with bytes.
+
+``CypressLogParser(marker_regex=config.DEFAULT_MARKER_REGEX)``
+
+- ``feed(data: bytes)``: the next bytes of the log; chunks may split lines (and UTF-8
+  characters) anywhere, the unfinished last line is kept until its newline arrives.
+- ``finish()``: end of input: the unfinished last line is parsed as a line.
+- ``reset()``: forget everything (the log was truncated or replaced, see ``LogReader.restarted``).
+- ``runs``: every Cypress run found so far, in log order, as :class:`~.models.CypressRun`
+  (one sub-run of a categorized request each). The objects are updated in place while the run
+  goes on; copy them (``to_dict()``) to keep a snapshot.
+- ``preamble_problems``: failure texts seen before any run existed.
+- ``offset``: bytes fed so far; ``buffered``: bytes held for the unfinished last line (never more
+  than ``line_cap``).
+
+:func:`parse_log_file` reads a whole file through :class:`~.logreader.LogReader`.
+
+What is read (a run starts at a wrapper marker line or at ``(Run Starting)``):
+
+- wrapper markers: a line whose cleaned text matches ``marker_regex`` (named group ``label``)
+  starts a new run labelled from the marker (``label_source="marker"``); the next
+  ``(Run Starting)`` fills that run. A marker followed by another marker or the end of the log
+  without a ``(Run Starting)`` leaves a run with ``started=False``. Without a marker, every
+  ``(Run Starting)`` starts a new run whose label is its ``Group:`` parameter
+  (``label_source="group"``) when it has one;
+- the ``(Run Starting)`` box: Cypress version, browser, ``Specs: N found (a, b, ...)`` (a list
+  wrapped over several box lines is joined, a list cut with ``...`` keeps the complete names),
+  ``Params: ... Group: G, Parallel: true``, ``Run URL:``;
+- ``Running: <spec> (n of m)`` (a long spec name wrapped onto the next lines is joined);
+- every ``(Results)`` box (one :class:`~.models.SpecRow` in ``spec_results``);
+- the ``(Run Finished)`` table: one row per spec (``finished_rows``; ✔ √ passed, ✖ × failed,
+  ``-`` ``SKIPPED``; names wrapped onto continuation lines are joined; ``-`` counts are 0; noise
+  lines such as ``tput: ...`` between the heading and the table are skipped) and the summary row
+  (``All specs passed!``, ``N of M failed (X%)`` or ``The run was canceled``). ``finished`` is
+  True only once that summary row was read; ``end_offset`` is the offset just after it;
+- ``Recorded Run: URL``;
+- failure texts, recorded in ``problems`` (cleaned, de-duplicated, at most 50 per run) with their
+  flag: renderer / browser crash, automation client disconnected and browser never connected
+  (``crashed``); errors thrown in the plugins or config file, ``after:run`` handler errors,
+  invalid config/plugins/support file (``plugin_error``); canceled runs (``canceled``, and
+  ``exit_text`` for "Exiting with non-zero exit code because the run was canceled."); "Can't
+  run because no spec files were found" (``no_specs``); "Timed out waiting for the browser to
+  connect" (recorded without a flag: Cypress retries). A failure text belongs to the last run
+  seen (started or not) and to ``preamble_problems`` when there is none yet; without wrapper
+  markers, a failure of a Cypress invocation that never printed ``(Run Starting)`` is therefore
+  attributed to the run before it.
+
+How it stays fast on logs of hundreds of MB: lines are not decoded one by one. The raw bytes of
+each chunk are searched with ``bytes.find`` and one compiled bytes regex for the few words that
+matter (structure words, failure words and the literal part of the marker regex); only the
+lines holding one of them, and the lines of the few boxes and tables being read, are decoded
+and cleaned (:func:`~.logreader.clean_line`). Consequences, by design: a word split by an ANSI
+sequence (``Run\\x1b[0m Starting``) is not seen, and a line is examined up to ``line_cap``
+bytes (64 KiB by default): the rest of a longer line is dropped, so memory stays bounded even
+for a single 50 MB line.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, List, Optional, Pattern, Tuple
+
+from .config import DEFAULT_MARKER_REGEX
+from .errors import ConfigError, InputError
+from .logreader import DEFAULT_CHUNK_SIZE, LogReader, clean_line
+from .models import Counts, CypressRun, SpecRow
+
+LINE_CAP = 64 * 1024
+MAX_PROBLEMS = 50
+PROBLEM_CHARS = 400
+
+_SCAN = 0
+_BANNER = 1
+_RESULTS = 2
+_FINISHED = 3
+_RUNNING_CONT = 4
+
+# Structure words, searched in the raw bytes. The literal first byte lets the regex engine
+# jump from one "R" to the next; ANSI colouring wraps these words, it does not split them.
+_STRUCT_RE = re.compile(rb"R(?:un Starting|un Finished|unning:|esults|ecorded Run:)")
+# Failure words, each one a bytes.find pass; every failure text below contains one of them.
+_FAILURE_NEEDLES = (b"crashed", b"canceled", b"plugins file", b"Your ", b"no spec files", b"connect")
+
+_HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
+_RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
+_RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
+_RECORDED_RE = re.compile(r"(?:^|\s)Recorded Run:\s+(?P<url>\S+)")
+_KV_RE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]{0,30}?):(?:\s+(?P<value>.*?))?\s*$")
+_SPECS_RE = re.compile(r"^(?P<n>\d+)\s+found\b\s*(?:\((?P<list>.*?)\)?)?\s*$")
+_GROUP_RE = re.compile(r"\bGroup:\s*(?P<group>.*?)\s*(?:,\s*Parallel:|,\s*Auto Cancel|$)")
+_PARALLEL_RE = re.compile(r"\bParallel:\s*(?P<parallel>true|false)\b")
+_COUNT = r"(\d+|-)"
+_ROW_RE = re.compile(
+    r"^(?P<glyph>[\u2714\u2713\u221a\u2716\u2717\u00d7-])\s+(?P<spec>\S.*?)\s+(?P<dur>\S+)"
+    r"\s+" + r"\s+".join([_COUNT] * 5) + r"$"
+)
+_SUMMARY_RE = re.compile(
+    r"(?:^|\s)(?P<glyph>[\u2714\u2713\u221a\u2716\u2717\u00d7-])\s+"
+    r"(?P<what>All specs passed!|(?P<nf>\d+) of (?P<nt>\d+) failed \(\d+%\)|The run was canceled)"
+    r"(?:\s+(?P<dur>\S+)\s+" + r"\s+".join([_COUNT] * 5) + r")?\s*$"
+)
+_PASS_GLYPHS = "\u2714\u2713\u221a"
+_FAIL_GLYPHS = "\u2716\u2717\u00d7"
+_BOX_TOP = "\u250c\u256d"
+_BOX_MID = "\u251c"
+_BOX_BOTTOM = "\u2514\u2570"
+_BOX_SIDE = "\u2502"
+
+# (needle that must be in the raw line, regex on the cleaned line, flag or None)
+_FAILURE_RULES: Tuple[Tuple[bytes, Pattern[str], Optional[str]], ...] = (
+    (b"crashed", re.compile(r"\bWe detected that the\b.*\bcrashed\b"), "crashed"),
+    (b"crashed", re.compile(r"\b(?:[Bb]rowser|Renderer|renderer) process\b.*\bcrashed\b"), "crashed"),
+    (b"crashed", re.compile(r"\bWe stopped running your tests because (?:your config file|a plugin) crashed"),
+     "plugin_error"),
+    (b"connect", re.compile(r"\bThe automation client disconnected\b"), "crashed"),
+    (b"connect", re.compile(r"\bThe browser never connected\b"), "crashed"),
+    (b"connect", re.compile(r"\bTimed out waiting for the browser to connect\b"), None),
+    (b"plugins file", re.compile(r"\bAn error was thrown in your plugins file\b"), "plugin_error"),
+    (b"plugins file", re.compile(r"\bThe plugins file is missing or invalid\b"), "plugin_error"),
+    (b"plugins file", re.compile(r"\bThe function exported by the plugins file threw an error\b"), "plugin_error"),
+    (b"Your ", re.compile(r"\bYour (?:configFile|pluginsFile|supportFile) (?:threw|is invalid|is missing)"),
+     "plugin_error"),
+    (b"canceled", re.compile(r"\bThis spec and its tests were skipped because the run has been canceled\b"),
+     "canceled"),
+    (b"canceled", re.compile(r"\bExiting with non-zero exit code because the run was canceled\b"), "exit"),
+    (b"canceled", re.compile(r"(?:^|\s)The run was canceled\b"), "canceled"),
+    (b"no spec files", re.compile(r"\bCan.t run because no spec files were found\b"), "no_specs"),
+)
+
+
+def _required_literal(pattern: str) -> Optional[str]:
+    """The longest run of plain characters every match of ``pattern`` must contain, or None.
+
+    Conservative: only top-level characters outside groups, classes and quantifiers count; an
+    alternation at the top level or an inline flag (``(?i)``) gives None. Used to find candidate
+    marker lines with ``bytes.find`` before the real regex is applied to the cleaned line.
+    """
+    if re.search(r"\(\?[aiLmsux-]+[:)]", pattern):
+        return None
+    pieces: List[str] = []
+    best = ""
+    current: List[str] = []
+
+    def flush() -> None:
+        pieces.append("".join(current))
+        current[:] = []
+
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            d = pattern[i + 1]
+            i += 2
+            if d.isalnum():
+                flush()
+            else:
+                current.append(d)
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            flush()
+            continue
+        if c == "(":
+            depth = 0
+            j = i
+            while j < n:
+                ch = pattern[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == "[":
+                    j += 1
+                    while j < n and pattern[j] != "]":
+                        j += 2 if pattern[j] == "\\" else 1
+                elif ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            flush()
+            continue
+        if c == "|":
+            return None
+        if c in "*+?{":
+            if current:
+                current.pop()
+            flush()
+            if c == "{":
+                j = pattern.find("}", i)
+                i = n if j < 0 else j + 1
+            else:
+                i += 1
+            if i < n and pattern[i] in "?+":
+                i += 1
+            continue
+        if c in ".^$)":
+            flush()
+            i += 1
+            continue
+        current.append(c)
+        i += 1
+    flush()
+    for piece in pieces:
+        if len(piece.strip()) > len(best.strip()):
+            best = piece
+    return best if best.strip() else None
+
+
+def _to_int(value: Optional[str]) -> Optional[int]:
+    if value is None:
+        return None
+    value = value.strip()
+    if value == "-":
+        return 0
+    if value.isdigit():
+        return int(value)
+    return None
+
+
+def _counts(values: Tuple[Optional[str], ...]) -> Counts:
+    t, p, f, pe, s = (_to_int(v) for v in values)
+    return Counts(tests=t, passed=p, failed=f, pending=pe, skipped=s)
+
+
+def _box_inner(text: str) -> str:
+    first = text.find(_BOX_SIDE)
+    last = text.rfind(_BOX_SIDE)
+    if last > first:
+        return text[first + 1:last]
+    return text[first + 1:]
+
+
+def _only_box_chars(text: str) -> bool:
+    return all(0x2500 <= ord(ch) <= 0x257F for ch in text)
+
+
+class CypressLogParser:
+    """Incremental parser of Cypress console output (see the module documentation)."""
+
+    def __init__(self, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX, line_cap: int = LINE_CAP) -> None:
+        self.marker_regex = marker_regex or None
+        self._marker_rx: Optional[Pattern[str]] = None
+        self._marker_lit: Optional[bytes] = None
+        self._marker_every_line = False
+        if self.marker_regex:
+            try:
+                self._marker_rx = re.compile(self.marker_regex)
+            except re.error as exc:
+                raise ConfigError("invalid wrapper marker regex {0!r}: {1}".format(self.marker_regex, exc)) from None
+            if "label" not in self._marker_rx.groupindex:
+                raise ConfigError("the wrapper marker regex {0!r} has no named group (?P<label>...)".format(
+                    self.marker_regex))
+            literal = _required_literal(self.marker_regex)
+            if literal:
+                self._marker_lit = literal.encode("utf-8")
+            else:
+                self._marker_every_line = True
+        self.line_cap = max(256, int(line_cap))
+        finders: List[Tuple[int, Any]] = [(1, _STRUCT_RE)]
+        finders.extend((0, needle) for needle in _FAILURE_NEEDLES)
+        if self._marker_lit:
+            finders.append((0, self._marker_lit))
+        if self._marker_every_line:
+            finders.append((0, b"\n"))
+        self._finders = finders
+        self.reset()
+
+    # ------------------------------------------------------------------ public API
+    def reset(self) -> None:
+        """Forget every run and every byte fed (the log restarts from its first byte)."""
+        self.runs: List[CypressRun] = []
+        self.preamble_problems: List[str] = []
+        self.offset = 0
+        self._partial = b""
+        self._partial_off = 0
+        self._partial_dropped = False
+        self._mode = _SCAN
+        self._box_top = False
+        self._box_noise = 0
+        self._box_fields: List[List[str]] = []
+        self._tbl_top = False
+        self._tbl_bottom = False
+        self._tbl_noise = 0
+        self._run_width = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for the unfinished last line (bounded by ``line_cap``)."""
+        return len(self._partial)
+
+    @property
+    def current(self) -> Optional[CypressRun]:
+        """The last run found, or None."""
+        return self.runs[-1] if self.runs else None
+
+    def feed(self, data: bytes) -> None:
+        """Parse the next bytes of the log."""
+        if not data:
+            return
+        data = bytes(data)
+        base = self.offset
+        self.offset += len(data)
+        nl = data.find(b"\n")
+        if nl < 0:
+            self._keep_partial(data, base)
+            return
+        start = 0
+        if self._partial or self._partial_dropped:
+            line = self._partial
+            if not self._partial_dropped:
+                line += data[:max(0, min(nl, self.line_cap - len(line)))]
+            self._partial = b""
+            self._partial_dropped = False
+            self._one_line(line, self._partial_off, base + nl + 1)
+            start = nl + 1
+        last = data.rfind(b"\n") + 1
+        if start < last:
+            self._region(data, start, last, base)
+        if last < len(data):
+            self._keep_partial(data[last:last + self.line_cap + 1], base + last)
+
+    def finish(self) -> None:
+        """End of input: parse the unfinished last line and close what it left open."""
+        if self._partial or self._partial_dropped:
+            line = self._partial
+            self._partial = b""
+            self._partial_dropped = False
+            self._one_line(line, self._partial_off, self.offset)
+        if self._mode == _BANNER:
+            self._close_banner()
+        self._mode = _SCAN
+
+    # ------------------------------------------------------------------ byte handling
+    def _keep_partial(self, data: bytes, off: int) -> None:
+        if self._partial_dropped:
+            return
+        if not self._partial:
+            self._partial_off = off
+        room = self.line_cap - len(self._partial)
+        if len(data) > room:
+            self._partial += data[:room]
+            self._partial_dropped = True
+        else:
+            self._partial += data
+
+    def _any_needle(self, raw: bytes) -> bool:
+        if self._marker_every_line:
+            return True
+        for kind, finder in self._finders:
+            if kind == 0:
+                if finder in raw:
+                    return True
+            elif finder.search(raw):
+                return True
+        return False
+
+    def _one_line(self, raw: bytes, off: int, end_off: int) -> None:
+        """One complete line (already capped) that did not come through :meth:`_region`."""
+        if self._mode != _SCAN:
+            self._mode_line(raw, off, end_off)
+        elif self._any_needle(raw):
+            self._scan_line(raw, off, end_off)
+
+    def _region(self, data: bytes, start: int, end: int, base: int) -> None:
+        """Complete lines ``data[start:end]`` (``end`` is just after a newline)."""
+        cap = self.line_cap
+        finders = self._finders
+        nexts = [-2] * len(finders)
+        pos = start
+        while pos < end:
+            if self._mode != _SCAN:
+                le = data.find(b"\n", pos, end)
+                self._mode_line(data[pos:min(le, pos + cap)], base + pos, base + le + 1)
+                pos = le + 1
+                continue
+            best = -1
+            for k, (kind, finder) in enumerate(finders):
+                hit = nexts[k]
+                if hit != -1 and hit < pos:
+                    if kind == 0:
+                        hit = data.find(finder, pos, end)
+                    else:
+                        match = finder.search(data, pos, end)
+                        hit = match.start() if match else -1
+                    nexts[k] = hit
+                if hit >= 0 and (best < 0 or hit < best):
+                    best = hit
+            if best < 0:
+                return
+            i = data.rfind(b"\n", pos, best)
+            ls = pos if i < 0 else i + 1
+            le = data.find(b"\n", best, end)
+            raw = data[ls:min(le, ls + cap)]
+            if le - ls <= cap or self._any_needle(raw):
+                self._scan_line(raw, base + ls, base + le + 1)
+            pos = le + 1
+
+    # ------------------------------------------------------------------ runs
+    def _new_run(self, off: int) -> CypressRun:
+        run = CypressRun(index=len(self.runs), start_offset=off)
+        self.runs.append(run)
+        return run
+
+    def _activity_run(self, off: int) -> CypressRun:
+        """The run a Cypress line belongs to (one is made if the log starts mid-run)."""
+        if self.runs:
+            return self.runs[-1]
+        return self._new_run(off)
+
+    def _problem(self, text: str, flag: Optional[str]) -> None:
+        text = text.strip()[:PROBLEM_CHARS]
+        run = self.runs[-1] if self.runs else None
+        target = run.problems if run is not None else self.preamble_problems
+        if text not in target and len(target) < MAX_PROBLEMS:
+            target.append(text)
+        if run is None or flag is None:
+            return
+        if flag == "exit":
+            run.canceled = True
+            run.exit_text = text
+        else:
+            setattr(run, flag, True)
+
+    # ------------------------------------------------------------------ line handlers
+    def _structural(self, raw: bytes, text: str, off: int, end_off: int) -> bool:
+        """Handle a marker, a heading, a Running: line or a Recorded Run: line; False if none."""
+        if self._marker_rx is not None and (self._marker_every_line or (self._marker_lit or b"") in raw):
+            match = self._marker_rx.search(text)
+            if match:
+                self._close_open_mode()
+                run = self._new_run(off)
+                run.label = match.group("label")
+                run.label_source = "marker"
+                return True
+        if _STRUCT_RE.search(raw) is None:
+            return False
+        heading = _HEADING_RE.search(text)
+        if heading:
+            self._close_open_mode()
+            what = heading.group(1)
+            if what == "Run Starting":
+                self._start_run(off)
+            elif what == "Results":
+                self._activity_run(off)
+                self._mode = _RESULTS
+                self._box_top = False
+                self._box_noise = 0
+                self._box_fields = []
+            else:
+                run = self._activity_run(off)
+                run.current_spec = None
+                self._mode = _FINISHED
+                self._tbl_top = False
+                self._tbl_bottom = False
+                self._tbl_noise = 0
+                run.finished_rows = []
+            return True
+        running = _RUNNING_RE.search(text)
+        if running:
+            self._close_open_mode()
+            run = self._activity_run(off)
+            spec = running.group("spec").strip()
+            run.specs_run.append(spec)
+            run.current_spec = spec
+            if len(spec) >= 60:
+                self._run_width = len(spec)
+                self._mode = _RUNNING_CONT
+            return True
+        recorded = _RECORDED_RE.search(text)
+        if recorded:
+            self._activity_run(off).recorded_run_url = recorded.group("url")
+            return True
+        return False
+
+    def _failures(self, raw: bytes, text: str) -> None:
+        for needle, rule, flag in _FAILURE_RULES:
+            if needle in raw and rule.search(text):
+                self._problem(text, flag)
+                return
+
+    def _scan_line(self, raw: bytes, off: int, end_off: int) -> None:
+        text = clean_line(raw)
+        if not self._structural(raw, text, off, end_off):
+            self._failures(raw, text)
+
+    def _interrupts(self, raw: bytes, text: str) -> bool:
+        """True when a line ends the box or table being read (a new structure starts)."""
+        if self._marker_rx is not None and (self._marker_every_line or (self._marker_lit or b"") in raw):
+            if self._marker_rx.search(text):
+                return True
+        if _STRUCT_RE.search(raw) is None:
+            return False
+        return bool(_HEADING_RE.search(text) or _RUNNING_RE.search(text))
+
+    def _leave_mode(self, raw: bytes, text: str, off: int, end_off: int) -> None:
+        """Close the open box or table and handle ``raw`` as an ordinary line."""
+        self._close_open_mode()
+        if not self._structural(raw, text, off, end_off):
+            self._failures(raw, text)
+
+    def _close_open_mode(self) -> None:
+        if self._mode == _BANNER:
+            self._close_banner()
+        self._mode = _SCAN
+
+    def _mode_line(self, raw: bytes, off: int, end_off: int) -> None:
+        text = clean_line(raw)
+        if self._interrupts(raw, text):
+            self._leave_mode(raw, text, off, end_off)
+            return
+        if self._mode == _RUNNING_CONT:
+            self._running_cont_line(raw, text, off, end_off)
+        elif self._mode == _FINISHED:
+            self._table_line(raw, text, off, end_off)
+        else:
+            self._box_line(raw, text, off, end_off)
+
+    def _running_cont_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
+        match = _RUNNING_CONT_RE.match(text)
+        run = self.runs[-1] if self.runs else None
+        if match is None or run is None or not run.specs_run:
+            self._leave_mode(raw, text, off, end_off)
+            return
+        frag = match.group("frag")
+        run.specs_run[-1] += frag
+        run.current_spec = run.specs_run[-1]
+        if len(frag) < self._run_width:
+            self._mode = _SCAN
+
+    # ---- (Run Starting) and (Results) boxes: "│ Key:   value │" rows, values may wrap
+    def _box_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        first = stripped[0]
+        if first in _BOX_TOP and _only_box_chars(stripped):
+            self._box_top = True
+            return
+        if self._box_top and first in _BOX_BOTTOM and _only_box_chars(stripped):
+            self._close_box()
+            return
+        if self._box_top and _BOX_SIDE in stripped:
+            inner = _box_inner(stripped)
+            match = _KV_RE.match(inner)
+            if match:
+                self._box_fields.append([match.group("key").strip(), (match.group("value") or "").strip()])
+            elif self._box_fields:
+                self._box_fields[-1][1] += inner.strip()
+            return
+        if self._box_top:
+            self._close_box()
+            self._leave_mode(raw, text, off, end_off)
+            return
+        self._box_noise += 1
+        if self._box_noise > 10:
+            self._close_box()
+            self._leave_mode(raw, text, off, end_off)
+        else:
+            self._failures(raw, text)
+
+    def _close_box(self) -> None:
+        if self._mode == _BANNER:
+            self._close_banner()
+        elif self._mode == _RESULTS:
+            self._close_results()
+        self._mode = _SCAN
+
+    def _start_run(self, off: int) -> None:
+        run = self.runs[-1] if self.runs else None
+        if not (run is not None and run.label_source == "marker" and not run.started and not run.specs_run):
+            run = self._new_run(off)
+        run.started = True
+        self._mode = _BANNER
+        self._box_top = False
+        self._box_noise = 0
+        self._box_fields = []
+
+    def _close_banner(self) -> None:
+        fields = self._box_fields
+        self._box_fields = []
+        self._mode = _SCAN
+        if not self.runs or not fields:
+            return
+        run = self.runs[-1]
+        values = {}
+        for key, value in fields:
+            values.setdefault(key, value)
+        run.cypress_version = values.get("Cypress") or run.cypress_version
+        run.browser = values.get("Browser") or run.browser
+        run.run_url = values.get("Run URL") or run.run_url
+        specs = _SPECS_RE.match(values.get("Specs", ""))
+        if specs:
+            run.specs_found_count = int(specs.group("n"))
+            names = []
+            for item in (specs.group("list") or "").split(","):
+                item = item.strip()
+                if not item or item.endswith("...") or item.endswith("\u2026"):
+                    continue  # "..." marks a list cut at 250 characters: the last name is partial
+                names.append(item)
+            run.specs_found = names
+        params = values.get("Params", "")
+        if params:
+            parallel = _PARALLEL_RE.search(params)
+            if parallel:
+                run.parallel = parallel.group("parallel") == "true"
+            group = _GROUP_RE.search(params)
+            if group:
+                name = group.group("group").strip()
+                if name and name != "false" and run.label_source != "marker":
+                    run.label = name
+                    run.label_source = "group"
+
+    def _close_results(self) -> None:
+        fields = self._box_fields
+        self._box_fields = []
+        self._mode = _SCAN
+        if not self.runs or not fields:
+            return
+        run = self.runs[-1]
+        values = {}
+        for key, value in fields:
+            values.setdefault(key, value)
+        counts = Counts(
+            tests=_to_int(values.get("Tests")),
+            passed=_to_int(values.get("Passing")),
+            failed=_to_int(values.get("Failing")),
+            pending=_to_int(values.get("Pending")),
+            skipped=_to_int(values.get("Skipped")),
+        )
+        spec = values.get("Spec Ran") or run.current_spec or ""
+        if counts.failed:
+            status = "failed"
+        elif counts.failed == 0:
+            status = "passed"
+        else:
+            status = "unknown"
+        run.spec_results.append(SpecRow(spec=spec, status=status, counts=counts, duration=values.get("Duration")))
+        run.current_spec = None
+
+    # ---- (Run Finished) table
+    def _table_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        run = self.runs[-1]
+        first = stripped[0]
+        if first != _BOX_SIDE:
+            summary = _SUMMARY_RE.search(stripped)
+            if summary:
+                self._summary(run, summary, end_off)
+                return
+        if _only_box_chars(stripped):
+            if first in _BOX_TOP:
+                self._tbl_top = True
+            elif first in _BOX_BOTTOM:
+                self._tbl_bottom = True
+            return
+        if first == _BOX_SIDE and not self._tbl_bottom:
+            inner = _box_inner(stripped).strip()
+            row = _ROW_RE.match(inner)
+            if row:
+                self._table_row(run, row)
+            elif inner and run.finished_rows:
+                run.finished_rows[-1].spec += inner
+            return
+        row = _ROW_RE.match(stripped)
+        if row and not self._tbl_bottom:
+            self._table_row(run, row)
+            return
+        self._tbl_noise += 1
+        if self._tbl_bottom or self._tbl_noise > 30:
+            self._leave_mode(raw, text, off, end_off)
+        else:
+            self._failures(raw, text)
+
+    @staticmethod
+    def _table_row(run: CypressRun, row: "re.Match[str]") -> None:
+        glyph = row.group("glyph")
+        duration: Optional[str] = row.group("dur")
+        if glyph in _PASS_GLYPHS:
+            status = "passed"
+        elif glyph in _FAIL_GLYPHS:
+            status = "failed"
+        else:
+            status = "skipped"
+        if duration == "SKIPPED":
+            status = "skipped"
+            duration = None
+        run.finished_rows.append(SpecRow(spec=row.group("spec").strip(), status=status,
+                                         counts=_counts(row.groups()[3:8]), duration=duration))
+
+    def _summary(self, run: CypressRun, summary: "re.Match[str]", end_off: int) -> None:
+        what = summary.group("what")
+        rows = run.finished_rows
+        if what == "All specs passed!":
+            run.all_passed = True
+            run.failed_specs = 0
+            run.total_specs = len(rows)
+        elif what == "The run was canceled":
+            run.all_passed = False
+            run.canceled = True
+            run.failed_specs = sum(1 for r in rows if r.status == "failed")
+            run.total_specs = len(rows)
+            self._problem(what, "canceled")
+        else:
+            run.all_passed = False
+            run.failed_specs = int(summary.group("nf"))
+            run.total_specs = int(summary.group("nt"))
+        if summary.group("dur") is not None:
+            run.totals = _counts(summary.groups()[5:10])
+        run.finished = True
+        run.end_offset = end_off
+        run.current_spec = None
+        self._mode = _SCAN
+
+
+def parse_log_file(path: str, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX,
+                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> CypressLogParser:
+    """Parse the whole log file at ``path`` (read in chunks of ``chunk_size`` bytes)."""
+    if not os.path.exists(path):
+        raise InputError(path, "no such file")
+    parser = CypressLogParser(marker_regex)
+    with LogReader(path, chunk_size) as reader:
+        for chunk in reader.chunks():
+            if reader.restarted:
+                parser.reset()
+            parser.feed(chunk)
+    parser.finish()
+    return parser

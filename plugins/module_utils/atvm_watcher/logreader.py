@@ -1,0 +1,200 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Incremental byte reader of the runner log, and the line cleaner shared with the parser.
+
+:class:`LogReader` hands out only the bytes appended since the previous call, in large chunks,
+and notices when the file it follows was truncated or replaced (log rotation, a new run writing
+the same path): it then starts again from byte 0 and says so with ``restarted`` so that the
+caller resets its parser. It never decodes anything; decoding is the parser's business.
+
+:func:`clean_line` turns one raw log line into text: UTF-8 with replacement characters, ANSI
+escape sequences (CSI, OSC and two-byte escapes) removed, stray SGR remnants whose ESC byte was
+lost (``[0m``, ``[39m``) removed, carriage returns and other control characters removed.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterator, Optional, Tuple
+
+from .errors import InputError
+
+DEFAULT_CHUNK_SIZE = 8 << 20
+_FINGERPRINT = 64  # bytes just before our offset, re-read to notice a rewritten file
+
+# ESC-introduced sequences: CSI (ESC [ params intermediates final), OSC (ESC ] ... BEL or ST),
+# other two-byte escapes (ESC + one byte in @-_), then SGR remnants that lost their ESC byte
+# (``[0m``, ``[39m``, ``[1;31m``) as seen in copied console output, then C0 controls except TAB.
+_ANSI_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x1b"
+    r"|\[[0-9]{1,3}(?:;[0-9]{1,3})*m"
+    r"|[\x00-\x08\x0a-\x1f\x7f]"
+)
+
+
+def clean_line(raw: bytes) -> str:
+    """Decode one raw log line (UTF-8, invalid bytes replaced) and strip ANSI codes and CR.
+
+    The remnants ``[0m`` / ``[39m`` (an SGR sequence whose ESC byte is missing, see the
+    ``cy11`` corpus log) are removed as well; so are the other C0 control characters
+    (NUL, BEL, backspace, CR, ...) except TAB. Leading and trailing whitespace is kept.
+    """
+    text = raw.decode("utf-8", "replace")
+    if "\x1b" in text or "[" in text or not text.isprintable():
+        text = _ANSI_RE.sub("", text)
+    return text
+
+
+class LogReader:
+    """Follow one log file and return only the bytes appended since the last call.
+
+    ``LogReader(path, chunk_size=8 MiB)``
+
+    - :meth:`poll` returns the next chunk of new bytes (at most ``chunk_size``), or ``None`` when
+      there is nothing new. A missing file is not an error: it is "nothing yet" (the runner may
+      not have created it). Other errors (permission denied, a directory) raise
+      :class:`~.errors.InputError`.
+    - Truncation (the file became smaller than ``offset``), replacement (the path now names
+      another inode or device: rotation, delete and re-create) and rewriting (the bytes just
+      before ``offset`` are no longer the ones we read: truncated then grown again between two
+      polls) make the reader start again from byte 0. The :meth:`poll` that does so sets
+      ``restarted`` to True (every other poll sets it to False), ``restart_reason`` to
+      ``"truncated"``, ``"replaced"`` or ``"rewritten"`` and increments ``restarts``; the bytes
+      it returns are the new file's from offset 0, so the caller resets its parser and feeds
+      them.
+    - ``offset`` is the number of bytes of the current file handed out so far.
+    - :meth:`size_hint` is the current size of the file (``None`` when it is missing).
+    - :meth:`chunks` yields chunks until the end of the file as it is now (for one-shot reads).
+
+    Memory: one chunk at a time plus a 64-byte fingerprint; the file is never read whole.
+    """
+
+    def __init__(self, path: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.path = path
+        self.chunk_size = chunk_size
+        self.offset = 0
+        self.restarted = False
+        self.restart_reason: Optional[str] = None
+        self.restarts = 0
+        self._fd: Optional[int] = None
+        self._ident: Optional[Tuple[int, int]] = None
+        self._tail = b""  # the last bytes handed out (up to _FINGERPRINT), ending at ``offset``
+
+    # ------------------------------------------------------------------ helpers
+    def close(self) -> None:
+        """Close the file descriptor (the next poll reopens the path and checks it again)."""
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = None
+
+    def __enter__(self) -> "LogReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _error(self, action: str, exc: OSError) -> InputError:
+        return InputError(self.path, "{0}: {1}".format(action, exc.strerror or exc))
+
+    def _restart(self, reason: str) -> None:
+        self.offset = 0
+        self._tail = b""
+        self.restarted = True
+        self.restart_reason = reason
+        self.restarts += 1
+
+    def size_hint(self) -> Optional[int]:
+        """The current size of the file in bytes, or ``None`` when it does not exist."""
+        try:
+            return os.stat(self.path).st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._error("cannot stat the log", exc) from None
+
+    def _open(self) -> Optional[os.stat_result]:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._error("cannot open the log", exc) from None
+        try:
+            st = os.fstat(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise self._error("cannot stat the log", exc) from None
+        self._fd = fd
+        return st
+
+    def _check(self) -> bool:
+        """Make sure ``_fd`` reads the file the path names now; False when there is no file."""
+        try:
+            path_st = os.stat(self.path)
+        except FileNotFoundError:
+            # Removed (rotation in progress) or not created yet: nothing to read for now.
+            return False
+        except OSError as exc:
+            raise self._error("cannot stat the log", exc) from None
+        if self._fd is not None and (path_st.st_dev, path_st.st_ino) != self._ident:
+            self.close()
+        if self._fd is None:
+            st = self._open()
+            if st is None:
+                return False
+            ident = (st.st_dev, st.st_ino)
+            if self._ident is not None and ident != self._ident:
+                self._restart("replaced")
+            self._ident = ident
+        else:
+            try:
+                st = os.fstat(self._fd)
+            except OSError as exc:
+                raise self._error("cannot stat the log", exc) from None
+        if st.st_size < self.offset:
+            self._restart("truncated")
+        elif self._tail:
+            try:
+                now = os.pread(self._fd, len(self._tail), self.offset - len(self._tail))
+            except OSError as exc:
+                raise self._error("cannot read the log", exc) from None
+            if now != self._tail:
+                self._restart("rewritten")
+        return True
+
+    # ------------------------------------------------------------------ reading
+    def poll(self) -> Optional[bytes]:
+        """The next chunk of new bytes (at most ``chunk_size``) or ``None`` when there is none."""
+        self.restarted = False
+        self.restart_reason = None
+        if not self._check():
+            return None
+        assert self._fd is not None
+        try:
+            data = os.pread(self._fd, self.chunk_size, self.offset)
+        except OSError as exc:
+            raise self._error("cannot read the log at offset {0}".format(self.offset), exc) from None
+        if not data:
+            return None
+        self.offset += len(data)
+        if len(data) >= _FINGERPRINT:
+            self._tail = data[-_FINGERPRINT:]
+        else:
+            self._tail = (self._tail + data)[-_FINGERPRINT:]
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield new chunks until the end of the file as it is now (restarts are followed)."""
+        while True:
+            data = self.poll()
+            if data is None:
+                return
+            yield data
