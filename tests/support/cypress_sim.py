@@ -582,13 +582,13 @@ def _spec_plans(hosts: Sequence[str], args: argparse.Namespace, rng: random.Rand
         plan.tests = titles
         if count:
             if args.spec_seconds > 0:
-                weights = [rng.uniform(0.6, 1.4) for _ in range(count)]
+                weights = [rng.uniform(0.6, 1.4) for _index in range(count)]
                 total = sum(weights)
                 budget = args.spec_seconds * 1000.0 * 0.97
                 plan.durations = [max(1, int(round(budget * w / total))) for w in weights]
                 plan.wall_ms = int(round(args.spec_seconds * 1000.0))
             else:
-                plan.durations = [rng.randint(20000, 420000) for _ in range(count)]
+                plan.durations = [rng.randint(20000, 420000) for _index in range(count)]
                 plan.wall_ms = sum(plan.durations) + rng.randint(800, 4000)
         else:
             plan.wall_ms = 0

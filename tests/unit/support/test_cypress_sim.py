@@ -95,8 +95,7 @@ def test_categorized_log_structure(categorized):
         ("rhel96-fc-01.cy.ts", "1", "2"), ("ubuntu2204-01.cy.ts", "2", "2"),
         ("win2022-01.cy.ts", "1", "2"), ("win2019-01.cy.ts", "2", "2"), ("sles15sp5-01.cy.ts", "1", "1")]
     summaries = _summary_lines(text)
-    assert [_phrase(s) for s in summaries] == ["1 of 2 failed (50%)", "All specs passed!",
-                                                              "All specs passed!"]
+    assert [_phrase(s) for s in summaries] == ["1 of 2 failed (50%)", "All specs passed!", "All specs passed!"]
     # summary counts: tests, passing, failing (6 tests per spec, one failing test)
     counts = [s.split()[-5:] for s in summaries]
     assert counts == [["12", "11", "1", "-", "-"], ["12", "12", "-", "-", "-"], ["6", "6", "-", "-", "-"]]
