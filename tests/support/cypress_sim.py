@@ -646,6 +646,8 @@ class _Planner:
         else:
             self.signal_after = None
         if args.replay:
+            if args.write_inventory or args.inventory_only:
+                parser.error("--write-inventory needs --hosts or --groups, not --replay")
             return self._replay_plan()
         if args.groups:
             groups: List[Tuple[Optional[str], List[str]]] = list(_parse_groups(args.groups, parser))
