@@ -29,7 +29,8 @@ Control endpoints (for a test in another process or a container): ``POST /_contr
 ``GET /_control/requests``, ``POST /_control/reset``. Outside the process, posts name their hook
 as ``hook-<n>`` (1-based position in ``hook_ids``), never by its id.
 """
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the file is also loaded by path (importlib)
+# without a sys.modules entry, and dataclasses then need evaluated annotations.
 
 import argparse
 import dataclasses
