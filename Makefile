@@ -1,0 +1,126 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# make demo   boot a local controller container, install the watcher into it, show it, clean up
+# make test   every test: units, end-to-end, sanity, lint, Molecule (needs root: containers)
+#
+# Both set up what they need on a fresh Debian machine: host packages (apt), the .venv
+# (tests/requirements.txt) and the container rootfs (cached in /var/cache/atvm-watcher).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.PHONY: help demo test prepare host-packages venv rootfs build testtree units e2e sanity lint molecule changelog clean
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/build
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+ARTIFACT := $(BUILD)/atvm-watcher-$(VERSION).tar.gz
+# The built artifact, installed as a user would: what Molecule and the demo run.
+INSTALLED := $(BUILD)/collections
+# A copy of the checkout laid out as ansible-test wants it.
+TESTROOT := $(BUILD)/ansible-test
+TESTTREE := $(TESTROOT)/ansible_collections/atvm/watcher
+NSPAWN := $(CURDIR)/tests/nspawn/nspawn.sh
+HOST_PACKAGES := systemd-container debootstrap zstd python3-venv git
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(INSTALLED)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DEBIAN_FRONTEND := noninteractive
+ifdef CI
+export NO_COLOR := 1
+export ANSIBLE_NOCOLOR := 1
+export PY_COLORS := 0
+endif
+
+help:
+	@sed -n 's/^# \(make .*\)/\1/p' Makefile
+
+demo: prepare
+	demo/run.sh
+
+# Runs every test step even when one fails, then fails if any did.
+test: prepare
+	@failed=(); passed=(); \
+	for step in units e2e sanity lint molecule; do \
+	  start=$$SECONDS; echo "=== make $$step"; \
+	  if $(MAKE) --no-print-directory $$step; then passed+=($$step); echo "=== $$step: ok ($$((SECONDS - start)) s)"; \
+	  else failed+=($$step); echo "=== $$step: FAILED ($$((SECONDS - start)) s)"; fi; \
+	done; \
+	echo "=== failed: $${failed[*]:-none}"; \
+	echo "steps: $${#passed[@]} passed, $${#failed[@]} failed"; \
+	[ $${#failed[@]} -eq 0 ]
+
+prepare: host-packages venv rootfs build
+
+host-packages:
+	@missing=$$(for p in $(HOST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install" $$missing; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tests/requirements.txt
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r tests/requirements.txt
+	@touch $@
+
+rootfs: host-packages
+	@$(NSPAWN) rootfs >/dev/null
+
+# Build the collection artifact, check that it carries nothing from the test set-up, install it.
+build: venv
+	@rm -rf $(BUILD)/*.tar.gz $(INSTALLED)
+	@mkdir -p $(BUILD)
+	ansible-galaxy collection build --force --output-path $(BUILD) >/dev/null
+	@junk=$$(tar -tzf $(ARTIFACT) | grep -E '^(tests|demo|build|\.venv|\.ci|\.git|extensions/molecule|changelogs/fragments/.+)(/|$$)|__pycache__|\.pyc$$' || true); \
+	if [ -n "$$junk" ]; then echo "the artifact carries files it must not:"; echo "$$junk"; exit 1; fi
+	ansible-galaxy collection install --force -p $(INSTALLED) $(ARTIFACT) >/dev/null
+	@echo "built and installed $(notdir $(ARTIFACT)) into $(INSTALLED)"
+
+# ansible-test needs the collection under ansible_collections/atvm/watcher: copy the checkout
+# (tracked and new files, nothing ignored) there.
+testtree: venv
+	@rm -rf $(TESTROOT)
+	@mkdir -p $(TESTTREE)
+	@git ls-files -z --cached --others --exclude-standard --deduplicate \
+	  | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -x -C $(TESTTREE)
+
+units: testtree
+	cd $(TESTTREE) && ansible-test units --python 3.11 --color no
+
+# Process-level end-to-end tests (plain pytest); pytest's exit 5 (no test collected) is reported.
+e2e: testtree
+	@if ! ls tests/e2e/test_*.py >/dev/null 2>&1; then echo "e2e: no tests under tests/e2e"; exit 0; fi; \
+	rc=0; PYTHONPATH=$(TESTROOT) python -m pytest -q -p no:cacheprovider tests/e2e || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "e2e: pytest collected no test"; exit 0; fi; exit $$rc
+
+# ansible-test bootstraps pip in its venvs with a script it downloads from outside the package
+# registries; tests/sanity/bootstrap_pip.py does the same with ensurepip and pip.
+sanity: testtree
+	@mkdir -p ~/.ansible/test/cache
+	@pip_version=$$(python -c 'from ansible_test._internal.python_requirements import get_venv_packages; \
+	  from types import SimpleNamespace; print(get_venv_packages(SimpleNamespace(version="3.11"))["pip"])'); \
+	cp tests/sanity/bootstrap_pip.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	cd $(TESTTREE) && ansible-test sanity --python 3.11 --color no
+
+lint: venv
+	ansible-lint
+	ruff check --target-version py39 --no-cache plugins bin tests extensions
+	antsibull-changelog lint
+
+molecule: build rootfs
+	tests/nspawn/molecule.sh
+
+# Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
+changelog: venv
+	antsibull-changelog release
+
+clean:
+	rm -rf $(BUILD) $(VENV) tests/output
