@@ -276,7 +276,8 @@ class _Post:
         self.sub = sub
         self.settings = settings
         self.build_name = build_name
-        self.total = max(int(total_subruns or 0), sub.index + 1, 1)
+        # 0: the number of sub-runs is not known yet (the request is still running).
+        self.total = max(int(total_subruns), sub.index + 1) if total_subruns else 0
         self.possible_duplicate = possible_duplicate
         self.template = template
         self.hosts = list(sub.hosts)
@@ -297,7 +298,8 @@ class _Post:
         text = "#### {0} {1} \u00b7 {2} \u00b7 build {3}".format(
             _emoji(sub.result), escape_cell(sub.result), escape_cell(sub.state), inline_code(self.build_name, 100))
         if self.verdict.categorized:
-            text += " \u00b7 sub-run {0}/{1} {2}".format(sub.index + 1, self.total, inline_code(sub.name, 100))
+            position = "{0}/{1}".format(sub.index + 1, self.total) if self.total else str(sub.index + 1)
+            text += " \u00b7 sub-run {0} {1}".format(position, inline_code(sub.name, 100))
         return text
 
     def values(self, n_rows: int, n_reasons: int, level: tuple[int, int, int, int]) -> dict[str, str]:
@@ -312,7 +314,7 @@ class _Post:
             "emoji": _emoji(sub.result),
             "subrun_name": _one_line(sub.name),
             "subrun_index": str(sub.index + 1),
-            "subrun_total": str(self.total),
+            "subrun_total": str(self.total) if self.total else "?",
             "hosts_table": _hosts_table(self.rows(level), self.hosts, keep),
             "reasons": _reasons_block(self.reasons, n_reasons, run_limit, self.reasons_title),
             "metadata": _metadata_block(self.settings, self.verdict.categorized, meta_limit),

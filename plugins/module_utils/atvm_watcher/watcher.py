@@ -20,20 +20,20 @@ from . import sdnotify
 from .artifacts import artifact_signature, read_inventory, scan_junit_dir, scan_reporter_dir
 from .config import RUNNER_UNIT, Settings, redact
 from .cypress_log import CypressLogParser
-from .decide import Evidence, decide
+from .decide import Evidence, decide, hosts_of_run
 from .delivery import MattermostClient, deliver_once
 from .errors import InputError
 from .logreader import LogReader
 from .models import (
-    CANCELLED, COMPLETED, FAILED, HUNG, POSTED_STATES, RUNNING, TERMINAL_STATES, TERMINATED, UNKNOWN,
+    CANCELLED, HUNG, POSTED_STATES, RUNNING, TERMINAL_STATES, UNKNOWN,
     ExitInfo, RunVerdict, SubrunVerdict,
 )
 from .process import (
     CommandRunner, ProcessWatch, exit_info_from_record, exit_info_from_unit, merge_exit, subprocess_runner,
     unit_properties,
 )
-from .render import render_subrun
-from .state import RunStore, load_json_or_quarantine
+from .render import add_duplicate_note, render_subrun
+from .state import RunStore, load_json_or_quarantine, subrun_key
 
 EXIT_OK = 0
 EXIT_DELIVERY_FAILED = 3
@@ -75,8 +75,7 @@ class Watcher:
         self._progress_sig: Any = None
         self._last_progress = clock()
         self._last_hang_check = 0.0
-        self._art_sig: Any = None
-        self._art_changed = clock()
+        self._quiet_cache: Dict[int, Any] = {}
         self.delivery_failed = False
 
     # ---------------------------------------------------------------- journal
@@ -234,14 +233,6 @@ class Watcher:
             not_before=not_before, run_not_before=created,
         )
 
-    def artifacts_quiet(self) -> bool:
-        sig = artifact_signature(self.settings.reporter_dir_path())
-        now = self.clock()
-        if sig != self._art_sig:
-            self._art_sig = sig
-            self._art_changed = now
-        return now - self._art_changed >= self.settings.settle_quiet
-
     # ---------------------------------------------------------------- sub-runs
     def track_subruns(self, live: bool) -> None:
         now = self.clock()
@@ -265,7 +256,7 @@ class Watcher:
             return
         name = entry.get("name") or sub.name
         sub.name = name
-        key = entry.get("key") or self._existing_key(sub.index) or "{0:03d}-{1}".format(sub.index, name)
+        key = entry.get("key") or self._existing_key(sub.index) or subrun_key(sub.index, name)
         entry.update({"name": name, "state": sub.state, "result": sub.result, "key": key,
                       "finalized": True, "finalized_at": utcnow()})
         post = sub.state in POSTED_STATES
@@ -285,8 +276,10 @@ class Watcher:
         self.state.setdefault("watcher", {})["phase"] = "delivering"
         self.save()
         meta = {"subrun_index": entry["index"], "subrun_name": entry["name"]}
+        limit = self.settings.max_post_chars
         record = deliver_once(self.store, self.client, entry["key"], text, meta,
-                              journal=lambda m: self.journal("delivery", m))
+                              journal=lambda m: self.journal("delivery", m),
+                              render_duplicate=lambda t: add_duplicate_note(t, limit))
         entry["delivery"] = record.get("status")
         if record.get("status") != "SENT":
             self.delivery_failed = True
@@ -317,35 +310,70 @@ class Watcher:
             self.journal("delivery-resume", "resuming delivery of sub-run {0} {1}".format(entry["index"] + 1, entry["name"]))
             self.deliver(entry, record.get("text") or "")
 
+    def _hosts_quiet(self, run_index: int) -> bool:
+        """True when the reporter artifacts of this sub-run's hosts have settled.
+
+        Settled: none written for ``settle_quiet`` seconds and none still saying RUN. Scans are
+        throttled (the next sub-run may be writing artifacts all the time).
+        """
+        now = self.clock()
+        cached = self._quiet_cache.get(run_index)
+        if cached is not None and now - cached[0] < max(self.settings.poll_interval, 0.5):
+            return cached[1]
+        run = next((r for r in self.parser.runs if r.index == run_index), None)
+        hosts = set(hosts_of_run(run, self.inventory(), self.settings.host_pattern)) if run else set()
+        entry = self._subrun_entry(run_index)
+        since = entry.get("first_seen") or self.state.get("created_epoch")
+        newest = 0.0
+        running = False
+        for art in scan_reporter_dir(self.settings.reporter_dir_path(), self.settings,
+                                     since=float(since) - 2.0 if since else None):
+            if art.host in hosts:
+                newest = max(newest, art.mtime)
+                running = running or (art.status or "").upper() == "RUN"
+        quiet = not running and now - newest >= self.settings.settle_quiet
+        self._quiet_cache[run_index] = (now, quiet)
+        return quiet
+
     def consider_subruns(self) -> None:
-        """Categorized: finalize every sub-run whose end is known."""
+        """Categorized: finalize every sub-run whose end is known and whose artifacts settled.
+
+        A sub-run is over when a later one started (or the runner ended). The last sub-run, even
+        with its (Run Finished) table, waits for the runner to go on or exit, because the parent's
+        exit status bears on it; if the runner stays silent for ``settle_max`` seconds it is
+        posted without it.
+        """
         runs = self.parser.runs
         if not runs:
             return
+        now = self.clock()
         pending = []
         last = len(runs) - 1
         for pos, run in enumerate(runs):
             entry = self._subrun_entry(run.index)
             if entry.get("finalized"):
                 continue
-            if pos < last or self.runner_over:
+            if self.runner_over:
                 pending.append(run.index)
-            elif run.finished and self.artifacts_quiet():
-                pending.append(run.index)
+                continue
+            if pos < last:
+                over_since = self._subrun_entry(runs[pos + 1].index).get("first_seen") or entry.get("finished_seen")
+                waited = now - float(over_since) if over_since else self.settings.settle_max
+                if waited >= self.settings.settle_max or self._hosts_quiet(run.index):
+                    pending.append(run.index)
             elif run.finished and entry.get("finished_seen") and \
-                    self.clock() - float(entry["finished_seen"]) >= self.settings.settle_max:
+                    now - float(entry["finished_seen"]) >= self.settings.settle_max:
                 pending.append(run.index)
         if not pending:
             return
         verdict = decide(self.evidence())
         by_index = {s.index: s for s in verdict.subruns}
+        total = len(runs) if self.runner_over else 0
         for index in pending:
             sub = by_index.get(index)
             if sub is None:
                 continue
-            if sub.state == RUNNING and not self.runner_over and index == runs[-1].index:
-                continue
-            self.finalize(verdict, sub, len(runs))
+            self.finalize(verdict, sub, total)
 
     # ---------------------------------------------------------------- end states
     def finish(self, state: Optional[str] = None, reasons: Optional[List[str]] = None) -> int:
@@ -453,6 +481,3 @@ class Watcher:
                 time.sleep(self.settings.poll_interval)
                 woke = False
 
-
-def finished_states() -> List[str]:
-    return [COMPLETED, FAILED, TERMINATED, UNKNOWN]
