@@ -48,10 +48,10 @@ What is read (a run starts at a wrapper marker line or at ``(Run Starting)``):
   attributed to the run before it.
 
 How it stays fast on logs of hundreds of MB: lines are not decoded one by one. The raw bytes of
-each chunk are searched with ``bytes.find`` and one compiled bytes regex for the few words that
-matter (structure words, failure words and the literal part of the marker regex); only the
-lines holding one of them, and the lines of the few boxes and tables being read, are decoded
-and cleaned (:func:`~.logreader.clean_line`). Consequences, by design: a word split by an ANSI
+each chunk are searched by two compiled bytes regexes for the few words that matter (structure
+words, failure words; the literal part of the marker regex joins one of them or is searched
+with ``bytes.find``); only the lines holding one of them, and the lines of the few boxes and
+tables being read, are decoded and cleaned (:func:`~.logreader.clean_line`). Consequences, by design: a word split by an ANSI
 sequence (``Run\\x1b[0m Starting``) is not seen, and a line is examined up to ``line_cap``
 bytes (64 KiB by default): the rest of a longer line is dropped, so memory stays bounded even
 for a single 50 MB line.
@@ -77,11 +77,25 @@ _RESULTS = 2
 _FINISHED = 3
 _RUNNING_CONT = 4
 
-# Structure words, searched in the raw bytes. The literal first byte lets the regex engine
-# jump from one "R" to the next; ANSI colouring wraps these words, it does not split them.
-_STRUCT_RE = re.compile(rb"R(?:un Starting|un Finished|unning:|esults|ecorded Run:)")
-# Failure words, each one a bytes.find pass; every failure text below contains one of them.
-_FAILURE_NEEDLES = (b"crashed", b"canceled", b"plugins file", b"Your ", b"no spec files", b"connect")
+# Candidate lines are found in the raw bytes with regexes that start with one literal byte:
+# the regex engine then skips from one such byte to the next (about 3.5 GB/s whatever the text),
+# and each stop costs a few comparisons. One pass for the structure words (all contain "R"),
+# one for the failure words (all contain a "c"); the literal part of the marker regex joins the
+# pass whose byte it contains, or gets its own ``bytes.find`` pass. ANSI colouring wraps these
+# words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``); where Cypress highlights
+# a word inside a sentence, the regexes allow the escape sequence.
+_ANSI_B = rb"(?:\x1b\[[0-9;]*m)*"
+_STRUCT_ALTS = (rb"un Starting", rb"un Finished", rb"unning:", rb"esults", rb"ecorded Run:")
+_FAILURE_ALTS = (
+    rb"rashed",  # renderer / browser / config file / plugin crashed
+    rb"anceled",  # skipped because the run has been canceled, exiting because ... canceled
+    rb"onnect(?:ed)?\.",  # automation client disconnected. / browser never connected. / to connect.
+    rb"onfigFile",  # Your configFile threw an error / is invalid
+    rb"uting the handler for the",  # An error was thrown in your plugins file while executing ...
+    rb"tion exported by the plugins file",
+    rb"ause " + _ANSI_B + rb"no spec files",  # Can't run because no spec files were found.
+)
+_STRUCT_RE = re.compile(rb"R(?:" + rb"|".join(_STRUCT_ALTS) + rb")")
 
 _HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
 _RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
@@ -108,25 +122,22 @@ _BOX_MID = "\u251c"
 _BOX_BOTTOM = "\u2514\u2570"
 _BOX_SIDE = "\u2502"
 
-# (needle that must be in the raw line, regex on the cleaned line, flag or None)
-_FAILURE_RULES: Tuple[Tuple[bytes, Pattern[str], Optional[str]], ...] = (
-    (b"crashed", re.compile(r"\bWe detected that the\b.*\bcrashed\b"), "crashed"),
-    (b"crashed", re.compile(r"\b(?:[Bb]rowser|Renderer|renderer) process\b.*\bcrashed\b"), "crashed"),
-    (b"crashed", re.compile(r"\bWe stopped running your tests because (?:your config file|a plugin) crashed"),
-     "plugin_error"),
-    (b"connect", re.compile(r"\bThe automation client disconnected\b"), "crashed"),
-    (b"connect", re.compile(r"\bThe browser never connected\b"), "crashed"),
-    (b"connect", re.compile(r"\bTimed out waiting for the browser to connect\b"), None),
-    (b"plugins file", re.compile(r"\bAn error was thrown in your plugins file\b"), "plugin_error"),
-    (b"plugins file", re.compile(r"\bThe plugins file is missing or invalid\b"), "plugin_error"),
-    (b"plugins file", re.compile(r"\bThe function exported by the plugins file threw an error\b"), "plugin_error"),
-    (b"Your ", re.compile(r"\bYour (?:configFile|pluginsFile|supportFile) (?:threw|is invalid|is missing)"),
-     "plugin_error"),
-    (b"canceled", re.compile(r"\bThis spec and its tests were skipped because the run has been canceled\b"),
-     "canceled"),
-    (b"canceled", re.compile(r"\bExiting with non-zero exit code because the run was canceled\b"), "exit"),
-    (b"canceled", re.compile(r"(?:^|\s)The run was canceled\b"), "canceled"),
-    (b"no spec files", re.compile(r"\bCan.t run because no spec files were found\b"), "no_specs"),
+# (regex on the cleaned line, flag or None), first match wins
+_FAILURE_RULES: Tuple[Tuple[Pattern[str], Optional[str]], ...] = (
+    (re.compile(r"\bWe detected that the\b.*\bcrashed\b"), "crashed"),
+    (re.compile(r"\b(?:[Bb]rowser|Renderer|renderer) process\b.*\bcrashed\b"), "crashed"),
+    (re.compile(r"\bWe stopped running your tests because (?:your config file|a plugin) crashed"), "plugin_error"),
+    (re.compile(r"\bThe automation client disconnected\b"), "crashed"),
+    (re.compile(r"\bThe browser never connected\b"), "crashed"),
+    (re.compile(r"\bTimed out waiting for the browser to connect\b"), None),
+    (re.compile(r"\bAn error was thrown in your plugins file\b"), "plugin_error"),
+    (re.compile(r"\bThe plugins file is missing or invalid\b"), "plugin_error"),
+    (re.compile(r"\bThe function exported by the plugins file threw an error\b"), "plugin_error"),
+    (re.compile(r"\bYour (?:configFile|pluginsFile|supportFile) (?:threw|is invalid|is missing)"), "plugin_error"),
+    (re.compile(r"\bThis spec and its tests were skipped because the run has been canceled\b"), "canceled"),
+    (re.compile(r"\bExiting with non-zero exit code because the run was canceled\b"), "exit"),
+    (re.compile(r"(?:^|\s)The run was canceled\b"), "canceled"),
+    (re.compile(r"\bCan.t run because no spec files were found\b"), "no_specs"),
 )
 
 
@@ -271,12 +282,21 @@ class CypressLogParser:
             else:
                 self._marker_every_line = True
         self.line_cap = max(256, int(line_cap))
-        finders: List[Tuple[int, Any]] = [(1, _STRUCT_RE)]
-        finders.extend((0, needle) for needle in _FAILURE_NEEDLES)
+        struct_alts = list(_STRUCT_ALTS)
+        failure_alts = list(_FAILURE_ALTS)
+        finders: List[Tuple[int, Any]] = []
         if self._marker_lit:
-            finders.append((0, self._marker_lit))
+            lit = self._marker_lit
+            if b"c" in lit and len(lit) - lit.index(b"c") > 3:
+                failure_alts.append(re.escape(lit[lit.index(b"c") + 1:]))
+            elif b"R" in lit and len(lit) - lit.index(b"R") > 3:
+                struct_alts.append(re.escape(lit[lit.index(b"R") + 1:]))
+            else:
+                finders.append((0, lit))
         if self._marker_every_line:
             finders.append((0, b"\n"))
+        finders.insert(0, (1, re.compile(rb"c(?:" + rb"|".join(failure_alts) + rb")")))
+        finders.insert(0, (1, re.compile(rb"R(?:" + rb"|".join(struct_alts) + rb")")))
         self._finders = finders
         self.reset()
 
@@ -488,8 +508,8 @@ class CypressLogParser:
         return False
 
     def _failures(self, raw: bytes, text: str) -> None:
-        for needle, rule, flag in _FAILURE_RULES:
-            if needle in raw and rule.search(text):
+        for rule, flag in _FAILURE_RULES:
+            if rule.search(text):
                 self._problem(text, flag)
                 return
 
