@@ -20,6 +20,7 @@ from .models import (
 )
 
 META_SPECS = ("check-xml-files",)
+NOT_FINISHED = "no (Run Finished) table: the Cypress run did not finish"
 SLACK_SECONDS = 2.0
 
 
@@ -216,7 +217,7 @@ def log_reasons(run: CypressRun) -> List[str]:
     if not run.started:
         reasons.append("the Cypress run never started")
     elif not run.finished:
-        reasons.append("no (Run Finished) table: the Cypress run did not finish")
+        reasons.append(NOT_FINISHED)
     else:
         if run.all_passed is False:
             if run.canceled:
@@ -318,6 +319,9 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
     verdict.specs = list(run.finished_rows) or list(run.spec_results)
     verdict.counts = run.totals if run.finished else _sum_results(run.spec_results)
     reasons = log_reasons(run)
+    if state == RUNNING:
+        # Not finished yet is not a failure while it runs.
+        reasons = [r for r in reasons if r != NOT_FINISHED]
     if ev.preamble_problems and run.index == 0:
         reasons = list(ev.preamble_problems) + reasons
     results: List[str] = [FAIL] if reasons else []
@@ -339,6 +343,8 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         results.append(UNKNOWN)
     for host in hosts:
         hv = host_verdict(host, _host_artifacts(host, artifacts or [], not_before), ev.inventory, source)
+        if state == RUNNING and hv.result == MISSING:
+            hv.result = RUN  # its artifact may not be written yet
         verdict.hosts.append(hv)
         results.append(hv.result)
     # JUnit.
