@@ -38,8 +38,10 @@ What is read (a run starts at a wrapper marker line or at ``(Run Starting)``):
 - ``Recorded Run: URL``;
 - failure texts, recorded in ``problems`` (cleaned, de-duplicated, at most 50 per run) with their
   flag: renderer / browser crash, automation client disconnected and browser never connected
-  (``crashed``); errors thrown in the plugins or config file, ``after:run`` handler errors,
-  invalid config/plugins/support file (``plugin_error``); canceled runs (``canceled``, and
+  (``crashed``); "An error was thrown in your plugins file while executing the handler for the
+  <event> event" (``after:run`` and the others), "Your configFile threw an error / is invalid",
+  "We stopped running your tests because your config file / a plugin crashed", "The function
+  exported by the plugins file threw an error" (``plugin_error``); canceled runs (``canceled``, and
   ``exit_text`` for "Exiting with non-zero exit code because the run was canceled."); "Can't
   run because no spec files were found" (``no_specs``); "Timed out waiting for the browser to
   connect" (recorded without a flag: Cypress retries). A failure text belongs to the last run
@@ -51,10 +53,10 @@ How it stays fast on logs of hundreds of MB: lines are not decoded one by one. T
 each chunk are searched by two compiled bytes regexes for the few words that matter (structure
 words, failure words; the literal part of the marker regex joins one of them or is searched
 with ``bytes.find``); only the lines holding one of them, and the lines of the few boxes and
-tables being read, are decoded and cleaned (:func:`~.logreader.clean_line`). Consequences, by design: a word split by an ANSI
-sequence (``Run\\x1b[0m Starting``) is not seen, and a line is examined up to ``line_cap``
-bytes (64 KiB by default): the rest of a longer line is dropped, so memory stays bounded even
-for a single 50 MB line.
+tables being read, are decoded and cleaned (:func:`~.logreader.clean_line`). Consequences, by
+design: a word split by an ANSI sequence (``Run\\x1b[0m Starting``) is not seen, and a line is
+examined up to ``line_cap`` bytes (64 KiB by default): the rest of a longer line is dropped, so
+memory stays bounded even for a single 50 MB line.
 """
 from __future__ import annotations
 
@@ -118,7 +120,6 @@ _SUMMARY_RE = re.compile(
 _PASS_GLYPHS = "\u2714\u2713\u221a"
 _FAIL_GLYPHS = "\u2716\u2717\u00d7"
 _BOX_TOP = "\u250c\u256d"
-_BOX_MID = "\u251c"
 _BOX_BOTTOM = "\u2514\u2570"
 _BOX_SIDE = "\u2502"
 
@@ -131,9 +132,8 @@ _FAILURE_RULES: Tuple[Tuple[Pattern[str], Optional[str]], ...] = (
     (re.compile(r"\bThe browser never connected\b"), "crashed"),
     (re.compile(r"\bTimed out waiting for the browser to connect\b"), None),
     (re.compile(r"\bAn error was thrown in your plugins file\b"), "plugin_error"),
-    (re.compile(r"\bThe plugins file is missing or invalid\b"), "plugin_error"),
     (re.compile(r"\bThe function exported by the plugins file threw an error\b"), "plugin_error"),
-    (re.compile(r"\bYour (?:configFile|pluginsFile|supportFile) (?:threw|is invalid|is missing)"), "plugin_error"),
+    (re.compile(r"\bYour configFile (?:threw|is invalid)"), "plugin_error"),
     (re.compile(r"\bThis spec and its tests were skipped because the run has been canceled\b"), "canceled"),
     (re.compile(r"\bExiting with non-zero exit code because the run was canceled\b"), "exit"),
     (re.compile(r"(?:^|\s)The run was canceled\b"), "canceled"),
