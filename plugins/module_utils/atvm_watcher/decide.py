@@ -400,11 +400,16 @@ def request_state(ev: Evidence) -> Tuple[str, List[str]]:
     if ev.hung:
         return HUNG, ["no progress for the hang timeout"]
     if not ev.runner_over:
-        if ev.offline:
-            if runs and all(r.finished for r in runs):
+        if ev.offline and runs:
+            # Decided from the log alone: only the last run can still be running; an unfinished
+            # run followed by another one ended without its table.
+            earlier = [r for r in runs[:-1] if not r.finished]
+            last = runs[-1]
+            if last.finished or last.plugin_error or last.no_specs:
+                if earlier or not last.finished:
+                    return FAILED, ["{0} Cypress run(s) ended without their (Run Finished) table".format(
+                        len(earlier) + (0 if last.finished else 1))]
                 return COMPLETED, []
-            if runs and any(r.plugin_error or r.no_specs for r in runs if not r.finished):
-                return FAILED, ["a Cypress run ended without its (Run Finished) table"]
         return RUNNING, []
     if not runs:
         if not ev.log_exists and not ev.exit.known:
