@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, TextIO
@@ -77,6 +78,7 @@ class Watcher:
         self._last_hang_check = 0.0
         self._quiet_cache: Dict[int, Any] = {}
         self.delivery_failed = False
+        self._stop_signal: Optional[int] = None
 
     # ---------------------------------------------------------------- journal
     def journal(self, event: str, message: str, **fields: Any) -> None:
@@ -423,6 +425,9 @@ class Watcher:
         return self.runner_started and now - self._last_progress >= self.settings.hang_timeout
 
     # ---------------------------------------------------------------- main
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        self._stop_signal = signum
+
     def run(self) -> int:
         self.store.ensure()
         self._load_state()
@@ -452,7 +457,16 @@ class Watcher:
         self.journal("watcher-ready", "ready: following {0}".format(
             self.settings.runner_unit or "PID {0}".format(self.settings.runner_pid)))
         woke = False
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
         while True:
+            if self._stop_signal is not None and self.store.cancel_marker() is None:
+                # Stopped from outside (systemctl stop) without a cancellation: leave the state as it
+                # is, so a new watcher of this build resumes it.
+                self.state["watcher"]["phase"] = "stopped"
+                self.save()
+                self.journal("watcher-stopped", "stopped by signal {0} while the run goes on".format(self._stop_signal))
+                return EXIT_OK
             if self.store.cancel_marker() is not None:
                 self.journal("cancelled", "cancellation marker found: nothing more will be posted")
                 return self.finish(CANCELLED)
