@@ -85,12 +85,14 @@ build: venv
 	@echo "built and installed $(notdir $(ARTIFACT)) into $(INSTALLED)"
 
 # ansible-test needs the collection under ansible_collections/atvm/watcher: copy the checkout
-# (tracked and new files, nothing ignored) there.
+# (tracked and new files, nothing ignored) there. The copy gets a git index of its own: inside
+# this checkout ansible-test would otherwise ask our git, which ignores build/, and test nothing.
 testtree: venv
 	@rm -rf $(TESTROOT)
 	@mkdir -p $(TESTTREE)
 	@git ls-files -z --cached --others --exclude-standard --deduplicate \
 	  | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -x -C $(TESTTREE)
+	@cd $(TESTTREE) && git init -q && git add -A
 
 units: testtree
 	cd $(TESTTREE) && ansible-test units --python 3.11 --color no
