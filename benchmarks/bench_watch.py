@@ -385,9 +385,13 @@ class Run:
             self.runner_gone_at = time.time()
 
         threading.Thread(target=reap, name="reap-" + self.name, daemon=True).start()
-        watch = [self.ctx.python, WATCHER_BIN, "watch", "--build-name", self.name, "--state-root", self.ctx.state_root,
-                 "--env-file", self.ctx.empty_env, "--runner-log", self.log, "--reporter-dir", self.reporter,
-                 "--junit-dir", self.junit, "--inventory", self.inventory, "--runner-pid", str(self.runner.pid)]
+        profile: List[str] = []
+        if self.ctx.profile_dir:
+            profile = ["-m", "cProfile", "-o", os.path.join(self.ctx.profile_dir, self.name + ".prof")]
+        watch = [self.ctx.python] + profile + [
+            WATCHER_BIN, "watch", "--build-name", self.name, "--state-root", self.ctx.state_root,
+            "--env-file", self.ctx.empty_env, "--runner-log", self.log, "--reporter-dir", self.reporter,
+            "--junit-dir", self.junit, "--inventory", self.inventory, "--runner-pid", str(self.runner.pid)]
         if self.kind.categorized:
             watch.append("--categorized")
         env = dict(self.ctx.base_env)
@@ -481,6 +485,7 @@ class Context:
     base_env: Dict[str, str]
     empty_env: str
     double: Double
+    profile_dir: Optional[str] = None
 
 
 def wait_ready(runs: Sequence[Run], timeout: float) -> float:
@@ -592,6 +597,32 @@ def latency(run: Run, posts: List[Dict[str, Any]]) -> Dict[str, Any]:
     return out
 
 
+def print_profile(path: str, title: str, top: int = 14) -> None:
+    """Where a watcher spent its CPU time (cProfile, whole life: start-up imports included)."""
+    import io  # pylint: disable=import-outside-toplevel
+    import pstats  # pylint: disable=import-outside-toplevel
+
+    if not os.path.exists(path):
+        say("  profile of {0}: none written".format(title))
+        return
+    out = io.StringIO()
+    stats = pstats.Stats(path, stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    ours = r"watcher\.py|logreader|cypress_log|process\.py|state\.py|decide|artifacts|delivery|render"
+    stats.sort_stats("cumulative").print_stats(ours, top)
+    say("  profile of {0} ({1}):".format(title, path))
+    for line in out.getvalue().splitlines():
+        if line.strip():
+            say("    " + line.rstrip())
+
+
+def machine_note() -> None:
+    """Say how busy the machine is (other work on it shows in the figures)."""
+    load = os.getloadavg()
+    say("  machine: load average {0:.2f} / {1:.2f} / {2:.2f} (1 / 5 / 15 min) on {3} CPU(s)".format(
+        load[0], load[1], load[2], os.cpu_count()))
+
+
 def ms(value: Optional[float]) -> str:
     return "-" if value is None else "{0:.0f} ms".format(value * 1000)
 
@@ -604,6 +635,7 @@ def part_live(ctx: Context, args: argparse.Namespace, report: Dict[str, Any]) ->
     window = args.window
     warm, tail = 3.0, 6.0
     say("== 1. live run writing about a line a second: watcher cost over a {0:.0f} s window".format(window))
+    machine_note()
     runs = [Run(ctx, "live-plain", KINDS["plain-pass-1"], warm + window + tail),
             Run(ctx, "live-categorized", KINDS["cat-pass"], warm + window + tail)]
     for run in runs:
@@ -658,6 +690,9 @@ def part_live(ctx: Context, args: argparse.Namespace, report: Dict[str, Any]) ->
             say("  note: the run ended inside the window; the window figure includes the end")
     if stuck:
         say("  WATCHER(S) DID NOT EXIT: {0}".format(", ".join(r.name for r in stuck)))
+    if ctx.profile_dir:
+        for run in runs:
+            print_profile(os.path.join(ctx.profile_dir, run.name + ".prof"), run.name)
     report["live"] = part
     return ok
 
@@ -733,6 +768,7 @@ def part_latency(ctx: Context, args: argparse.Namespace, report: Dict[str, Any])
         ("cat", "categorized (3 groups, pass / fail-last alternating), default settings",
          ("cat-pass", "cat-fail-last"), max(count // 2, 3), {}, 1.5),
     ]
+    machine_note()
     ok = True
     part: Dict[str, Any] = {}
     for label, title, kinds, n, env, spec_total in series:
@@ -757,6 +793,8 @@ def part_fleet(ctx: Context, args: argparse.Namespace, report: Dict[str, Any]) -
         kind = KINDS[FLEET_MIX[number % len(FLEET_MIX)]]
         ends = warm + window + tail + (spread * number / max(count - 1, 1))
         runs.append(Run(ctx, "fleet-{0:03d}".format(number), kind, ends))
+    machine_note()
+    first_post = len(ctx.double.posts())
     start = time.monotonic()
     for run in runs:
         run.start()
@@ -777,7 +815,7 @@ def part_fleet(ctx: Context, args: argparse.Namespace, report: Dict[str, Any]) -
     load = os.getloadavg()
     stuck = wait_done(runs, tail + spread + 180)
     total = time.monotonic() - start
-    posts = ctx.double.posts()
+    posts = ctx.double.posts()[first_post:]
     by_build, stray = posts_by_build(posts)
 
     busy = sum(getattr(machine1, f) - getattr(machine0, f) for f in ("user", "system", "nice", "irq", "softirq"))
@@ -812,6 +850,11 @@ def part_fleet(ctx: Context, args: argparse.Namespace, report: Dict[str, Any]) -
     honest = [r for r in lats if r["ready_before_exit"] and r["to_last_post"] is not None]
     last = [r["to_last_post"] for r in honest]
     lat_d = distribution(last)
+    ends = sorted(r["ended_at"] for r in honest)
+    if ends:
+        say("  {0:<46} {1} runs ended within {2:.1f} s (busiest second: {3} ends)".format(
+            "runner exits", len(ends), ends[-1] - ends[0],
+            max(sum(1 for e in ends if t <= e < t + 1.0) for t in ends)))
     say(dist_line("runner exit -> last post of the run", lat_d, "ms", 1000, "{0:.0f}"))
     for kind in FLEET_MIX:
         values = [r["to_last_post"] for r in honest if r["kind"] == kind]
@@ -852,6 +895,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--watchers", type=int, help="watchers at once in part 3 (default 50; quick 10)")
     parser.add_argument("--end-spread", type=float, help="part 3: the runs end spread over this many seconds "
                                                          "(default 20; quick 5; 0 = all at once)")
+    parser.add_argument("--profile", metavar="DIR", help="run every watcher under cProfile, write DIR/<build>.prof and "
+                                                         "print where part 1's watchers spend their time (the "
+                                                         "profiler's overhead then shows in the CPU figures)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (its path is printed)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
     args = parser.parse_args(argv)
@@ -885,7 +931,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parts = args.only or ["1", "2", "3"]
     workdir = tempfile.mkdtemp(prefix="bench-watch-")
     procs = Procs(workdir)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT too: a shell starting this in the background would otherwise leave it ignored.
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     report: Dict[str, Any] = {"started": time.time(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
                               "quick": args.quick}
     results: Dict[str, bool] = {}
@@ -903,7 +950,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         base_env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("ATVM_", "MATTERMOST_ATVM_")) and k != "NOTIFY_SOCKET"}
         double = Double(procs, workdir, sys.executable)
-        ctx = Context(procs, workdir, state_root, sys.executable, base_env, empty_env, double)
+        profile_dir = os.path.abspath(args.profile) if args.profile else None
+        if profile_dir:
+            os.makedirs(profile_dir, exist_ok=True)
+        ctx = Context(procs, workdir, state_root, sys.executable, base_env, empty_env, double, profile_dir)
         steps = {"1": part_live, "2": part_latency, "3": part_fleet}
         for part in parts:
             say()
@@ -919,18 +969,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         say("bench_watch: {0}".format(exc))
         code = 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # cleanup first (a closed stdout must not leave processes or files behind), and not cut
+        # short by a second Ctrl-C
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)
         alive = procs.cleanup()
-        if alive:
-            say("cleanup: ended {0} process(es) still running".format(alive))
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if args.json:
             report["results"] = results
             with open(args.json, "w", encoding="utf-8") as handle:
                 json.dump(report, handle, indent=1, default=str)
-        if args.keep:
-            say("kept {0}".format(workdir))
-        else:
+        if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if alive:
+                say("cleanup: ended {0} process(es) still running".format(alive))
+            if args.keep:
+                say("kept {0}".format(workdir))
+        except OSError:
+            pass
     return code
 
 
