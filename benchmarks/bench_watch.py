@@ -6,7 +6,7 @@ Not a test: it starts real processes (the runner entry running the Cypress run s
 watcher, the Mattermost double, all on 127.0.0.1 and in a temporary directory), measures them and
 prints each figure next to its target with the ratio measured / target (below 1.00 meets it).
 
-    python benchmarks/bench_watch.py                # the real measurement (about 8 minutes)
+    python benchmarks/bench_watch.py                # the real measurement (about 5 minutes)
     python benchmarks/bench_watch.py --quick        # smoke run: shorter, fewer repetitions
     python benchmarks/bench_watch.py --only 2       # one part (repeatable)
 
