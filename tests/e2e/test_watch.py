@@ -188,3 +188,19 @@ def test_corrupt_state_is_set_aside_and_nothing_is_lost(make_run):
     got = heads(run)
     assert len(got) == 3 and len(set(got)) == 3, got
     assert run.state()["run_state"] == "COMPLETED"
+
+
+def test_orphaned_children_keep_the_request_alive(make_run, tmp_path):
+    """The runner's command exits while a child it forked late (and orphaned) still runs."""
+    run = make_run("orphans", [], hosts=HOSTS2)
+    flag = tmp_path / "child-done"
+    script = tmp_path / "wrapper.sh"
+    script.write_text("#!/bin/sh\nsleep 1\n( sleep 4; touch {0} ) &\nsleep 0.5\nexit 0\n".format(flag))
+    script.chmod(0o755)
+    run.sim_args = []
+    runner = subprocess.Popen([sys.executable, str(BIN / "atvm-runner"), "--build-name", "orphans", "--state-root",
+                               str(run.state_root), "--log", str(run.log), "--command", str(script)], env=run.env)
+    run.runner = runner
+    watcher = run.start_watcher()
+    assert run.wait_watcher(watcher, 30) == 0
+    assert flag.exists(), "the watcher ended while the orphaned child was still running"

@@ -103,6 +103,7 @@ class ProcessWatch:
         self._known: Dict[int, float] = {}  # pid -> create_time of every process seen in the tree
         self._pidfd: Optional[int] = None
         self._exited = False
+        self._sessions: Set[int] = set()
         self._proc = None
         if HAS_PSUTIL:
             try:
@@ -148,10 +149,26 @@ class ProcessWatch:
         except psutil.Error:
             pass
 
+    def add_session(self, sid: int) -> None:
+        """Follow every process of session ``sid`` too (the runner starts its command in its own
+        session, so a child that was forked and orphaned between two looks is still found)."""
+        self._sessions.add(sid)
+
+    def _session_members(self) -> None:
+        if not self._sessions or not HAS_PSUTIL:
+            return
+        for pid in psutil.pids():
+            try:
+                if os.getsid(pid) in self._sessions and pid not in self._known:
+                    self._known[pid] = psutil.Process(pid).create_time()
+            except (OSError, psutil.Error):
+                continue
+
     def alive_pids(self) -> Set[int]:
         alive: Set[int] = set()
         if not HAS_PSUTIL:
             return {self.pid} if self.main_alive() else set()
+        self._session_members()
         for pid, created in list(self._known.items()):
             try:
                 proc = psutil.Process(pid)

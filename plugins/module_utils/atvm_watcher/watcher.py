@@ -149,6 +149,9 @@ class Watcher:
             assert self.proc is not None
             if self.proc.main_alive():
                 return
+            record = self.store.exit_record() or {}
+            if isinstance(record.get("pid"), int) and record["pid"] > 1:
+                self.proc.add_session(record["pid"])  # the command's own session
             if self.proc.alive_pids():
                 return  # orphaned Cypress children still alive: the request is not over
             record = self._exit_record()
