@@ -192,10 +192,11 @@ def test_corrupt_state_is_set_aside_and_nothing_is_lost(make_run):
 
 def test_orphaned_children_keep_the_request_alive(make_run, tmp_path):
     """The runner's command exits while a child it forked late (and orphaned) still runs."""
-    run = make_run("orphans", [], hosts=HOSTS2)
+    # No process-tree look while it runs (hang check every 60 s): only the session finds the child.
+    run = make_run("orphans", [], hosts=HOSTS2, env={"ATVM_HANG_CHECK_INTERVAL": "60"})
     flag = tmp_path / "child-done"
     script = tmp_path / "wrapper.sh"
-    script.write_text("#!/bin/sh\nsleep 1\n( sleep 4; touch {0} ) &\nsleep 0.5\nexit 0\n".format(flag))
+    script.write_text("#!/bin/sh\nsleep 1\n( sleep 4; touch {0} ) &\nexit 0\n".format(flag))
     script.chmod(0o755)
     run.sim_args = []
     runner = subprocess.Popen([sys.executable, str(BIN / "atvm-runner"), "--build-name", "orphans", "--state-root",
