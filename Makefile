@@ -24,7 +24,7 @@ INSTALLED := $(BUILD)/collections
 TESTROOT := $(BUILD)/ansible-test
 TESTTREE := $(TESTROOT)/ansible_collections/atvm/watcher
 NSPAWN := $(CURDIR)/tests/nspawn/nspawn.sh
-HOST_PACKAGES := systemd-container debootstrap zstd python3-venv git
+HOST_PACKAGES := systemd-container debootstrap zstd python3-venv git shellcheck
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(INSTALLED)

@@ -103,8 +103,9 @@ check_name() {
 }
 
 leader_of() {
-  local nspawn_pid=$1 child
-  for child in $(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null); do
+  local nspawn_pid=$1 child children
+  children=$(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null) || true
+  for child in $children; do
     if [ "$(cat /proc/"$child"/comm 2>/dev/null)" = systemd ] \
        && grep -qE '^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$' /proc/"$child"/status 2>/dev/null; then
       printf '%s\n' "$child"
@@ -135,13 +136,14 @@ cmd_boot() {
   done
   # Own cgroups first (without a host systemd, --keep-unit would share the caller's), then nspawn.
   # --register=no --keep-unit: there is no host systemd to register with.
+  # shellcheck disable=SC2016  # $1, $2, $$ and $@ belong to the inner shell
   setsid bash -c 'for p in $1; do echo $$ > "$p"; done; echo $$ > "$2"; shift 2; exec "$@"' _ \
     "$procs" "$dir/nspawn.pid" \
     systemd-nspawn --boot --directory="$rootfs" --machine="$name" --register=no --keep-unit \
     --console=read-only --volatile=overlay "$@" \
     </dev/null >"$dir/console.log" 2>&1 &
-  local i nspawn_pid="" leader="" state=""
-  for i in $(seq 1 300); do
+  local nspawn_pid="" leader="" state=""
+  for _ in $(seq 1 300); do
     [ -z "$nspawn_pid" ] && [ -s "$dir/nspawn.pid" ] && nspawn_pid=$(cat "$dir/nspawn.pid")
     if [ -n "$nspawn_pid" ] && ! alive "$nspawn_pid"; then
       tail -n 30 "$dir/console.log" >&2
@@ -170,7 +172,9 @@ cmd_boot() {
 
 cmd_pid() {
   local dir=$RUN/$1
-  [ -f "$dir/leader" ] && alive "$(cat "$dir/leader")" || die "container $1 is not running"
+  if [ ! -f "$dir/leader" ] || ! alive "$(cat "$dir/leader")"; then
+    die "container $1 is not running"
+  fi
   cat "$dir/leader"
 }
 
@@ -185,11 +189,11 @@ cmd_exec() {
 cmd_stop() {
   local name=$1
   check_name "$name"
-  local dir=$RUN/$name pid="" i
+  local dir=$RUN/$name pid=""
   [ -f "$dir/nspawn.pid" ] && pid=$(cat "$dir/nspawn.pid")
   if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do
+    for _ in $(seq 1 150); do
       alive "$pid" || break
       sleep 0.1
     done
@@ -199,12 +203,13 @@ cmd_stop() {
       sleep 0.5
     fi
   fi
-  local cg p
+  local cg p procs
   for cg in $(cgroup_dirs "$name"); do
     [ -d "$cg" ] || continue
     # Kill whatever is left in the container's cgroup, then remove it, deepest first.
-    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    for i in $(seq 1 50); do
+    procs=$(cat "$cg/cgroup.procs" 2>/dev/null) || true
+    for p in $procs; do kill -KILL "$p" 2>/dev/null || true; done
+    for _ in $(seq 1 50); do
       find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
       [ -d "$cg" ] || break
       sleep 0.1
