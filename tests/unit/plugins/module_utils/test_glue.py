@@ -79,12 +79,18 @@ def test_finish_translates_core_errors_and_keeps_details(module):
     assert info.value.failed
     assert info.value.result == {"msg": "cannot start x", "journal": "j", "rc": 4}
 
-    with pytest.raises(Exit) as info:
-        glue.finish(mod, lambda: (_ for _ in ()).throw(ConfigError("bad setting X")))
-    assert info.value.failed and info.value.result == {"msg": "bad setting X"}
+    def bad_setting():
+        raise ConfigError("bad setting X")
 
     with pytest.raises(Exit) as info:
-        glue.finish(mod, lambda: (_ for _ in ()).throw(MissingDependencyError("psutil")))
+        glue.finish(mod, bad_setting)
+    assert info.value.failed and info.value.result == {"msg": "bad setting X"}
+
+    def missing():
+        raise MissingDependencyError("psutil")
+
+    with pytest.raises(Exit) as info:
+        glue.finish(mod, missing)
     assert info.value.failed and "psutil" in info.value.result["msg"] and "library" in info.value.result["msg"]
 
 

@@ -186,7 +186,7 @@ def test_template_timeout_kills_the_whole_process_group(tmp_path):
     assert info.value.details["timed_out"] is True
     assert info.value.details["log_tail"] == ["started"]
     child = int(pidfile.read_text())
-    for _ in range(50):  # the orphaned grandchild is reaped by init shortly after the kill
+    for _attempt in range(50):  # the orphaned grandchild is reaped by init shortly after the kill
         try:
             os.kill(child, 0)
         except ProcessLookupError:
