@@ -205,3 +205,16 @@ def test_orphaned_children_keep_the_request_alive(make_run, tmp_path):
     watcher = run.start_watcher()
     assert run.wait_watcher(watcher, 30) == 0
     assert flag.exists(), "the watcher ended while the orphaned child was still running"
+
+
+def test_categorized_wrapper_exit_explained_by_failed_group(make_run):
+    """The simulated wrapper exits 1 because windows failed: oracle, which passed, stays PASS."""
+    run = make_run("cat-sum", ["--groups", GROUPS3, "--fail", "win2022-01"] + FAST, categorized=True, hosts=GROUPS3)
+    assert run.run_to_end() == 0
+    assert run.exit_record()["exit_code"] == 1
+    assert heads(run) == [
+        "#### ✅ PASS · COMPLETED · build `cat-sum` · sub-run 1 `linux`",
+        "#### ❌ FAIL · COMPLETED · build `cat-sum` · sub-run 2 `windows`",
+        "#### ✅ PASS · COMPLETED · build `cat-sum` · sub-run 3 `oracle`",
+    ]
+    assert (run.state()["run_state"], run.state()["result"]) == ("FAILED", "FAIL")

@@ -276,12 +276,13 @@ def _host_artifacts(host: str, artifacts: List[HostArtifact], not_before: Option
 # ------------------------------------------------------------------------------------------------
 
 
-def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: bool) -> str:
+def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: bool,
+                  exit_explained: bool = False) -> str:
     if ev.cancelled:
         return CANCELLED
     exit_ = ev.exit
     if run.finished:
-        if is_last and ev.runner_over and exit_.known:
+        if is_last and ev.runner_over and exit_.known and not exit_explained:
             if exit_.signal is not None:
                 return TERMINATED
             if exit_.exit_code not in (0, None):
@@ -303,7 +304,8 @@ def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: b
 
 
 def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_last: bool,
-                  later_started: bool, state_override: Optional[str] = None) -> SubrunVerdict:
+                  later_started: bool, state_override: Optional[str] = None,
+                  earlier_failed: bool = False) -> SubrunVerdict:
     hosts = hosts_of_run(run, ev.inventory, ev.host_pattern)
     if not ev.categorized:
         for host in ev.expected_hosts:
@@ -313,7 +315,11 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
     not_before = ev.not_before.get(run.index, ev.run_not_before)
     if not_before is not None:
         not_before -= SLACK_SECONDS
-    state = state_override or _subrun_state(ev, run, is_last, later_started)
+    # A categorized wrapper that exits non-zero after a finished last sub-run, when an earlier
+    # sub-run failed, is explained by that failure (wrappers report the request as a whole); only
+    # an unexplained non-zero exit bears on a last sub-run that reached its (Run Finished) table.
+    exit_explained = bool(ev.categorized and run.finished and earlier_failed and ev.exit.signal is None)
+    state = state_override or _subrun_state(ev, run, is_last, later_started, exit_explained)
     verdict = SubrunVerdict(index=run.index, name=name, state=state, result=RUN, label=run.label,
                             name_mismatch=mismatch, run_url=run.recorded_run_url or run.run_url)
     verdict.specs = list(run.finished_rows) or list(run.spec_results)
@@ -353,7 +359,7 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         reasons.extend(jreasons)
         results.append(FAIL)
     # The runner's exit bears on the (sub-)run that was running when it exited.
-    if is_last and ev.runner_over and ev.exit.known:
+    if is_last and ev.runner_over and ev.exit.known and not exit_explained:
         if ev.exit.signal is not None:
             reasons.append("the runner was killed by signal {0}".format(ev.exit.signal))
             results.append(FAIL)
@@ -462,7 +468,8 @@ def decide(ev: Evidence) -> RunVerdict:
             claimed.setdefault(host, run.index)
     last = len(runs) - 1
     for pos, run in enumerate(runs):
-        verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last))
+        earlier_failed = any(s.result == FAIL for s in verdict.subruns)
+        verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last, earlier_failed=earlier_failed))
     results = [s.result for s in verdict.subruns]
     if state in (COMPLETED, FAILED):
         seen = {h.host for s in verdict.subruns for h in s.hosts}

@@ -174,6 +174,14 @@ class Watcher:
                 self._attach_pid(pid)
             self.runner_started = True
             return
+        if not started:
+            # systemd unloads a unit that ended cleanly, so it reads as never started: the runner
+            # entry's exit record (of this run: old state is archived at launch) says it ran.
+            record = self._exit_record()
+            if record is not None and (self.proc is None or not self.proc.main_alive()):
+                self.exit = merge_exit(info, record)
+                self._runner_ended()
+                return
         if not started and not self.runner_started:
             if now - self.started_at > self.settings.runner_start_timeout:
                 self.exit = ExitInfo(known=False, running=False, source="systemd", detail="never started")
@@ -182,6 +190,10 @@ class Watcher:
                 self._runner_ended()
             return
         if not started and self.runner_started:
+            if self.proc is not None and not self.proc.main_alive():
+                self.exit = ExitInfo(known=False, running=False, source="systemd",
+                                     detail="unit unloaded without an exit record")
+                self._runner_ended()
             return
         self.exit = merge_exit(info, self._exit_record())
         self._runner_ended()

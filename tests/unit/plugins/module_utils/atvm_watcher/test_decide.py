@@ -260,3 +260,21 @@ def test_unusable_count_is_not_pass():
     art.notes = ["stats.failures is '3', not a whole number"]
     verdict = d.decide(evidence(artifacts=[art, artifact(HOSTS[1])]))
     assert verdict.result != PASS
+
+
+def test_categorized_exit_code_explained_by_an_earlier_failed_subrun():
+    """A wrapper that exits with the sum of its runs' failures does not fail a last sub-run that passed."""
+    arts = copy.deepcopy(ALL3)
+    arts[1].status = "FAIL"
+    runs = categorized_runs()
+    runs[1].all_passed, runs[1].failed_specs = False, 1
+    ev = evidence(runs=runs, artifacts=arts, inventory=INV3, categorized=True,
+                  exit=ExitInfo(known=True, running=False, exit_code=1))
+    verdict = d.decide(ev)
+    assert [(s.state, s.result) for s in verdict.subruns] == [(COMPLETED, PASS), (COMPLETED, FAIL), (COMPLETED, PASS)]
+    assert verdict.state == FAILED and verdict.result == FAIL
+    # the same exit after a last sub-run that did not finish still fails it
+    runs[2].finished, runs[2].all_passed = False, None
+    verdict = d.decide(evidence(runs=runs, artifacts=arts, inventory=INV3, categorized=True,
+                                exit=ExitInfo(known=True, running=False, exit_code=1)))
+    assert verdict.subruns[2].state == FAILED
