@@ -125,7 +125,7 @@ molecule: build rootfs
 
 # Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
 changelog: venv
-	antsibull-changelog release
+	antsibull-changelog release --update-existing
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
