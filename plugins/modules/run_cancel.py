@@ -18,17 +18,9 @@ description:
   - A build name with no run changes nothing.
 author:
   - atvm.watcher contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - atvm.watcher.run
 options:
-  build_name:
-    description:
-      - The build name of the run.
-    type: str
-    required: true
-  state_root:
-    description:
-      - The directory holding one state directory per build name.
-    type: path
-    default: /var/lib/atvm-run-watcher
   reason:
     description:
       - Why the run is cancelled (kept in the marker and in C(state.json)).

@@ -17,17 +17,9 @@ description:
   - Never changes anything.
 author:
   - atvm.watcher contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - atvm.watcher.run
 options:
-  build_name:
-    description:
-      - The build name of the run.
-    type: str
-    required: true
-  state_root:
-    description:
-      - The directory holding one state directory per build name.
-    type: path
-    default: /var/lib/atvm-run-watcher
   wait:
     description:
       - Wait until the run is over and its watcher has exited.

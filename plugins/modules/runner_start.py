@@ -23,17 +23,9 @@ description:
     then needed before a runner can start, so the task still fails and says so.
 author:
   - atvm.watcher contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - atvm.watcher.run
 options:
-  build_name:
-    description:
-      - The build name of the run.
-    type: str
-    required: true
-  state_root:
-    description:
-      - The directory holding one state directory per build name.
-    type: path
-    default: /var/lib/atvm-run-watcher
   command:
     description:
       - The runner command (the wrapper), split with shlex by the runner entry; no shell runs it.
