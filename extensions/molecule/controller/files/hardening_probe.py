@@ -5,14 +5,14 @@
 Everything the real watcher needs must work under the unit's hardening: its libraries and the
 installed core import, the environment reads as systemd parsed the env files, ``systemctl show``
 answers about the runner unit, the runner's /proc and process tree are readable, the state root
-is writable, the automation checkout readable, the rest of the system read-only, and READY=1
-reaches systemd (Type=notify, NotifyAccess=main). The findings go to <state root>/probe/probe.json.
+is writable, the automation checkout readable, the rest of the system read-only, and READY=1 (sent
+by the core's sdnotify) reaches systemd (Type=notify, NotifyAccess=main). The findings go to
+<state root>/probe/probe.json.
 """
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -59,17 +59,6 @@ def runner_facts(unit: str) -> dict:
     return facts
 
 
-def notify_ready() -> str:
-    address = os.environ.get("NOTIFY_SOCKET", "")
-    if not address:
-        return "no NOTIFY_SOCKET"
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.sendto(b"READY=1", address)
-    return "sent"
-
-
 def main(argv: list) -> int:
     install_root, automation_dir = argv[1], argv[2]
     state_root = os.environ.get("ATVM_STATE_ROOT", "/var/lib/atvm-run-watcher")
@@ -83,7 +72,7 @@ def main(argv: list) -> int:
             libraries[name] = str(exc)
     results["libraries"] = libraries
     sys.path.insert(0, install_root)
-    from atvm_watcher import cli, config  # pylint: disable=import-outside-toplevel,import-error
+    from atvm_watcher import cli, config, sdnotify  # pylint: disable=import-outside-toplevel,import-error
 
     results["core"] = [os.path.dirname(cli.__file__), config.DEFAULT_STATE_ROOT]
     results["env"] = {key: os.environ.get(key) for key in (
@@ -101,8 +90,8 @@ def main(argv: list) -> int:
     with open(target + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1, sort_keys=True)
     os.replace(target + ".tmp", target)
-    notify_ready()
-    return 0
+    # READY=1 through the watcher's own sdnotify, as the real watcher sends it.
+    return 0 if sdnotify.ready() else 1
 
 
 if __name__ == "__main__":
