@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: reading a large runner log with the watcher's Cypress log parser.
@@ -166,7 +165,7 @@ def _measure(args: List[str]) -> Dict[str, Any]:
 # ------------------------------------------------------------------------------ benchmark
 def _grep(path: str, repeat: int) -> float:
     best = float("inf")
-    for _ in range(repeat):
+    for _i in range(repeat):
         start = time.perf_counter()
         # a pipe, not /dev/null: GNU grep stops at the first match when its output is /dev/null
         subprocess.run(["grep", "-c", "(Run Finished)", path], stdout=subprocess.PIPE, check=False)
@@ -190,8 +189,8 @@ def bench_file(path: str, size_mb: int, subruns: int, repeat: int) -> Dict[str, 
     templates = build_log(path, size_mb << 20, subruns)
     size = os.path.getsize(path)
     grep = _grep(path, repeat)
-    parses = [_measure(["--_parse", path]) for _ in range(repeat)]
-    finds = [_measure(["--_find", path]) for _ in range(repeat)]
+    parses = [_measure(["--_parse", path]) for _i in range(repeat)]
+    finds = [_measure(["--_find", path]) for _i in range(repeat)]
     base = _measure(["--_import"])
     best = min(parses, key=lambda r: r["seconds"])
     errors = []
@@ -214,7 +213,7 @@ def bench_file(path: str, size_mb: int, subruns: int, repeat: int) -> Dict[str, 
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--size-mb", type=int, default=1024, help="size of the big log in MiB (default 1024)")
     ap.add_argument("--small-mb", type=int, default=100, help="size of the small log in MiB (default 100, 0: skip)")
     ap.add_argument("--subruns", type=int, default=50, help="categorized sub-runs per log (default 50)")

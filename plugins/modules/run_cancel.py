@@ -8,6 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: run_cancel
 short_description: Cancel an ATVM run (nothing is posted)
+version_added: 1.0.0
 description:
   - Validates the build name before any path or unit name is built from it.
   - Writes the cancellation marker B(first), then sets the run state in C(state.json) to V(CANCELLED), then stops

@@ -8,6 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: run_info
 short_description: Read the state of an ATVM run, optionally waiting until it is over
+version_added: 1.0.0
 description:
   - Validates the build name before any path or unit name is built from it.
   - Reads the run's C(state.json), its sub-runs (C(subruns/*/state.json)), its outbox (one delivery record per

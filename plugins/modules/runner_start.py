@@ -8,6 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: runner_start
 short_description: Start the runner of an ATVM run, only under a ready watcher
+version_added: 1.0.0
 description:
   - Validates the build name before any path or unit name is built from it.
   - Refuses to start the runner unless the run's watcher C(atvm-run-watcher@<build_name>.service) is C(active)

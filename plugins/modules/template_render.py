@@ -8,6 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: template_render
 short_description: Run the approved template command of an ATVM run
+version_added: 1.0.0
 description:
   - Runs the approved template command (for example C(python3 ./cmc-templates.py --template_name cmc-e2e ...))
     synchronously in the automation checkout, before the watcher and the runner of a run are started.

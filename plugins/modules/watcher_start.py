@@ -8,6 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: watcher_start
 short_description: Start the watcher of an ATVM run and wait until it really watches
+version_added: 1.0.0
 description:
   - Validates the build name before any path or unit name is built from it.
   - Writes the per-run settings C(<state_root>/<build_name>/watcher.env) (mode C(0600), every value quoted so

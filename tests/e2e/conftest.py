@@ -98,10 +98,10 @@ class E2ERun:
 
     def wait_watcher(self, proc: subprocess.Popen, timeout: float = 60) -> int:
         try:
-            out, _ = proc.communicate(timeout=timeout)
+            out = proc.communicate(timeout=timeout)[0]
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, _ = proc.communicate()
+            out = proc.communicate()[0]
             self.outputs.append(out.decode("utf-8", "replace"))
             raise AssertionError("the watcher did not exit within {0} s:\n{1}".format(timeout, self.outputs[-1]))
         self.outputs.append(out.decode("utf-8", "replace"))

@@ -14,6 +14,8 @@ from conftest import BIN
 
 HOSTS2 = "rhel96-fc-01,ubuntu2204-01"
 GROUPS3 = "linux:rhel96-fc-01,ubuntu2204-01;windows:win2022-01;oracle:ol8-03"
+
+
 def heads(run):
     """First lines of the build's posts; "sub-run 2/3" and "sub-run 2" (total not known yet) alike."""
     return [re.sub(r"sub-run (\d+)/\d+", r"sub-run \1", p.splitlines()[0]) for p in run.posts()]
@@ -70,8 +72,9 @@ def test_categorized_three_groups_posts_in_order(make_run):
 def test_categorized_parent_exit_code_bears_on_last_subrun(make_run):
     run = make_run("cat-exit", ["--groups", GROUPS3, "--exit-code", "3"] + FAST, categorized=True, hosts=GROUPS3)
     assert run.run_to_end() == 0
-    assert heads(run)[:2] == ["#### ✅ PASS · COMPLETED · build `cat-exit` · sub-run 1 `linux`",
-                         "#### ✅ PASS · COMPLETED · build `cat-exit` · sub-run 2 `windows`"]
+    assert heads(run)[:2] == [
+        "#### ✅ PASS · COMPLETED · build `cat-exit` · sub-run 1 `linux`",
+        "#### ✅ PASS · COMPLETED · build `cat-exit` · sub-run 2 `windows`"]
     assert heads(run)[2] == "#### ❌ FAIL · FAILED · build `cat-exit` · sub-run 3 `oracle`"
     assert "the runner exited with code 3" in run.posts()[2]
     assert run.state()["run_state"] == "FAILED"

@@ -124,8 +124,9 @@ def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
         sys.stdout.write(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
         return EXIT_OK
     state = info["state"]
-    lines = ["build {0}: {1} / {2}{3}".format(state.get("build_name"), state.get("run_state"), state.get("result"),
-                                             " (categorized)" if state.get("categorized") else "")]
+    lines = ["build {0}: {1} / {2}{3}".format(
+        state.get("build_name"), state.get("run_state"), state.get("result"),
+        " (categorized)" if state.get("categorized") else "")]
     for reason in state.get("reasons") or []:
         lines.append("  reason: {0}".format(reason))
     for sub in info["subruns"]:
@@ -176,8 +177,8 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
         return EXIT_OK
     failed = 0
     for record in records:
-        sys.stdout.write("{0}: {1}{2}\n".format(record.get("key"), record.get("status"),
-                                               " ({0})".format(record.get("last_error")) if record.get("status") != "SENT" else ""))
+        detail = " ({0})".format(record.get("last_error")) if record.get("status") != "SENT" else ""
+        sys.stdout.write("{0}: {1}{2}\n".format(record.get("key"), record.get("status"), detail))
         failed += record.get("status") != "SENT"
     return EXIT_DELIVERY_FAILED if failed else EXIT_OK
 

@@ -88,7 +88,7 @@ def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, Inve
                 host_pattern: str) -> Tuple[str, Optional[str]]:
     """The sub-run's name and, when the label named another host than the specs, the mismatch."""
     label = run.label
-    executed_hosts = [h for h in hosts]
+    executed_hosts = list(hosts)
     if label:
         label_host = None
         lowered = label.lower()

@@ -177,7 +177,8 @@ class LogReader:
         self.restart_reason = None
         if not self._check():
             return None
-        assert self._fd is not None
+        if self._fd is None:  # _check() opened it or returned False
+            return None
         try:
             data = os.pread(self._fd, self.chunk_size, self.offset)
         except OSError as exc:

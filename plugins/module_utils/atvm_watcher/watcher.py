@@ -146,7 +146,8 @@ class Watcher:
         if self.settings.runner_pid and not unit:
             if self.proc is None:
                 self._attach_pid(self.settings.runner_pid)
-            assert self.proc is not None
+            if self.proc is None:
+                return
             if self.proc.main_alive():
                 return
             record = self.store.exit_record() or {}
@@ -509,4 +510,3 @@ class Watcher:
             else:
                 time.sleep(self.settings.poll_interval)
                 woke = False
-

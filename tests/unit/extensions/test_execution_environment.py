@@ -125,10 +125,10 @@ def test_build_script_creates_a_context_that_installs_the_collection(tmp_path):
     installed = tmp_path / "installed"
     env.pop("PYTHONPATH", None)
     galaxy = subprocess.run(
-        [str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-r", "requirements.yml",
+        [str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "--force", "-r", "requirements.yml",
          "--collections-path", str(installed)],
         cwd=str(context / "_build"), capture_output=True, text=True, timeout=300, check=False,
-        env=dict(env, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY="1"),
+        env=dict(env, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY="1", ANSIBLE_COLLECTIONS_PATH=str(installed)),
     )
     assert galaxy.returncode == 0, galaxy.stdout + galaxy.stderr
     assert (installed / "ansible_collections" / "atvm" / "watcher" / "MANIFEST.json").is_file(), galaxy.stdout

@@ -17,6 +17,25 @@ CORPUS = TESTS / "fixtures" / "cypress"
 CRAFTED = TESTS / "fixtures" / "artifacts"
 REPORTER = CRAFTED / "reporter"
 JUNIT = CRAFTED / "junit"
+
+
+def _write_binary_fixtures() -> None:
+    """Two crafted files are made here, not committed: the collection's sanity checks read every
+    committed file as UTF-8 text, and these must not be (binary garbage; UTF-16 with a byte order mark)."""
+    import random  # pylint: disable=import-outside-toplevel
+
+    rng = random.Random(1031)
+    garbage = b"\x89BIN\x00\x01\x02\x12" + bytes(rng.choice([b for b in range(256) if b != 13]) for _i in range(1023))
+    xml = ('<?xml version="1.0" encoding="UTF-16"?>\n'
+           '<!DOCTYPE testsuites [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
+           '<testsuites><testsuite name="s" file="cypress/e2e/a.cy.ts"><testcase name="&secret;"/></testsuite>'
+           '</testsuites>\n').encode("utf-16")
+    for path, data in ((REPORTER / "binary-garbage.json", garbage), (JUNIT / "utf16-external-entity.xml", xml)):
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+
+
+_write_binary_fixtures()
 INVENTORY = CRAFTED / "inventory"
 
 

@@ -15,7 +15,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import c
 HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parents[5]
 CORPUS = ROOT / "tests" / "fixtures" / "cypress"
-HOOK = "http://127.0.0.1:9/hooks/clitesthook0000000000000001"
+HOOK = "http://127.0.0.1:9/hooks/clitesthook01"
 
 
 def _sim():

@@ -283,7 +283,7 @@ def test_chunk_sizes_give_identical_results(name):
     reference = _whole(data)
     rng = random.Random(name)
     for sizes in ([1] * len(data), [7] * len(data), [65536] * (len(data) // 65536 + 1),
-                  [rng.randint(1, 5000) for _ in range(len(data))]):
+                  [rng.randint(1, 5000) for _i in range(len(data))]):
         parser = _feed(data, sizes)
         assert _dicts(parser) == _dicts(reference)
         assert parser.preamble_problems == reference.preamble_problems
@@ -325,7 +325,7 @@ def _with_garbage(data: bytes, seed: str) -> bytes:
     for i, line in enumerate(data.split(b"\n")):
         out.append(line)
         if not line.strip() and i % 3 == 0:
-            junk = bytes(rng.choice([b for b in range(256) if b != 10]) for _ in range(rng.randint(1, 300)))
+            junk = bytes(rng.choice([b for b in range(256) if b != 10]) for _i in range(rng.randint(1, 300)))
             out.append(b"\x00\xff\xfe\x80\x1b[" + junk + b"\xc3")
     return b"\n".join(out)
 

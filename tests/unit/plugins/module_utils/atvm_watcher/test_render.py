@@ -40,8 +40,8 @@ def _hosts():
         models.HostVerdict(host="win2022-dc-02", result=models.PASS, os="Windows Server 2022", kernel="10.0.20348",
                            counts=models.Counts(9, 9, 0, 0, 0)),
         models.HostVerdict(host="sles15-db-04", result=models.RUN, os="SLES 15 SP5", kernel=None,
-                           counts=models.Counts(8, 3, 0, 5, 0), reasons=["still running (reporter status RUN)",
-                                                                          "5 pending test(s)"]),
+                           counts=models.Counts(8, 3, 0, 5, 0),
+                           reasons=["still running (reporter status RUN)", "5 pending test(s)"]),
         models.HostVerdict(host="ubuntu2404-app-03", result=models.MISSING,
                            reasons=["no reporter artifact newer than the run's start"]),
     ]
