@@ -502,11 +502,11 @@ def _parse_xml(data: bytes) -> tuple[Any, str | None]:
     if HAS_DEFUSEDXML:
         try:
             return DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True), None
-        except DefusedXmlException as exc:
-            return None, f"refused hostile XML ({_defused_what(exc)}); {_NO_DTD}"
         except StdET.ParseError as exc:
             return None, f"malformed XML: {_position_text(exc)}"
-        except (ValueError, LookupError) as exc:
+        except (ValueError, LookupError) as exc:  # DefusedXmlException is a ValueError
+            if isinstance(exc, DefusedXmlException):
+                return None, f"refused hostile XML ({_defused_what(exc)}); {_NO_DTD}"
             return None, f"malformed XML: {exc}"
     # Fallback without defusedxml: decode the document ourselves (so no declared encoding can hide
     # a declaration from the check), refuse any DOCTYPE/ENTITY declaration, then parse the text.
