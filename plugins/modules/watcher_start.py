@@ -24,19 +24,9 @@ description:
     a watcher that was still starting after O(timeout) is stopped.
 author:
   - atvm.watcher contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - atvm.watcher.run
 options:
-  build_name:
-    description:
-      - The build name of the run (letters, digits, V(.), V(_), V(-); starts with a letter or digit; no V(..);
-        at most 100 characters).
-    type: str
-    required: true
-  state_root:
-    description:
-      - The directory holding one state directory per build name.
-      - Must be the state root the installed units use.
-    type: path
-    default: /var/lib/atvm-run-watcher
   automation_dir:
     description:
       - The automation checkout (C(ATVM_AUTOMATION_DIR)); the reporter artifacts, JUnit XML and VM inventory

@@ -8,7 +8,6 @@ second real run that must change nothing.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -20,18 +19,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-
-def _load_awx_double():
-    """The AWX API double beside this file, loaded by path (test directories are not packages)."""
-    path = Path(__file__).resolve().parent / "awx_double.py"
-    spec = importlib.util.spec_from_file_location("atvm_awx_double", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-AwxDouble = _load_awx_double().AwxDouble
+from awx_double import AwxDouble  # pylint: disable=import-error
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

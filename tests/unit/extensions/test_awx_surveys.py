@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
@@ -21,18 +20,7 @@ import pytest
 import yaml
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config
 
-
-def _load_awx_double():
-    """The AWX API double beside this file, loaded by path (test directories are not packages)."""
-    path = Path(__file__).resolve().parent / "awx_double.py"
-    spec = importlib.util.spec_from_file_location("atvm_awx_double", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-validate_survey_spec = _load_awx_double().validate_survey_spec
+from awx_double import validate_survey_spec  # pylint: disable=import-error
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
