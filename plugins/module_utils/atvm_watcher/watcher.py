@@ -163,7 +163,8 @@ class Watcher:
         if not unit:
             return
         main_dead = self.proc is not None and not self.proc.main_alive()
-        interval = 1.0 if self.proc is None else 5.0
+        # Attached to the main PID, its pidfd wakes us at its exit: systemd is only asked now and then.
+        interval = 1.0 if self.proc is None else 30.0
         if not (woke or main_dead or now - self._last_unit_query >= interval):
             return
         self._last_unit_query = now
