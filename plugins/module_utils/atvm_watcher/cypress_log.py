@@ -88,14 +88,16 @@ _RUNNING_CONT = 4
 # a word inside a sentence, the regexes allow the escape sequence.
 _ANSI_B = rb"(?:\x1b\[[0-9;]*m)*"
 _STRUCT_ALTS = (rb"un Starting", rb"un Finished", rb"unning:", rb"esults", rb"ecorded Run:")
+# Alternatives sharing their first letters are grouped: at each of the many "c" stops, the
+# regex engine then rejects the usual "co"/"ca" words in fewer comparisons (same words found).
 _FAILURE_ALTS = (
     rb"rashed",  # renderer / browser / config file / plugin crashed
-    rb"anceled",  # skipped because the run has been canceled, exiting because ... canceled
-    rb"onnect(?:ed)?\.",  # automation client disconnected. / browser never connected. / to connect.
-    rb"onfigFile",  # Your configFile threw an error / is invalid
+    rb"a(?:nceled"  # skipped because the run has been canceled, exiting because ... canceled
+    rb"|use " + _ANSI_B + rb"no spec files)",  # Can't run because no spec files were found.
+    rb"on(?:nect(?:ed)?\."  # automation client disconnected. / browser never connected. / to connect.
+    rb"|figFile)",  # Your configFile threw an error / is invalid
     rb"uting the handler for the",  # An error was thrown in your plugins file while executing ...
     rb"tion exported by the plugins file",
-    rb"ause " + _ANSI_B + rb"no spec files",  # Can't run because no spec files were found.
 )
 _STRUCT_RE = re.compile(rb"R(?:" + rb"|".join(_STRUCT_ALTS) + rb")")
 
