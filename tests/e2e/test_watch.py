@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 import signal
 import subprocess
 import sys
 import time
 
-from conftest import BIN
+BIN = pathlib.Path(__file__).resolve().parents[2] / "bin"
 
 HOSTS2 = "rhel96-fc-01,ubuntu2204-01"
 GROUPS3 = "linux:rhel96-fc-01,ubuntu2204-01;windows:win2022-01;oracle:ol8-03"

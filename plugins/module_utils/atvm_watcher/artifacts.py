@@ -93,6 +93,17 @@ def _read_capped(path: str, limit: int) -> tuple[bytes | None, str | None]:
     return data, None
 
 
+def _read_input(path: str, limit: int) -> tuple[os.stat_result | None, bytes | None, str | None]:
+    """(stat, bytes, error) of an input file read whole, or why it was not (missing, over ``limit``, unreadable)."""
+    st, err = _stat(path)
+    if st is None:
+        return None, None, err
+    if st.st_size > limit:
+        return st, None, f"larger than {limit} bytes ({st.st_size} bytes)"
+    data, err = _read_capped(path, limit)
+    return st, data, err
+
+
 def _json_error_text(exc: json.JSONDecodeError) -> str:
     return f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
 
@@ -321,22 +332,16 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
     for attr in config.JP_FIELDS:  # fail fast on a bad setting, whatever the file holds
         _compiled(getattr(settings, attr))
     art = HostArtifact(path=path, host=None)
-    st, err = _stat(path)
-    if st is None:
-        art.host = host_from_filename(path)
-        art.error = f"cannot read reporter artifact {path}: {err}"
-        return art
-    art.mtime = st.st_mtime
-    art.size = st.st_size
+    st, data, err = _read_input(path, MAX_REPORTER_BYTES)
+    if st is not None:
+        art.mtime = st.st_mtime
+        art.size = st.st_size
 
     def fail(detail: str) -> HostArtifact:
         art.host = host_from_filename(path)
         art.error = f"cannot read reporter artifact {path}: {detail}"
         return art
 
-    if st.st_size > MAX_REPORTER_BYTES:
-        return fail(f"larger than {MAX_REPORTER_BYTES} bytes ({st.st_size} bytes)")
-    data, err = _read_capped(path, MAX_REPORTER_BYTES)
     if data is None:
         return fail(err or "unreadable")
     art.size = len(data)
@@ -579,15 +584,9 @@ def read_junit(path: str) -> JUnitReport:
     a report with ``error`` set.
     """
     report = JUnitReport(path=path)
-    st, err = _stat(path)
-    if st is None:
-        report.error = f"cannot read JUnit XML {path}: {err}"
-        return report
-    report.mtime = st.st_mtime
-    if st.st_size > MAX_JUNIT_BYTES:
-        report.error = f"cannot read JUnit XML {path}: larger than {MAX_JUNIT_BYTES} bytes ({st.st_size} bytes)"
-        return report
-    data, err = _read_capped(path, MAX_JUNIT_BYTES)
+    st, data, err = _read_input(path, MAX_JUNIT_BYTES)
+    if st is not None:
+        report.mtime = st.st_mtime
     if data is None:
         report.error = f"cannot read JUnit XML {path}: {err}"
         return report
@@ -745,16 +744,9 @@ def read_mochawesome(path: str) -> MochawesomeReport:
     """Read a mochawesome JSON report (7.x, legacy 3.x or mochawesome-merge output). Never raises for
     bad content: ``error`` is set instead."""
     report = MochawesomeReport(path=path)
-    st, err = _stat(path)
-    if st is None:
-        report.error = f"cannot read mochawesome report {path}: {err}"
-        return report
-    report.mtime = st.st_mtime
-    if st.st_size > MAX_MOCHAWESOME_BYTES:
-        report.error = (f"cannot read mochawesome report {path}: larger than {MAX_MOCHAWESOME_BYTES} bytes "
-                        f"({st.st_size} bytes)")
-        return report
-    data, err = _read_capped(path, MAX_MOCHAWESOME_BYTES)
+    st, data, err = _read_input(path, MAX_MOCHAWESOME_BYTES)
+    if st is not None:
+        report.mtime = st.st_mtime
     if data is None:
         report.error = f"cannot read mochawesome report {path}: {err}"
         return report

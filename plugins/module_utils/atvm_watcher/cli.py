@@ -49,6 +49,14 @@ def load_env(env_files: Optional[List[str]], environ: Dict[str, str], build_name
     return merged
 
 
+def _valid(settings: Settings, require_webhook: bool) -> bool:
+    """Say every configuration problem on stderr (the webhook redacted); True when there is none."""
+    problems = settings.check(require_webhook=require_webhook)
+    for problem in problems:
+        _err("invalid configuration: " + problem, [settings.webhook])
+    return not problems
+
+
 def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     env: Dict[str, str] = {}
     for path in args.env_file or []:
@@ -56,11 +64,7 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if not args.env_file:
         env = load_env(None, environ)
     settings = Settings.from_env(env)
-    problems = settings.check(require_webhook=not args.no_webhook)
-    secrets = [settings.webhook]
-    if problems:
-        for problem in problems:
-            _err("invalid configuration: " + problem, secrets)
+    if not _valid(settings, require_webhook=not args.no_webhook):
         return EXIT_ERROR
     where = ", ".join(args.env_file) if args.env_file else "the environment"
     sys.stdout.write("configuration OK ({0})\n".format(where))
@@ -89,10 +93,7 @@ def cmd_watch(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if args.expect_hosts:
         extra["expected_hosts"] = [h.strip() for h in args.expect_hosts.split(",") if h.strip()]
     settings = _settings(args, environ, **extra)
-    problems = settings.check(require_webhook=True)
-    if problems:
-        for problem in problems:
-            _err("invalid configuration: " + problem, [settings.webhook])
+    if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
     return Watcher(settings, environ=environ).run()
 
@@ -163,10 +164,7 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     from .state import RunStore  # pylint: disable=import-outside-toplevel
 
     settings = _settings(args, environ)
-    problems = settings.check(require_webhook=True)
-    if problems:
-        for problem in problems:
-            _err("invalid configuration: " + problem, [settings.webhook])
+    if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
     store = RunStore(settings.state_dir())
     client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, List, Optional, Pattern, Tuple
+from typing import Any, Dict, List, Optional, Pattern, Tuple
 
 from .config import DEFAULT_MARKER_REGEX
 from .errors import ConfigError, InputError
@@ -612,16 +612,23 @@ class CypressLogParser:
         self._box_noise = 0
         self._box_fields = []
 
-    def _close_banner(self) -> None:
+    def _take_box(self) -> Optional[Dict[str, str]]:
+        """End the box being read: its fields (the first of a repeated key wins), None when empty."""
         fields = self._box_fields
         self._box_fields = []
         self._mode = _SCAN
         if not self.runs or not fields:
-            return
-        run = self.runs[-1]
-        values = {}
+            return None
+        values: Dict[str, str] = {}
         for key, value in fields:
             values.setdefault(key, value)
+        return values
+
+    def _close_banner(self) -> None:
+        values = self._take_box()
+        if values is None:
+            return
+        run = self.runs[-1]
         run.cypress_version = values.get("Cypress") or run.cypress_version
         run.browser = values.get("Browser") or run.browser
         run.run_url = values.get("Run URL") or run.run_url
@@ -648,15 +655,10 @@ class CypressLogParser:
                     run.label_source = "group"
 
     def _close_results(self) -> None:
-        fields = self._box_fields
-        self._box_fields = []
-        self._mode = _SCAN
-        if not self.runs or not fields:
+        values = self._take_box()
+        if values is None:
             return
         run = self.runs[-1]
-        values = {}
-        for key, value in fields:
-            values.setdefault(key, value)
         counts = Counts(
             tests=_to_int(values.get("Tests")),
             passed=_to_int(values.get("Passing")),

@@ -123,6 +123,9 @@ class ProcessWatch:
             self._pidfd = None
 
     def main_alive(self) -> bool:
+        if self._pidfd is not None:
+            # The pidfd turns readable at the exit, and wait() notes that: no /proc read needed.
+            return not self._exited
         if self._proc is not None:
             try:
                 return self._proc.is_running() and self._proc.status() != psutil.STATUS_ZOMBIE

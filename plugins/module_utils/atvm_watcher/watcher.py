@@ -65,6 +65,7 @@ class Watcher:
         self.parser = CypressLogParser(settings.marker_regex)
         self.state: Dict[str, Any] = {}
         self._saved = ""
+        self._dirty = False  # state changed since the last save (the poll loop saves only then)
         self.proc: Optional[ProcessWatch] = None
         self.exit = ExitInfo()
         self.runner_over = False
@@ -108,6 +109,7 @@ class Watcher:
 
     def save(self) -> None:
         self.state["updated_at"] = utcnow()
+        self._dirty = False
         blob = json.dumps({k: v for k, v in self.state.items() if k != "updated_at"}, sort_keys=True, default=str)
         if blob == self._saved:
             return
@@ -122,6 +124,7 @@ class Watcher:
                  "key": None, "delivery": None, "first_seen": None}
         self.state["subruns"].append(entry)
         self.state["subruns"].sort(key=lambda e: e["index"])
+        self._dirty = True
         return entry
 
     # ---------------------------------------------------------------- runner
@@ -132,6 +135,7 @@ class Watcher:
             self.proc = ProcessWatch(pid)
             self.runner_started = True
             self.state.setdefault("runner", {})["pid"] = pid
+            self._dirty = True
             self.journal("runner-attached", "watching runner PID {0}".format(pid), pid=pid)
 
     def _exit_record(self) -> Optional[ExitInfo]:
@@ -259,8 +263,10 @@ class Watcher:
             entry = self._subrun_entry(run.index)
             if entry.get("first_seen") is None and live:
                 entry["first_seen"] = now
+                self._dirty = True
             if run.finished and not entry.get("finished_seen"):
                 entry["finished_seen"] = now
+                self._dirty = True
 
     def _existing_key(self, index: int) -> Optional[str]:
         prefix = "{0:03d}-".format(index)
@@ -505,7 +511,8 @@ class Watcher:
                 self.journal("hung", "no progress (log, CPU, artifacts) for {0:.0f} s: HUNG".format(
                     self.settings.hang_timeout))
                 return self.finish(HUNG)
-            self.save()
+            if self._dirty:
+                self.save()
             if self.proc is not None:
                 woke = self.proc.wait(self.settings.poll_interval)
             else:
