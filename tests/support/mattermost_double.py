@@ -208,6 +208,7 @@ class MattermostDouble:
                  users: Iterable[str] = ("sysadmin", "atvm-operator"), record_path: Optional[str] = None,
                  locked_channel: Optional[str] = None, private_channels: Iterable[str] = (),
                  max_post_runes: int = MAX_POST_RUNES, max_json_body: Optional[int] = None,
+                 max_props_runes: int = MAX_PROPS_RUNES,
                  faults: Optional[Faults] = None, **fault_values: Any) -> None:
         self.host = host
         self._requested_port = port
@@ -224,6 +225,7 @@ class MattermostDouble:
         self.hooks = {h: _LockedHook(h, default_channel, bool(self.locked_channel)) for h in self.hook_ids}
         self.max_post_runes = int(max_post_runes)
         self.max_json_body = max_json_body
+        self.max_props_runes = int(max_props_runes)
         self.faults = faults or Faults()
         if fault_values:
             self.faults.update(fault_values)
@@ -375,7 +377,7 @@ class MattermostDouble:
         if self.faults.disabled:
             raise _AppError(where, "web.incoming_webhook.disabled.app_error", 501)
         text = req.get("text") or ""
-        attachments = req.get("attachments")
+        attachments = req.get("attachments") or None  # [] and [null] count as no attachments
         if text == "" and attachments is None:
             raise _AppError(where, "web.incoming_webhook.text.app_error", 400, {"hook_id": hook_id})
         hook = self.hooks.get(hook_id)
@@ -414,26 +416,30 @@ class MattermostDouble:
             post_type = "slack_attachment"
         if post_type.startswith("system_"):
             raise _AppError(where, "api.context.invalid_param.app_error", 400, {"name": "post.type"})
-        props = dict(req.get("props") or {})
-        props.pop("attachments", None)
-        if len(json.dumps(props, ensure_ascii=False)) > MAX_PROPS_RUNES:
+        props = stored_props(req.get("props"))
+        if props_runes(props) > self.max_props_runes:
             raise _AppError("SplitWebhookPost", "web.incoming_webhook.split_props_length.app_error", 400,
-                            {"max": MAX_PROPS_RUNES})
+                            {"max": self.max_props_runes})
+        groups = split_attachments(props, attachments or [], self.max_props_runes)
         if post_type not in _ALLOWED_TYPES and not post_type.startswith("custom_"):
             raise _AppError(where, "api.post.create_webhook_post.creating.app_error", 500,
                             detailed="err=Invalid post type.")
         message = _process_slack_text(text)
         parts = [message[i:i + self.max_post_runes] for i in range(0, len(message), self.max_post_runes)] or [""]
+        # the attachments go onto the last text part; those that do not fit there start new posts
+        texts = parts + [""] * (len(groups) - 1)
+        where_attached = {len(parts) - 1 + n: group for n, group in enumerate(groups)}
+        warnings = attachment_warnings(attachments or [])
         received = _now()
         posts = []
-        for number, part in enumerate(parts, 1):
+        for number, part in enumerate(texts, 1):
             posts.append({
                 "text": part, "channel": channel, "username": req.get("username") or None,
                 "icon_url": req.get("icon_url") or None, "icon_emoji": req.get("icon_emoji") or None,
-                "type": post_type or None, "props": req.get("props") or None,
-                "attachments": attachments if number == len(parts) else None,
-                "priority": priority, "received_at": received, "hook_id": hook_id,
-                "hook": self.hook_ref(hook_id), "request_id": request_id, "part": number, "parts": len(parts),
+                "type": post_type or None, "props": props or None,
+                "attachments": where_attached.get(number - 1) or None,
+                "priority": priority, "warnings": warnings, "received_at": received, "hook_id": hook_id,
+                "hook": self.hook_ref(hook_id), "request_id": request_id, "part": number, "parts": len(texts),
             })
         return posts
 
@@ -442,6 +448,150 @@ def _process_slack_text(text: str) -> str:
     for announcement in ("channel", "here", "all"):
         text = text.replace("<!{0}>".format(announcement), "@" + announcement)
     return re.sub(r"<([^\n<|>]+)\|([^|\n>]+)>", r"[\2](\1)", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# rich posts (reference/mattermost-rich-posts.md): attachments, props, priority
+# ---------------------------------------------------------------------------------------------
+
+_ATTACHMENT_STRINGS = ("fallback", "color", "pretext", "author_name", "author_link", "author_icon", "title",
+                       "title_link", "text", "image_url", "thumb_url", "footer", "footer_icon")
+_ATTACHMENT_KEYS = _ATTACHMENT_STRINGS + ("fields", "actions", "id", "ts")
+_ATTACHMENT_URLS = ("author_link", "author_icon", "title_link", "image_url", "thumb_url", "footer_icon")
+# props a client may not set: dropped (webhook_display_name is the hook's own)
+_RESERVED_PROPS = ("attachments", "override_icon_url", "override_username", "from_webhook", "webhook_display_name")
+_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _go_key(obj: Dict[str, Any], names: Iterable[str]) -> Dict[str, Any]:
+    """Go's case-insensitive match of JSON keys onto struct fields (an exact match wins)."""
+    out: Dict[str, Any] = {}
+    names = tuple(names)
+    for key, value in obj.items():
+        field = key if key in names else next((n for n in names if n == key.lower()), None)
+        if field is not None and (field not in out or field == key):
+            out[field] = value
+    return out
+
+
+def _slack_bool(value: Any, where: str) -> bool:
+    """model.SlackCompatibleBool: true, false, "true", "false" (any case); anything else fails decoding."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _DecodeError("json: cannot unmarshal {0} into Go struct field {1} of type model.SlackCompatibleBool".format(
+        _go_type(value), where))
+
+
+def _go_string(value: Any) -> str:
+    """How the server turns a field value into a string (fmt's %v, roughly)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + " ".join(_go_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join("{0}:{1}".format(k, _go_string(v)) for k, v in sorted(value.items())) + "]"
+    return "<nil>"
+
+
+def decode_attachment(raw: Dict[str, Any]) -> Dict[str, Any]:
+    """One attachment as the server decodes and stores it; a wrong JSON type fails decoding (400)."""
+    att = _go_key(raw, _ATTACHMENT_KEYS)
+    for key in _ATTACHMENT_STRINGS:
+        if key in att and att[key] is not None and not isinstance(att[key], str):
+            raise _DecodeError("json: cannot unmarshal {0} into Go struct field SlackAttachment.attachments.{1} of "
+                               "type string".format(_go_type(att[key]), key))
+    if att.get("id") is not None and (isinstance(att["id"], bool) or not isinstance(att["id"], (int, float))
+                                      or not float(att["id"]).is_integer()):
+        raise _DecodeError("json: cannot unmarshal {0} into Go struct field SlackAttachment.attachments.id of type "
+                           "int64".format(_go_type(att["id"])))
+    if att.get("actions") is not None and (not isinstance(att["actions"], list) or any(
+            a is not None and not isinstance(a, dict) for a in att["actions"])):
+        raise _DecodeError("json: cannot unmarshal {0} into Go struct field SlackAttachment.attachments.actions of "
+                           "type []*model.PostAction".format(_go_type(att["actions"])))
+    fields = att.get("fields")
+    if fields is not None:
+        if not isinstance(fields, list) or any(f is not None and not isinstance(f, dict) for f in fields):
+            raise _DecodeError("json: cannot unmarshal {0} into Go struct field SlackAttachment.attachments.fields of "
+                               "type []*model.SlackAttachmentField".format(_go_type(fields)))
+        decoded = []
+        for item in fields:
+            if item is None:
+                continue  # nil entries are dropped
+            field = _go_key(item, ("title", "value", "short"))
+            if field.get("title") is not None and not isinstance(field["title"], str):
+                raise _DecodeError("json: cannot unmarshal {0} into Go struct field SlackAttachmentField.attachments."
+                                   "fields.title of type string".format(_go_type(field["title"])))
+            short = _slack_bool(field["short"], "SlackAttachmentField.attachments.fields.short") \
+                if "short" in field else False
+            decoded.append({"title": field.get("title") or "", "value": _go_string(field.get("value")),
+                            "short": short})
+        att["fields"] = decoded
+    return {k: v for k, v in att.items() if v is not None}
+
+
+def attachment_warnings(attachments: List[Dict[str, Any]]) -> List[str]:
+    """MessageAttachment.IsValid: what the server only logs (the post is still created, 200 ok)."""
+    warnings = []
+    for number, att in enumerate(attachments, 1):
+        where = "attachment {0}".format(number)
+        color = att.get("color")
+        if color and color not in ("good", "warning", "danger") and not _COLOR_RE.match(color):
+            warnings.append("{0}: invalid color {1!r}".format(where, color))
+        for key in _ATTACHMENT_URLS:
+            value = att.get(key)
+            if value and not re.match(r"^https?://[^\s/]+", value):
+                warnings.append("{0}: {1} is not an http(s) URL".format(where, key))
+        if att.get("author_link") and not att.get("author_name"):
+            warnings.append("{0}: author_link without author_name".format(where))
+        if att.get("title_link") and not att.get("title"):
+            warnings.append("{0}: title_link without title".format(where))
+        ts = att.get("ts")
+        if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (str, int, float))):
+            warnings.append("{0}: ts is neither a string nor a number".format(where))
+    return warnings
+
+
+def stored_props(props: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The client's props as the server keeps them (reserved keys dropped)."""
+    return {k: v for k, v in (props or {}).items() if k not in _RESERVED_PROPS}
+
+
+def props_runes(props: Dict[str, Any]) -> int:
+    """Runes of props serialized as Go's json.Marshal does (<, > and & escaped)."""
+    data = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+    return len(data) + 5 * sum(data.count(c) for c in "<>&")
+
+
+def split_attachments(props: Dict[str, Any], attachments: List[Dict[str, Any]],
+                      max_runes: int) -> List[List[Dict[str, Any]]]:
+    """splitWebhookPost: attachments in order onto the last part; an attachment that would push the part's
+    props over ``max_runes`` starts a new (empty-text) part, or, alone, has its text truncated."""
+    groups: List[List[Dict[str, Any]]] = [[]]
+    for att in attachments:
+        att = dict(att)
+        while True:
+            size = props_runes(dict(props, attachments=groups[-1] + [att]))
+            if size <= max_runes:
+                groups[-1].append(att)
+                break
+            if groups[-1]:
+                groups.append([])
+                continue
+            excess = size - max_runes
+            text = att.get("text") or ""
+            if excess > len(text):
+                raise _AppError("SplitWebhookPost", "web.incoming_webhook.split_props_length.app_error", 400,
+                                {"max": max_runes})
+            att["text"] = text[:len(text) - excess]
+    return groups
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,6 +656,7 @@ def decode_payload(raw: bytes) -> Dict[str, Any]:
             if not isinstance(value, list) or any(a is not None and not isinstance(a, dict) for a in value):
                 raise _DecodeError("json: cannot unmarshal {0} into Go struct field IncomingWebhookRequest.attachments "
                                    "of type []*model.SlackAttachment".format(_go_type(value)))
+            value = [decode_attachment(a) for a in value if a is not None]
         if field == "priority":
             if not isinstance(value, dict):
                 raise _DecodeError("json: cannot unmarshal {0} into Go struct field IncomingWebhookRequest.priority "

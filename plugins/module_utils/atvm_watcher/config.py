@@ -196,6 +196,7 @@ class Settings:
     http_timeout: float = 10.0
     max_post_chars: int = 15000
     message_template: Optional[str] = None
+    fail_priority: str = ""  # "" (none), "important" or "urgent": the priority of a FAIL post
     marker_regex: str = DEFAULT_MARKER_REGEX
     host_pattern: str = DEFAULT_HOST_PATTERN
     archive_keep: int = 5
@@ -290,6 +291,9 @@ class Settings:
                 problems.append("{0} must be greater than 0".format(_env_name(attr)))
         if self.max_post_chars < 1000 or self.max_post_chars > 16383:
             problems.append("ATVM_MAX_POST_CHARS must be between 1000 and 16383")
+        if self.fail_priority not in ("", "important", "urgent"):
+            problems.append("ATVM_FAIL_PRIORITY {0!r} is not one of: important, urgent (or empty: no priority)".format(
+                self.fail_priority))
         if self.message_template and not os.path.isfile(self.message_template):
             problems.append("ATVM_MESSAGE_TEMPLATE {0} is not a readable file".format(self.message_template))
         if self.build_name is not None:
@@ -331,6 +335,7 @@ ENV_MAP = {
     "ATVM_HTTP_TIMEOUT": "http_timeout",
     "ATVM_MAX_POST_CHARS": "max_post_chars",
     "ATVM_MESSAGE_TEMPLATE": "message_template",
+    "ATVM_FAIL_PRIORITY": "fail_priority",
     "ATVM_SUBRUN_MARKER_REGEX": "marker_regex",
     "ATVM_HOST_PATTERN": "host_pattern",
     "ATVM_ARCHIVE_KEEP": "archive_keep",

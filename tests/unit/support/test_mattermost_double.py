@@ -390,3 +390,141 @@ def test_command_line_mode(tmp_path):
     assert HOOK.encode() not in out + err
     assert HOOK not in record.read_text(encoding="utf-8")
     assert not os.path.exists(str(port_file) + ".tmp")
+
+
+# ---------------------------------------------------------------------------------------------
+# rich posts: attachments, props, priority (reference/mattermost-rich-posts.md)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_attachments_are_stored_as_the_server_decodes_them(double):
+    payload = {
+        "text": "headline",
+        "attachments": [None, {
+            "Color": "#D24B4E", "fallback": "FAIL", "text": "body", "footer": "f",
+            "fields": [{"title": "Tests", "value": 42, "short": "TRUE"}, None,
+                       {"title": "Ok", "value": True, "short": False}, {"title": "Ratio", "value": 0.5}],
+            "unknown_key": "ignored",
+        }],
+        "props": {"card": "**card**", "attachments": [{"text": "dropped"}], "override_username": "x",
+                  "from_webhook": "false", "webhook_display_name": "y", "custom": 1},
+        "priority": {"priority": "important"},
+    }
+    assert post_json(double, payload)[:3:2] == (200, b"ok")
+    post = double.posts[0]
+    assert post["type"] == "slack_attachment"
+    assert post["attachments"] == [{
+        "color": "#D24B4E", "fallback": "FAIL", "text": "body", "footer": "f",
+        "fields": [{"title": "Tests", "value": "42", "short": True}, {"title": "Ok", "value": "true", "short": False},
+                   {"title": "Ratio", "value": "0.5", "short": False}],
+    }]
+    assert post["props"] == {"card": "**card**", "custom": 1}
+    assert post["priority"] == {"priority": "important"}
+    assert post["warnings"] == []
+
+
+@pytest.mark.parametrize("attachments", [[], [None]], ids=["empty", "all-null"])
+def test_empty_or_null_attachments_count_as_none(double, attachments):
+    status, obj = error_of(post_json(double, {"text": "", "attachments": attachments}))
+    assert (status, obj["id"]) == (400, "web.incoming_webhook.general.app_error")
+    double.set_faults(old_server=True)
+    assert error_of(post_json(double, {"attachments": attachments}))[1]["id"] == "web.incoming_webhook.text.app_error"
+    assert double.posts == []
+
+
+@pytest.mark.parametrize("payload", [
+    {"text": "x", "attachments": {"text": "a"}},
+    {"text": "x", "attachments": ["a"]},
+    {"text": "x", "attachments": [{"color": 5}]},
+    {"text": "x", "attachments": [{"text": ["a"]}]},
+    {"text": "x", "attachments": [{"fields": {"title": "a"}}]},
+    {"text": "x", "attachments": [{"fields": ["a"]}]},
+    {"text": "x", "attachments": [{"fields": [{"title": 1, "value": "v"}]}]},
+    {"text": "x", "attachments": [{"fields": [{"title": "t", "value": "v", "short": None}]}]},
+    {"text": "x", "attachments": [{"fields": [{"title": "t", "value": "v", "short": 1}]}]},
+    {"text": "x", "attachments": [{"fields": [{"title": "t", "value": "v", "short": "yes"}]}]},
+    {"text": "x", "attachments": [{"id": "7"}]},
+    {"text": "x", "attachments": [{"actions": {}}]},
+    {"text": "x", "props": ["card"]},
+    {"text": "x", "props": "card"},
+    {"text": "x", "priority": "urgent"},
+    {"text": "x", "priority": {"priority": 1}},
+    {"text": "x", "priority": {"priority": "important", "requested_ack": "yes"}},
+    {"text": "x", "priority": {"priority": "urgent", "persistent_notifications": 1}},
+], ids=["attachments-object", "attachment-string", "color-number", "text-array", "fields-object", "field-string",
+        "title-number", "short-null", "short-one", "short-yes", "id-string", "actions-object", "props-array",
+        "props-string", "priority-string", "priority-number", "ack-string", "persistent-number"])
+def test_wrong_json_types_in_rich_posts_are_400_decode(double, payload):
+    status, obj = error_of(post_json(double, payload))
+    assert (status, obj["id"]) == (400, "web.incoming_webhook.decode.app_error")
+    assert double.posts == []
+
+
+def test_priority_without_its_inner_priority_is_400_invalid_param(double):
+    for priority in ({}, {"priority": None, "requested_ack": True}):
+        status, obj = error_of(post_json(double, {"text": "x", "priority": priority}))
+        assert (status, obj["id"]) == (400, "web.incoming_webhook.general.app_error")
+    double.set_faults(old_server=True, developer_mode=True)
+    status, obj = error_of(post_json(double, {"text": "x", "priority": {"requested_ack": False}}))
+    assert (status, obj["id"]) == (400, "api.context.invalid_param.app_error")
+    assert "webhook.priority.priority" in obj["message"]
+    assert double.posts == []
+
+
+def test_priority_values_are_not_checked_on_the_webhook_path(double):
+    priority = {"priority": "whatever", "requested_ack": True, "persistent_notifications": False}
+    assert post_json(double, {"text": "x", "priority": priority})[0] == 200
+    assert double.posts[0]["priority"] == priority
+
+
+def test_semantic_problems_are_only_warnings_and_the_post_is_created(double):
+    attachments = [{"color": "red", "title_link": "https://example.org", "author_link": "https://example.org/a"},
+                   {"color": "good", "image_url": "ftp://example.org/x.png", "ts": {"t": 1}},
+                   {"color": "#2eb886", "title": "t", "title_link": "https://example.org", "ts": 1719000000}]
+    status, dummy, body = post_json(double, {"text": "x", "attachments": attachments})
+    assert (status, body) == (200, b"ok")
+    assert double.posts[0]["warnings"] == [
+        "attachment 1: invalid color 'red'",
+        "attachment 1: author_link without author_name",
+        "attachment 1: title_link without title",
+        "attachment 2: image_url is not an http(s) URL",
+        "attachment 2: ts is neither a string nor a number",
+    ]
+
+
+def test_attachments_that_do_not_fit_one_post_start_new_posts_with_empty_text(tmp_path):
+    with mmd.MattermostDouble(hook_ids=(HOOK,), max_props_runes=3000, max_post_runes=10) as d:
+        payload = {"text": "a" * 15, "props": {"card": "c"}, "priority": {"priority": "important"},
+                   "attachments": [{"text": "1" * 1200}, {"text": "2" * 1200}, {"text": "3" * 1200}]}
+        assert post_json(d, payload)[0] == 200
+        posts = d.posts
+        assert [p["text"] for p in posts] == ["a" * 10, "a" * 5, ""]
+        assert [len(p["attachments"] or []) for p in posts] == [0, 2, 1]
+        assert [p["attachments"][0]["text"][0] for p in posts[1:]] == ["1", "3"]
+        assert all(p["priority"] == {"priority": "important"} and p["props"] == {"card": "c"} for p in posts)
+        assert all(p["type"] == "slack_attachment" for p in posts)
+
+
+def test_an_attachment_alone_too_large_has_its_text_truncated_by_the_excess(tmp_path):
+    with mmd.MattermostDouble(hook_ids=(HOOK,), max_props_runes=1000) as d:
+        assert post_json(d, {"text": "x", "attachments": [{"title": "t", "text": "z" * 5000}]})[0] == 200
+        [post] = d.posts
+        assert mmd.props_runes({"attachments": post["attachments"]}) == 1000
+        assert post["attachments"][0]["text"] == "z" * len(post["attachments"][0]["text"])
+
+
+def test_props_or_an_attachment_that_cannot_fit_are_400_split_and_nothing_is_posted(tmp_path):
+    with mmd.MattermostDouble(hook_ids=(HOOK,), max_props_runes=1000, old_server=True) as d:
+        status, obj = error_of(post_json(d, {"text": "x", "props": {"card": "c" * 1000}}))
+        assert (status, obj["id"]) == (400, "web.incoming_webhook.split_props_length.app_error")
+        status, obj = error_of(post_json(d, {"text": "x", "attachments": [{"text": "ok"}, {"pretext": "p" * 1000}]}))
+        assert (status, obj["id"]) == (400, "web.incoming_webhook.split_props_length.app_error")
+        assert d.posts == []
+
+
+def test_json_body_over_the_newest_servers_limit_is_400_decode(tmp_path):
+    with mmd.MattermostDouble(hook_ids=(HOOK,), max_json_body=128 * 1024) as d:
+        big = {"text": "x", "attachments": [{"text": "y" * (128 * 1024)}]}
+        status, obj = error_of(post_json(d, big))
+        assert (status, obj["id"]) == (400, "web.incoming_webhook.decode.app_error")
+        assert post_json(d, {"text": "x", "attachments": [{"text": "y" * (120 * 1024)}]})[0] == 200
