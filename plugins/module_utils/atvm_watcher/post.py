@@ -31,12 +31,11 @@ from collections.abc import Callable
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import __version__, config
-from .models import FAIL, MISSING, PASS, RUN, UNKNOWN, HostVerdict, RunVerdict, SubrunVerdict
+from .models import FAIL, PASS, UNKNOWN, HostVerdict, RunVerdict, SubrunVerdict
 from .render import (
     ELLIPSIS,
     METADATA_LABELS,
     RESULT_EMOJI,
-    TRUNCATED_LINE,
     describe_exit,
     escape_cell,
     format_counts,
@@ -45,6 +44,8 @@ from .render import (
     plain_line,
     render_subrun,
 )
+from .render import _LEVELS, _SEVERITY
+from .render import _hard_cut as hard_cut
 from .render import _one_line as one_line
 
 COLOR_PASS = "#2EB886"
@@ -64,17 +65,6 @@ HOSTS_HEADER = (
     "| Host | OS | Kernel | Result | Tests / passed / failed / pending / skipped |\n"
     "|---|---|---|---|---|"
 )
-
-# How hard detail is shortened, one level after another, before whole rows and reasons are dropped:
-# (chars per host reason, reasons per host, chars per run reason, chars per metadata value)
-_LEVELS = (
-    (400, 5, 1000, 2000),
-    (200, 3, 400, 500),
-    (100, 2, 200, 200),
-    (60, 1, 120, 120),
-)
-
-_SEVERITY = {FAIL: 0, MISSING: 1, UNKNOWN: 2, RUN: 3, PASS: 4}
 
 Payload = Dict[str, Any]
 
@@ -343,20 +333,7 @@ def _fit_card(card: _Card, limits: _Limits) -> str:
         text = card.card(level[3])
         if len(text) <= limits.chars and len(text.encode("utf-8", "replace")) <= limits.body // 4:
             return text
-    return _hard_cut(card.card(_LEVELS[-1][3]), min(limits.chars, limits.body // 16))
-
-
-def _hard_cut(text: str, limit: int) -> str:
-    """Last resort: cut at a line boundary and say so (the first lines survive)."""
-    if len(text) <= limit:
-        return text
-    room = limit - len(TRUNCATED_LINE) - 1
-    if room <= 0:
-        return text[:limit]
-    cut = text.rfind("\n", 0, room + 1)
-    if cut <= 0:
-        return text[:room] + "\n" + TRUNCATED_LINE
-    return text[:cut] + "\n" + TRUNCATED_LINE
+    return hard_cut(card.card(_LEVELS[-1][3]), min(limits.chars, limits.body // 16))
 
 
 def _fit(card: _Card, limits: _Limits, priority: Optional[Dict[str, str]]) -> Payload:
@@ -386,7 +363,7 @@ def _fit(card: _Card, limits: _Limits, priority: Optional[Dict[str, str]]) -> Pa
     payload = build(reasons, not_pass, rows, level)
     attachment = payload["attachments"][0]
     while not fits(payload) and attachment["text"]:
-        attachment["text"] = _hard_cut(attachment["text"], max(len(attachment["text"]) * 3 // 4, 1))
+        attachment["text"] = hard_cut(attachment["text"], max(len(attachment["text"]) * 3 // 4, 1))
     return payload
 
 

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, models, post
+from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.test_render import METADATA
 
 TESTS = pathlib.Path(__file__).resolve().parents[4]
 _spec = importlib.util.spec_from_file_location("atvm_mattermost_double", TESTS / "support" / "mattermost_double.py")
@@ -25,16 +26,6 @@ NEWEST_SERVER_BODY = 128 * 1024
 MENTION = re.compile(r"(?:@|<!)(?:channel|here|all)\b", re.IGNORECASE)
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
-METADATA = {
-    "template": "cmc-e2e",
-    "config_family": "gold",
-    "config_file": "cypress.atvm-config-gold.ts",
-    "migration_style": "cold",
-    "integration_plugin": "vmware",
-    "scope": "linux+windows",
-    "template_command": "python3 ./cmc-templates.py --template_name cmc-e2e",
-    "runner_command": "python3 ./run-sorry-cypress.py --config_file cypress.atvm-config-gold.ts --build_name B42 --categorize",
-}
 
 
 def _settings(**kwargs) -> config.Settings:
