@@ -27,7 +27,6 @@ MENTION = re.compile(r"(?:@|<!)(?:channel|here|all)\b", re.IGNORECASE)
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
-
 def _settings(**kwargs) -> config.Settings:
     kwargs.setdefault("metadata", dict(METADATA))
     return config.Settings(**kwargs)
