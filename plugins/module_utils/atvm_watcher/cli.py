@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``atvm-run-watcher`` command line: watch, status, cancel, resend, check-config, verdict."""
+"""The ``atvm-run-watcher`` command line: watch, status, cancel, resend, check-config, verdict, signatures."""
 from __future__ import annotations
 
 import argparse
@@ -201,6 +201,18 @@ def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return EXIT_OK
 
 
+def cmd_signatures(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from . import signatures  # pylint: disable=import-outside-toplevel
+
+    if args.literals:
+        sys.stdout.write("".join(phrase + "\n" for phrase in signatures.literals()))
+    elif args.json:
+        sys.stdout.write(json.dumps([s.to_dict() for s in signatures.SIGNATURES], indent=2) + "\n")
+    else:
+        sys.stdout.write(signatures.table())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their result to Mattermost.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -256,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--env-file", action="append")
     verdict.add_argument("--json", action="store_true")
     verdict.set_defaults(func=cmd_verdict)
+
+    sigs = sub.add_parser("signatures", help="print the failure signatures searched for in the runner log")
+    sigs_how = sigs.add_mutually_exclusive_group()
+    sigs_how.add_argument("--literals", action="store_true", help="one phrase per line (for grep -F -f)")
+    sigs_how.add_argument("--json", action="store_true")
+    sigs.set_defaults(func=cmd_signatures)
     return parser
 
 

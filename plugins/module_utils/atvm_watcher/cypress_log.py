@@ -62,12 +62,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Optional, Pattern, Tuple
+from typing import Any, Dict, List, Optional, Pattern, Set, Tuple
 
 from .config import DEFAULT_MARKER_REGEX
 from .errors import ConfigError, InputError
-from .logreader import DEFAULT_CHUNK_SIZE, LogReader, clean_line
+from .logreader import DEFAULT_CHUNK_SIZE, LogDecoder, LogReader, clean_line, split_prefix
 from .models import Counts, CypressRun, SpecRow
+from .signatures import Signature, by_name, match_line, required_literal, scan_regex
 
 LINE_CAP = 64 * 1024
 MAX_PROBLEMS = 50
@@ -79,26 +80,12 @@ _RESULTS = 2
 _FINISHED = 3
 _RUNNING_CONT = 4
 
-# Candidate lines are found in the raw bytes with regexes that start with one literal byte:
-# the regex engine then skips from one such byte to the next (about 3.5 GB/s whatever the text),
-# and each stop costs a few comparisons. One pass for the structure words (all contain "R"),
-# one for the failure words (all contain a "c"); the literal part of the marker regex joins the
-# pass whose byte it contains, or gets its own ``bytes.find`` pass. ANSI colouring wraps these
-# words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``); where Cypress highlights
-# a word inside a sentence, the regexes allow the escape sequence.
-_ANSI_B = rb"(?:\x1b\[[0-9;]*m)*"
+# Candidate lines are found in the raw bytes with regexes: one for the structure words (all
+# contain "R": the regex engine skips from one "R" to the next), one for the phrase of every
+# failure signature (:mod:`.signatures`, an alternation grouped by first byte) and the literal part
+# of the marker regex. ANSI colouring wraps these words, it does not split them
+# (``(\x1b[4mRun Starting\x1b[24m)``).
 _STRUCT_ALTS = (rb"un Starting", rb"un Finished", rb"unning:", rb"esults", rb"ecorded Run:")
-# Alternatives sharing their first letters are grouped: at each of the many "c" stops, the
-# regex engine then rejects the usual "co"/"ca" words in fewer comparisons (same words found).
-_FAILURE_ALTS = (
-    rb"rashed",  # renderer / browser / config file / plugin crashed
-    rb"a(?:nceled"  # skipped because the run has been canceled, exiting because ... canceled
-    rb"|use " + _ANSI_B + rb"no spec files)",  # Can't run because no spec files were found.
-    rb"on(?:nect(?:ed)?\."  # automation client disconnected. / browser never connected. / to connect.
-    rb"|figFile)",  # Your configFile threw an error / is invalid
-    rb"uting the handler for the",  # An error was thrown in your plugins file while executing ...
-    rb"tion exported by the plugins file",
-)
 _STRUCT_RE = re.compile(rb"R(?:" + rb"|".join(_STRUCT_ALTS) + rb")")
 
 _HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
@@ -125,113 +112,9 @@ _BOX_TOP = "\u250c\u256d"
 _BOX_BOTTOM = "\u2514\u2570"
 _BOX_SIDE = "\u2502"
 
-# (regex on the cleaned line, flag or None), first match wins
-_FAILURE_RULES: Tuple[Tuple[Pattern[str], Optional[str]], ...] = (
-    (re.compile(r"\bWe detected that the\b.*\bcrashed\b"), "crashed"),
-    (re.compile(r"\b(?:[Bb]rowser|Renderer|renderer) process\b.*\bcrashed\b"), "crashed"),
-    (re.compile(r"\bWe stopped running your tests because (?:your config file|a plugin) crashed"), "plugin_error"),
-    (re.compile(r"\bThe automation client disconnected\b"), "crashed"),
-    (re.compile(r"\bThe browser never connected\b"), "crashed"),
-    (re.compile(r"\bTimed out waiting for the browser to connect\b"), None),
-    (re.compile(r"\bAn error was thrown in your plugins file\b"), "plugin_error"),
-    (re.compile(r"\bThe function exported by the plugins file threw an error\b"), "plugin_error"),
-    (re.compile(r"\bYour configFile (?:threw|is invalid)"), "plugin_error"),
-    (re.compile(r"\bThis spec and its tests were skipped because the run has been canceled\b"), "canceled"),
-    (re.compile(r"\bExiting with non-zero exit code because the run was canceled\b"), "exit"),
-    (re.compile(r"(?:^|\s)The run was canceled\b"), "canceled"),
-    (re.compile(r"\bCan.t run because no spec files were found\b"), "no_specs"),
-)
-
-
-def _required_literal(pattern: str) -> Optional[str]:
-    """The longest run of plain characters every match of ``pattern`` must contain, or None.
-
-    Conservative: only top-level characters outside groups, classes and quantifiers count; an
-    alternation at the top level or an inline flag (``(?i)``) gives None. Used to find candidate
-    marker lines with ``bytes.find`` before the real regex is applied to the cleaned line.
-    """
-    if re.search(r"\(\?[aiLmsux-]+[:)]", pattern):
-        return None
-    pieces: List[str] = []
-    best = ""
-    current: List[str] = []
-
-    def flush() -> None:
-        pieces.append("".join(current))
-        current[:] = []
-
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 >= n:
-                return None
-            d = pattern[i + 1]
-            i += 2
-            if d.isalnum():
-                flush()
-            else:
-                current.append(d)
-            continue
-        if c == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            flush()
-            continue
-        if c == "(":
-            depth = 0
-            j = i
-            while j < n:
-                ch = pattern[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "[":
-                    j += 1
-                    while j < n and pattern[j] != "]":
-                        j += 2 if pattern[j] == "\\" else 1
-                elif ch == "(":
-                    depth += 1
-                elif ch == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            i = j + 1
-            flush()
-            continue
-        if c == "|":
-            return None
-        if c in "*+?{":
-            if current:
-                current.pop()
-            flush()
-            if c == "{":
-                j = pattern.find("}", i)
-                i = n if j < 0 else j + 1
-            else:
-                i += 1
-            if i < n and pattern[i] in "?+":
-                i += 1
-            continue
-        if c in ".^$)":
-            flush()
-            i += 1
-            continue
-        current.append(c)
-        i += 1
-    flush()
-    for piece in pieces:
-        if len(piece.strip()) > len(best.strip()):
-            best = piece
-    return best if best.strip() else None
+# Parser state kept per runner name (interleaved output of parallel runners, see split_prefix).
+_STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_tbl_top", "_tbl_bottom", "_tbl_noise",
+                  "_run_width", "_cur")
 
 
 def _to_int(value: Optional[str]) -> Optional[int]:
@@ -278,27 +161,16 @@ class CypressLogParser:
             if "label" not in self._marker_rx.groupindex:
                 raise ConfigError("the wrapper marker regex {0!r} has no named group (?P<label>...)".format(
                     self.marker_regex))
-            literal = _required_literal(self.marker_regex)
+            literal = required_literal(self.marker_regex)
             if literal:
                 self._marker_lit = literal.encode("utf-8")
             else:
                 self._marker_every_line = True
         self.line_cap = max(256, int(line_cap))
-        struct_alts = list(_STRUCT_ALTS)
-        failure_alts = list(_FAILURE_ALTS)
-        finders: List[Tuple[int, Any]] = []
-        if self._marker_lit:
-            lit = self._marker_lit
-            if b"c" in lit and len(lit) - lit.index(b"c") > 3:
-                failure_alts.append(re.escape(lit[lit.index(b"c") + 1:]))
-            elif b"R" in lit and len(lit) - lit.index(b"R") > 3:
-                struct_alts.append(re.escape(lit[lit.index(b"R") + 1:]))
-            else:
-                finders.append((0, lit))
+        finders: List[Tuple[int, Any]] = [(1, _STRUCT_RE),
+                                          (1, scan_regex((self._marker_lit,) if self._marker_lit else ()))]
         if self._marker_every_line:
             finders.append((0, b"\n"))
-        finders.insert(0, (1, re.compile(rb"c(?:" + rb"|".join(failure_alts) + rb")")))
-        finders.insert(0, (1, re.compile(rb"R(?:" + rb"|".join(struct_alts) + rb")")))
         self._finders = finders
         self.reset()
 
@@ -307,7 +179,16 @@ class CypressLogParser:
         """Forget every run and every byte fed (the log restarts from its first byte)."""
         self.runs: List[CypressRun] = []
         self.preamble_problems: List[str] = []
+        self.preamble_fatal = False
         self.offset = 0
+        self._pos = 0
+        self._decoder = LogDecoder()
+        self._streams: Dict[str, Tuple[Any, ...]] = {}
+        self._key = ""
+        self._known: Set[str] = set()
+        self._others_busy = False
+        self._cur: Optional[int] = None
+        self._pending: List[Tuple[List[str], str, Optional[str]]] = []  # retried problems not overcome yet
         self._partial = b""
         self._partial_off = 0
         self._partial_dropped = False
@@ -334,9 +215,15 @@ class CypressLogParser:
         """Parse the next bytes of the log."""
         if not data:
             return
-        data = bytes(data)
-        base = self.offset
         self.offset += len(data)
+        self._feed_text(self._decoder.decode(bytes(data)))
+
+    def _feed_text(self, data: bytes) -> None:
+        """Parse the next UTF-8 bytes of the log."""
+        if not data:
+            return
+        base = self._pos
+        self._pos += len(data)
         nl = data.find(b"\n")
         if nl < 0:
             self._keep_partial(data, base)
@@ -358,14 +245,17 @@ class CypressLogParser:
 
     def finish(self) -> None:
         """End of input: parse the unfinished last line and close what it left open."""
+        self._feed_text(self._decoder.decode(b"", final=True))
         if self._partial or self._partial_dropped:
             line = self._partial
             self._partial = b""
             self._partial_dropped = False
-            self._one_line(line, self._partial_off, self.offset)
-        if self._mode == _BANNER:
-            self._close_banner()
-        self._mode = _SCAN
+            self._one_line(line, self._partial_off, self._pos)
+        for key in [self._key] + [k for k in self._streams if k != self._key]:
+            self._switch(key)
+            if self._mode == _BANNER:
+                self._close_banner()
+            self._mode = _SCAN
 
     # ------------------------------------------------------------------ byte handling
     def _keep_partial(self, data: bytes, off: int) -> None:
@@ -393,10 +283,7 @@ class CypressLogParser:
 
     def _one_line(self, raw: bytes, off: int, end_off: int) -> None:
         """One complete line (already capped) that did not come through :meth:`_region`."""
-        if self._mode != _SCAN:
-            self._mode_line(raw, off, end_off)
-        elif self._any_needle(raw):
-            self._scan_line(raw, off, end_off)
+        self._line(raw, off, end_off, False)
 
     def _region(self, data: bytes, start: int, end: int, base: int) -> None:
         """Complete lines ``data[start:end]`` (``end`` is just after a newline)."""
@@ -405,9 +292,9 @@ class CypressLogParser:
         nexts = [-2] * len(finders)
         pos = start
         while pos < end:
-            if self._mode != _SCAN:
+            if self._mode != _SCAN or self._others_busy:
                 le = data.find(b"\n", pos, end)
-                self._mode_line(data[pos:min(le, pos + cap)], base + pos, base + le + 1)
+                self._line(data[pos:min(le, pos + cap)], base + pos, base + le + 1, False)
                 pos = le + 1
                 continue
             best = -1
@@ -429,34 +316,71 @@ class CypressLogParser:
             le = data.find(b"\n", best, end)
             raw = data[ls:min(le, ls + cap)]
             if le - ls <= cap or self._any_needle(raw):
-                self._scan_line(raw, base + ls, base + le + 1)
+                self._line(raw, base + ls, base + le + 1, True)
             pos = le + 1
 
     # ------------------------------------------------------------------ runs
     def _new_run(self, off: int) -> CypressRun:
         run = CypressRun(index=len(self.runs), start_offset=off)
         self.runs.append(run)
+        self._cur = run.index
         return run
 
-    def _activity_run(self, off: int) -> CypressRun:
-        """The run a Cypress line belongs to (one is made if the log starts mid-run)."""
-        if self.runs:
-            return self.runs[-1]
-        return self._new_run(off)
+    def _run(self) -> Optional[CypressRun]:
+        """The run of the current runner name (else the last run), or None."""
+        if self._cur is not None:
+            return self.runs[self._cur]
+        return self.runs[-1] if self.runs else None
 
-    def _problem(self, text: str, flag: Optional[str]) -> None:
+    def _activity_run(self, off: int) -> CypressRun:
+        """The run a Cypress line belongs to (one is made, started, if the log starts mid-run)."""
+        run = self._run()
+        if run is None:
+            run = self._new_run(off)
+            run.started = True
+        return run
+
+    def _switch(self, key: str) -> None:
+        """Continue with the parser state of the runner named ``key`` (parallel runners interleave)."""
+        if key == self._key:
+            return
+        self._streams[self._key] = tuple(getattr(self, f) for f in _STREAM_FIELDS)
+        state = self._streams.pop(key, None)
+        if state is None:
+            state = (_SCAN, False, 0, [], False, False, 0, 0, None)
+        for field, value in zip(_STREAM_FIELDS, state):
+            setattr(self, field, value)
+        self._key = key
+        self._others_busy = any(st[0] != _SCAN for st in self._streams.values())
+
+    def _problem(self, text: str, sig: Signature) -> None:
         text = text.strip()[:PROBLEM_CHARS]
-        run = self.runs[-1] if self.runs else None
+        run = self._run()
         target = run.problems if run is not None else self.preamble_problems
         if text not in target and len(target) < MAX_PROBLEMS:
             target.append(text)
-        if run is None or flag is None:
+        if not sig.fatal:
+            self._pending.append((target, text, sig.cleared_by))
             return
-        if flag == "exit":
-            run.canceled = True
+        if run is None:
+            self.preamble_fatal = True
+            return
+        if sig.name == "RUN_CANCELED_EXIT":
             run.exit_text = text
-        else:
-            setattr(run, flag, True)
+        if sig.flag:
+            setattr(run, sig.flag, True)
+
+    def _overcome(self, what: str) -> None:
+        """Forget the retried problems that ``what`` overcomes ("run_start", "connected")."""
+        if not self._pending:
+            return
+        keep = []
+        for target, text, cleared_by in self._pending:
+            if cleared_by != what:
+                keep.append((target, text, cleared_by))
+            elif text in target:
+                target.remove(text)
+        self._pending = keep
 
     # ------------------------------------------------------------------ line handlers
     def _structural(self, raw: bytes, text: str, off: int, end_off: int) -> bool:
@@ -477,8 +401,10 @@ class CypressLogParser:
             what = heading.group(1)
             if what == "Run Starting":
                 self._start_run(off)
+                self._overcome("run_start")
             elif what == "Results":
                 self._activity_run(off)
+                self._overcome("connected")
                 self._mode = _RESULTS
                 self._box_top = False
                 self._box_noise = 0
@@ -486,6 +412,7 @@ class CypressLogParser:
             else:
                 run = self._activity_run(off)
                 run.current_spec = None
+                self._overcome("connected")
                 self._mode = _FINISHED
                 self._tbl_top = False
                 self._tbl_bottom = False
@@ -497,6 +424,7 @@ class CypressLogParser:
             self._close_open_mode()
             run = self._activity_run(off)
             spec = running.group("spec").strip()
+            self._overcome("connected")
             run.specs_run.append(spec)
             run.current_spec = spec
             if len(spec) >= 60:
@@ -510,15 +438,33 @@ class CypressLogParser:
         return False
 
     def _failures(self, raw: bytes, text: str) -> None:
-        for rule, flag in _FAILURE_RULES:
-            if rule.search(text):
-                self._problem(text, flag)
-                return
+        sig = match_line(text)
+        if sig is not None:
+            self._problem(text, sig)
 
-    def _scan_line(self, raw: bytes, off: int, end_off: int) -> None:
-        text = clean_line(raw)
-        if not self._structural(raw, text, off, end_off):
-            self._failures(raw, text)
+    def _text(self, raw: bytes) -> str:
+        """The cleaned text of a line without its prefixes; the parser state is the line's runner's."""
+        key, text = split_prefix(clean_line(raw), self._known)
+        if key != self._key:
+            self._switch(key)
+        return text
+
+    def _line(self, raw: bytes, off: int, end_off: int, candidate: bool) -> None:
+        """One complete line; ``candidate``: it holds a word the byte scan looks for."""
+        text = self._text(raw)
+        if self._mode == _SCAN:
+            if (candidate or self._any_needle(raw)) and not self._structural(raw, text, off, end_off):
+                self._failures(raw, text)
+            return
+        if self._interrupts(raw, text):
+            self._leave_mode(raw, text, off, end_off)
+            return
+        if self._mode == _RUNNING_CONT:
+            self._running_cont_line(raw, text, off, end_off)
+        elif self._mode == _FINISHED:
+            self._table_line(raw, text, off, end_off)
+        else:
+            self._box_line(raw, text, off, end_off)
 
     def _interrupts(self, raw: bytes, text: str) -> bool:
         """True when a line ends the box or table being read (a new structure starts)."""
@@ -540,21 +486,9 @@ class CypressLogParser:
             self._close_banner()
         self._mode = _SCAN
 
-    def _mode_line(self, raw: bytes, off: int, end_off: int) -> None:
-        text = clean_line(raw)
-        if self._interrupts(raw, text):
-            self._leave_mode(raw, text, off, end_off)
-            return
-        if self._mode == _RUNNING_CONT:
-            self._running_cont_line(raw, text, off, end_off)
-        elif self._mode == _FINISHED:
-            self._table_line(raw, text, off, end_off)
-        else:
-            self._box_line(raw, text, off, end_off)
-
     def _running_cont_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
         match = _RUNNING_CONT_RE.match(text)
-        run = self.runs[-1] if self.runs else None
+        run = self._run()
         if match is None or run is None or not run.specs_run:
             self._leave_mode(raw, text, off, end_off)
             return
@@ -603,9 +537,12 @@ class CypressLogParser:
         self._mode = _SCAN
 
     def _start_run(self, off: int) -> None:
-        run = self.runs[-1] if self.runs else None
+        run = self._run()
         if not (run is not None and run.label_source == "marker" and not run.started and not run.specs_run):
             run = self._new_run(off)
+            if self._key:
+                run.label = self._key
+                run.label_source = "prefix"
         run.started = True
         self._mode = _BANNER
         self._box_top = False
@@ -617,7 +554,7 @@ class CypressLogParser:
         fields = self._box_fields
         self._box_fields = []
         self._mode = _SCAN
-        if not self.runs or not fields:
+        if self._run() is None or not fields:
             return None
         values: Dict[str, str] = {}
         for key, value in fields:
@@ -626,9 +563,9 @@ class CypressLogParser:
 
     def _close_banner(self) -> None:
         values = self._take_box()
-        if values is None:
+        run = self._run()
+        if values is None or run is None:
             return
-        run = self.runs[-1]
         run.cypress_version = values.get("Cypress") or run.cypress_version
         run.browser = values.get("Browser") or run.browser
         run.run_url = values.get("Run URL") or run.run_url
@@ -656,9 +593,9 @@ class CypressLogParser:
 
     def _close_results(self) -> None:
         values = self._take_box()
-        if values is None:
+        run = self._run()
+        if values is None or run is None:
             return
-        run = self.runs[-1]
         counts = Counts(
             tests=_to_int(values.get("Tests")),
             passed=_to_int(values.get("Passing")),
@@ -679,9 +616,9 @@ class CypressLogParser:
     # ---- (Run Finished) table
     def _table_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
         stripped = text.strip()
-        if not stripped:
+        run = self._run()
+        if not stripped or run is None:
             return
-        run = self.runs[-1]
         first = stripped[0]
         if first != _BOX_SIDE:
             summary = _SUMMARY_RE.search(stripped)
@@ -740,7 +677,7 @@ class CypressLogParser:
             run.canceled = True
             run.failed_specs = sum(1 for r in rows if r.status == "failed")
             run.total_specs = len(rows)
-            self._problem(what, "canceled")
+            self._problem(what, by_name("RUN_CANCELED_SUMMARY"))
         else:
             run.all_passed = False
             run.failed_specs = int(summary.group("nf"))

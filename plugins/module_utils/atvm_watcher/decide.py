@@ -13,6 +13,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .artifacts import host_for_spec
+from .labels import os_mismatch
 from .models import (
     CANCELLED, COMPLETED, FAIL, FAILED, HUNG, MISSING, PASS, RUN, RUNNING, TERMINATED, UNKNOWN,
     Counts, CypressRun, ExitInfo, HostArtifact, HostVerdict, InventoryHost, JUnitReport, RunVerdict,
@@ -30,6 +31,7 @@ class Evidence:
 
     runs: List[CypressRun]
     preamble_problems: List[str] = dataclasses.field(default_factory=list)
+    preamble_fatal: bool = False  # a fatal failure signature before any Cypress run
     artifacts: Optional[List[HostArtifact]] = None  # None: no reporter directory to look at
     junit: List[JUnitReport] = dataclasses.field(default_factory=list)
     inventory: Dict[str, InventoryHost] = dataclasses.field(default_factory=dict)
@@ -104,6 +106,10 @@ def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, Inve
             inferred = _safe_name("+".join(executed_hosts))
             return inferred, "label {0!r} names host {1} but the specs ran for {2}".format(
                 label, label_host, ", ".join(executed_hosts))
+        os_word = os_mismatch(label, executed_hosts, inventory) if label_host is None else None
+        if os_word is not None:
+            return _safe_name("+".join(executed_hosts)), "label {0!r} names {1} but the specs ran for {2}".format(
+                label, os_word, ", ".join(executed_hosts))
         return _safe_name(label), None
     if executed_hosts:
         return _safe_name("+".join(executed_hosts)), None
@@ -293,7 +299,7 @@ def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: b
     if ev.hung and is_last:
         return HUNG
     if not ev.runner_over:
-        if ev.offline and (run.plugin_error or run.no_specs):
+        if ev.offline and (run.plugin_error or run.no_specs or (not ev.runs and ev.preamble_fatal)):
             return FAILED
         return RUNNING
     if exit_.known:
@@ -406,6 +412,8 @@ def request_state(ev: Evidence) -> Tuple[str, List[str]]:
     if ev.hung:
         return HUNG, ["no progress for the hang timeout"]
     if not ev.runner_over:
+        if ev.offline and not runs and ev.preamble_fatal:
+            return FAILED, ["the Cypress run never started"]
         if ev.offline and runs:
             # Decided from the log alone: only the last run can still be running; an unfinished
             # run followed by another one ended without its table.
@@ -449,7 +457,8 @@ def decide(ev: Evidence) -> RunVerdict:
     """Decide the whole request: its state, its result and every sub-run."""
     state, reasons = request_state(ev)
     verdict = RunVerdict(state=state, result=RUN, exit=ev.exit, categorized=ev.categorized, reasons=reasons)
-    runs = ev.runs
+    # Failure texts before any run: a run that never started carries them (and is posted).
+    runs = ev.runs or ([CypressRun(index=0)] if ev.preamble_problems else [])
     if not runs:
         verdict.result = UNKNOWN if state not in (RUNNING,) else RUN
         if state == FAILED:

@@ -33,7 +33,8 @@ def offline_verdict(settings: Settings, log: str, reporter_dir: Optional[str] = 
         exit_info = ExitInfo(known=True, running=False, signal=exit_code - 128, source="cli")
     else:
         exit_info = ExitInfo(known=True, running=False, exit_code=exit_code, source="cli")
-    ev = Evidence(runs=list(parser.runs), preamble_problems=list(parser.preamble_problems), artifacts=artifacts,
+    ev = Evidence(runs=list(parser.runs), preamble_problems=list(parser.preamble_problems),
+                  preamble_fatal=parser.preamble_fatal, artifacts=artifacts,
                   junit=reports, inventory=inv, exit=exit_info, runner_over=exit_code is not None, offline=True,
                   categorized=settings.categorized, expected_hosts=list(settings.expected_hosts),
                   host_pattern=settings.host_pattern)

@@ -249,6 +249,7 @@ class Watcher:
         junit = scan_junit_dir(self.settings.junit_dir_path(), self.settings.junit_glob, since=created - 2.0)
         return Evidence(
             runs=list(self.parser.runs), preamble_problems=list(self.parser.preamble_problems),
+            preamble_fatal=self.parser.preamble_fatal,
             artifacts=artifacts, junit=junit, inventory=self.inventory(), exit=self.exit,
             runner_over=self.runner_over, log_exists=os.path.exists(self.settings.runner_log_path()),
             cancelled=False, hung=False, categorized=self.settings.categorized,

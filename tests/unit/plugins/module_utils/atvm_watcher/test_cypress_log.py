@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, cypress_log, errors
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, cypress_log, errors, signatures
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cypress_log import CypressLogParser, parse_log_file
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -424,7 +424,7 @@ def test_markers_disabled():
 
 def test_custom_marker_regex_without_literal_checks_every_line():
     regex = r"^#+\s*(?P<label>[a-z]+)\s*#+$"
-    assert cypress_log._required_literal(regex) is None
+    assert signatures.required_literal(regex) is None
     data = b"## alpha ##\n" + _read("cy9-jenkins-two-specs-pass.log") + b"### beta ###\n"
     runs = _whole(data, marker_regex=regex).runs
     assert [(r.label, r.started, r.finished) for r in runs] == [("alpha", True, True), ("beta", False, False)]
@@ -439,7 +439,7 @@ def test_custom_marker_regex_without_literal_checks_every_line():
     (r"^\[wrapper\] group=(?P<label>[\w-]+)$", "[wrapper] group="),
 ])
 def test_required_literal(regex, literal):
-    assert cypress_log._required_literal(regex) == literal
+    assert signatures.required_literal(regex) == literal
 
 
 @pytest.mark.parametrize("regex", [r"(unclosed", r"no label group (\w+)"])

@@ -1,0 +1,321 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Failure signatures of Cypress console output, as data: the texts that make a run fail.
+
+Every entry of :data:`SIGNATURES` is one text Cypress (or the tools that run it) prints when a
+run cannot give a trustworthy result: a crash, a plugin or configuration error, a browser that
+never connected, a server that was never verified, a canceled run, no specs, out of memory, a
+recording refused by the cloud service, a runner that could not start. Most come from Cypress's
+own error catalogue (``packages/errors/src/errors.ts``, ``cli/lib/errors.js`` of Cypress 9 to 15);
+the rest are the crash and exit texts of the run output (Node, Chromium, npm / execa).
+
+Fields of :class:`Signature`:
+
+- ``name``: a stable identifier (the Cypress error name where there is one);
+- ``phrase``: the literal text searched for (ASCII, never split by Cypress's colouring, so that
+  ``grep -F`` finds it in the raw log too); ``regex``, when given, must also match the cleaned line
+  (only where a phrase alone would catch ordinary test output);
+- ``meaning``: one of :data:`MEANINGS`;
+- ``fatal``: True when the text alone means the run (or the spec) failed; False for a retried
+  condition, which counts only if nothing shows that it was overcome (``cleared_by``);
+- ``cleared_by``: for a retried one, what overcomes it: ``"run_start"`` (a ``(Run Starting)``
+  header follows: the server answered) or ``"connected"`` (a ``(Results)`` box, a ``Running:``
+  line or the ``(Run Finished)`` table follows: the browser connected);
+- ``flag``: the :class:`~.models.CypressRun` flag it sets (``crashed``, ``plugin_error``,
+  ``no_specs``, ``canceled``) or None;
+- ``versions``: the Cypress versions that print it.
+
+:func:`match_line` says which signature a cleaned line carries; :func:`literals` lists the phrases
+(``atvm-run-watcher signatures --literals``); :func:`scan_regex` is the bytes regex the log parser
+uses to find candidate lines (one alternation of every phrase, grouped by first byte).
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import re
+from typing import Dict, List, Optional, Pattern, Tuple
+
+MEANINGS: Dict[str, str] = {
+    "crashed": "the browser or its renderer crashed",
+    "browser_never_connected": "the browser never connected to Cypress",
+    "plugin_error": "the plugins / setupNodeEvents code threw an error",
+    "config_invalid": "the Cypress configuration is invalid or missing",
+    "never_started": "Cypress could not start the run",
+    "server_not_verified": "the baseUrl server never answered",
+    "no_specs": "no spec file matched",
+    "canceled": "the run was canceled",
+    "out_of_memory": "a process ran out of memory",
+    "spec_error": "a spec file could not be prepared",
+    "record_error": "the cloud service refused the recorded run",
+    "runner_exit": "the command running Cypress failed",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    name: str
+    phrase: str
+    meaning: str
+    versions: str
+    fatal: bool = True
+    cleared_by: Optional[str] = None
+    flag: Optional[str] = None
+    regex: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+_S = Signature
+SIGNATURES: Tuple[Signature, ...] = (
+    # -- crashes
+    _S("RENDERER_CRASHED", "Renderer process just crashed", "crashed", "3-15", flag="crashed"),
+    _S("BROWSER_CRASHED", "process just crashed with code", "crashed", "12-15", flag="crashed"),
+    _S("AUTOMATION_SERVER_DISCONNECTED", "The automation client disconnected", "crashed", "3-15", flag="crashed"),
+    _S("CDP_COULD_NOT_RECONNECT", "There was an error reconnecting to the Chrome DevTools protocol", "crashed",
+       "8-15", flag="crashed"),
+    _S("CHILD_PROCESS_KILLED", "unexpectedly exited via a", "crashed", "3-15", flag="crashed"),
+    _S("SEGMENTATION_FAULT", "Segmentation fault", "crashed", "any", flag="crashed"),
+    _S("CONFIG_OR_PLUGIN_CRASHED", "We stopped running your tests because", "plugin_error", "3-15",
+       flag="plugin_error", regex=r"because (?:your config file|a plugin) crashed"),
+    # -- the browser never connected
+    _S("TESTS_DID_NOT_START_FAILED", "The browser never connected", "browser_never_connected", "3-15",
+       flag="crashed"),
+    _S("TESTS_DID_NOT_START_RETRYING", "Timed out waiting for the browser to connect", "browser_never_connected",
+       "3-15", fatal=False, cleared_by="connected"),
+    _S("CDP_RETRYING_CONNECTION", "Still waiting to connect to", "browser_never_connected", "7-15", fatal=False,
+       cleared_by="connected"),
+    _S("CDP_COULD_NOT_CONNECT", "Cypress failed to make a connection to the Chrome DevTools Protocol",
+       "browser_never_connected", "7-15", flag="crashed"),
+    _S("FIREFOX_COULD_NOT_CONNECT", "Cypress failed to make a connection to Firefox", "browser_never_connected",
+       "7-15", flag="crashed"),
+    _S("FIREFOX_MARIONETTE_FAILURE", "Cypress could not connect to Firefox", "browser_never_connected", "8-15",
+       flag="crashed"),
+    _S("MISSING_BROWSER_CRI_CLIENT", "Missing browserCriClient", "browser_never_connected", "10-15",
+       flag="crashed"),
+    _S("MISSING_PAGE_CRI_CLIENT", "Missing pageCriClient", "browser_never_connected", "12-15", flag="crashed"),
+    # -- plugins and configuration
+    _S("PLUGINS_RUN_EVENT_ERROR", "An error was thrown in your plugins file while executing the handler",
+       "plugin_error", "6-15", flag="plugin_error"),
+    _S("PLUGINS_FUNCTION_ERROR", "The function exported by the plugins file threw an error", "plugin_error",
+       "3-9", flag="plugin_error"),
+    _S("CONFIG_FILE_SETUP_NODE_EVENTS_ERROR", "The error was thrown while executing your", "plugin_error",
+       "10-15", flag="plugin_error"),
+    _S("CONFIG_FILE_ERROR", "threw an error from:", "plugin_error", "10-15", flag="plugin_error"),
+    _S("CONFIG_FILE_REQUIRE_ERROR", "threw an error when required", "config_invalid", "3-15",
+       flag="plugin_error"),
+    _S("SETUP_NODE_EVENTS_IS_NOT_FUNCTION", "function must be defined with the following signature",
+       "config_invalid", "10-15", flag="plugin_error"),
+    _S("SETUP_NODE_EVENTS_INVALID_EVENT_NAME_ERROR", "threw a validation error from:", "config_invalid",
+       "10-15", flag="plugin_error"),
+    _S("CONFIG_VALIDATION_ERROR", "set an invalid value", "config_invalid", "3-15", flag="plugin_error"),
+    _S("CONFIG_VALIDATION_MSG_ERROR", "An invalid configuration value was set", "config_invalid", "3-15",
+       flag="plugin_error"),
+    _S("CONFIG_FILE_NOT_FOUND", "Could not find a Cypress configuration file", "config_invalid", "10-15",
+       flag="plugin_error"),
+    _S("CONFIG_FILES_LANGUAGE_CONFLICT", "Could not load a Cypress configuration file", "config_invalid",
+       "10-15", flag="plugin_error"),
+    _S("SUPPORT_FILE_NOT_FOUND", "The supportFile must be a .js, .ts, .coffee file", "config_invalid", "3-15",
+       flag="plugin_error"),
+    _S("DEFAULT_SUPPORT_FILE_NOT_FOUND", "Your project does not contain a default", "config_invalid", "10-15",
+       flag="plugin_error"),
+    # -- the run could not start
+    _S("NO_SPECS_FOUND", "Can't run because", "no_specs", "3-15", flag="no_specs",
+       regex=r"Can.t run because no spec files were found"),
+    _S("BROWSER_NOT_FOUND_BY_NAME", "Can't run because you've entered an invalid browser name",
+       "never_started", "4-15"),
+    _S("BROWSER_NOT_FOUND_BY_PATH", "We could not identify a known browser at the path you provided",
+       "never_started", "4-15"),
+    _S("PORT_IN_USE_LONG", "Can't run project because port is currently in use", "never_started", "3-15"),
+    _S("BINARY_NOT_FOUND", "the Cypress binary is missing", "never_started", "3-15"),
+    _S("FAILED_TO_START", "Cypress failed to start", "never_started", "3-15"),
+    _S("VERIFICATION_FAILED", "Cypress verification failed", "never_started", "3-15"),
+    _S("VERIFICATION_TIMED_OUT", "Cypress verification timed out", "never_started", "3-15"),
+    _S("MISSING_XVFB", "Your system is missing the dependency: Xvfb", "never_started", "3-15"),
+    _S("XVFB_FAILED", "Xvfb exited with a non zero exit code", "never_started", "3-15"),
+    # -- the baseUrl server
+    _S("CANNOT_CONNECT_BASE_URL", "Cypress failed to verify that your server is running", "server_not_verified",
+       "3-15"),
+    _S("CANNOT_CONNECT_BASE_URL_RETRYING", "Cypress could not verify that this server is running",
+       "server_not_verified", "3-15", fatal=False, cleared_by="run_start"),
+    # -- specs
+    _S("BUNDLE_ERROR", "we found an error preparing this test file", "spec_error", "3-15"),
+    # -- canceled runs and the cloud service
+    _S("CLOUD_CANCEL_SKIPPED_SPEC", "This spec and its tests were skipped because the run has been canceled",
+       "canceled", "4-15", flag="canceled"),
+    _S("RUN_CANCELED_EXIT", "Exiting with non-zero exit code because the run was canceled", "canceled",
+       "6-15", flag="canceled"),
+    _S("RUN_CANCELED_SUMMARY", "The run was canceled", "canceled", "6-15", flag="canceled",
+       regex=r"(?:^|\s)The run was canceled\b"),
+    _S("CLOUD_API_RESPONSE_FAILED_RETRYING", "We encountered an unexpected error talking to our servers",
+       "record_error", "3-15", fatal=False, cleared_by="run_start"),
+    _S("CLOUD_CANNOT_PROCEED", "this run cannot proceed because it requires a valid response from our servers",
+       "record_error", "3-15"),
+    _S("RECORD_KEY_MISSING", "but did not provide us your Record Key", "record_error", "3-15"),
+    _S("CANNOT_RECORD_NO_PROJECT_ID", "but this project has not been setup to record", "record_error", "3-15"),
+    _S("RECORD_KEY_NOT_VALID", "is not valid with this projectId", "record_error", "3-15"),
+    _S("CLOUD_PROJECT_NOT_FOUND", "project with the projectId", "record_error", "3-15"),
+    _S("CLOUD_STALE_RUN", "flag to a run that was completed over 24 hours ago", "record_error", "3-15"),
+    _S("CLOUD_ALREADY_COMPLETE", "is already complete and will not accept new groups", "record_error", "3-15"),
+    _S("INDETERMINATE_CI_BUILD_ID", "could not automatically determine or generate a ciBuildId", "record_error",
+       "3-15"),
+    _S("RECORD_PARAMS_WITHOUT_RECORDING", "flag without also passing the", "record_error", "3-15"),
+    _S("CLOUD_INVALID_RUN_REQUEST", "Recording this run failed because the request was invalid", "record_error",
+       "3-15"),
+    # -- resources and the command around Cypress
+    _S("HEAP_OUT_OF_MEMORY", "JavaScript heap out of memory", "out_of_memory", "any"),
+    _S("COMMAND_FAILED", "Command failed with exit code", "runner_exit", "any"),
+)
+
+_BY_NAME = {s.name: s for s in SIGNATURES}
+_COMPILED: Dict[str, Optional[Pattern[str]]] = {s.name: re.compile(s.regex) if s.regex else None for s in SIGNATURES}
+# Longest phrase first: a line holding two phrases is named by the more specific one.
+_ORDER = sorted(SIGNATURES, key=lambda s: len(s.phrase), reverse=True)
+
+
+def by_name(name: str) -> Signature:
+    return _BY_NAME[name]
+
+
+def literals() -> List[str]:
+    """Every phrase, one per signature, in table order (what ``grep -F -f`` takes)."""
+    return [s.phrase for s in SIGNATURES]
+
+
+def match_line(text: str) -> Optional[Signature]:
+    """The signature a cleaned line carries (the one with the longest phrase), or None."""
+    for sig in _ORDER:
+        if sig.phrase in text:
+            rx = _COMPILED[sig.name]
+            if rx is None or rx.search(text):
+                return sig
+    return None
+
+
+def _alternation(words: List[bytes]) -> bytes:
+    """A regex matching any of ``words``, grouped by first byte (a trie, one level deep per call)."""
+    groups: "collections.OrderedDict[int, List[bytes]]" = collections.OrderedDict()
+    for word in sorted(set(words)):
+        groups.setdefault(word[0], []).append(word[1:])
+    alts = []
+    for first, rests in groups.items():
+        head = re.escape(bytes([first]))
+        if b"" in rests:
+            alts.append(head)  # a shorter word is a prefix of the others: it alone suffices
+        elif len(rests) == 1:
+            alts.append(head + re.escape(rests[0]))
+        else:
+            alts.append(head + b"(?:" + _alternation(rests) + b")")
+    return b"|".join(alts)
+
+
+def scan_regex(extra: Tuple[bytes, ...] = ()) -> Pattern[bytes]:
+    """One bytes regex that finds every phrase (and ``extra`` literals) in raw log bytes."""
+    words = [s.phrase.encode("ascii") for s in SIGNATURES] + list(extra)
+    return re.compile(_alternation(words))
+
+
+def required_literal(pattern: str) -> Optional[str]:
+    """The longest run of plain characters every match of ``pattern`` must contain, or None.
+
+    Conservative: only top-level characters outside groups, classes and quantifiers count; an
+    alternation at the top level or an inline flag (``(?i)``) gives None. Used to find candidate
+    marker lines with ``bytes.find`` before the real regex is applied to the cleaned line.
+    """
+    if re.search(r"\(\?[aiLmsux-]+[:)]", pattern):
+        return None
+    pieces: List[str] = []
+    best = ""
+    current: List[str] = []
+
+    def flush() -> None:
+        pieces.append("".join(current))
+        current[:] = []
+
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            d = pattern[i + 1]
+            i += 2
+            if d.isalnum():
+                flush()
+            else:
+                current.append(d)
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            flush()
+            continue
+        if c == "(":
+            depth = 0
+            j = i
+            while j < n:
+                ch = pattern[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == "[":
+                    j += 1
+                    while j < n and pattern[j] != "]":
+                        j += 2 if pattern[j] == "\\" else 1
+                elif ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            flush()
+            continue
+        if c == "|":
+            return None
+        if c in "*+?{":
+            if current:
+                current.pop()
+            flush()
+            if c == "{":
+                j = pattern.find("}", i)
+                i = n if j < 0 else j + 1
+            else:
+                i += 1
+            if i < n and pattern[i] in "?+":
+                i += 1
+            continue
+        if c in ".^$)":
+            flush()
+            i += 1
+            continue
+        current.append(c)
+        i += 1
+    flush()
+    for piece in pieces:
+        if len(piece.strip()) > len(best.strip()):
+            best = piece
+    return best if best.strip() else None
+
+
+def table() -> str:
+    """The table as text (``atvm-run-watcher signatures``)."""
+    lines = ["{0:<44} {1:<8} {2:<24} {3:<7} {4}".format("NAME", "KIND", "MEANING", "CYPRESS", "PHRASE")]
+    for s in SIGNATURES:
+        kind = "fatal" if s.fatal else "retried"
+        lines.append("{0:<44} {1:<8} {2:<24} {3:<7} {4}".format(s.name, kind, s.meaning, s.versions, s.phrase))
+    lines.append("")
+    lines.extend("{0:<24} {1}".format(key, text) for key, text in MEANINGS.items())
+    lines.append("")
+    lines.append("retried: counts only when nothing overcomes it (run_start: a (Run Starting) header follows; "
+                 "connected: a Running: line, a (Results) box or the (Run Finished) table follows)")
+    return "\n".join(lines) + "\n"
