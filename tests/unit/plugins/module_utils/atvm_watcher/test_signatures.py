@@ -3,13 +3,12 @@
 """Every failure signature on a real-shaped line, found before, between and after runs."""
 from __future__ import annotations
 
+import json
 import re
-import subprocess
-import sys
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import signatures
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli, signatures
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cypress_log import CypressLogParser
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.decide import Evidence, decide
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import ExitInfo
@@ -210,15 +209,12 @@ def test_never_started_with_non_zero_exit_is_failed_with_the_reason():
     assert "Cypress failed to verify that your server is running." in verdict.subruns[0].reasons
 
 
-def test_cli_prints_the_table_and_the_literals(tmp_path):
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
-    out = subprocess.run([sys.executable, "-c", "import sys; from ansible_collections.atvm.watcher.plugins."
-                          "module_utils.atvm_watcher.cli import main; sys.exit(main(sys.argv[1:]))",
-                          "signatures", "--literals"], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == signatures.literals()
-    assert cli.build_parser().parse_args(["signatures"]).func is cli.cmd_signatures
-    table = subprocess.run([sys.executable, "-c", "import sys; from ansible_collections.atvm.watcher.plugins."
-                            "module_utils.atvm_watcher.cli import main; sys.exit(main(sys.argv[1:]))",
-                            "signatures"], capture_output=True, text=True, check=True).stdout
+def test_cli_prints_the_table_and_the_literals(capsys):
+    assert cli.main(["signatures", "--literals"], environ={}) == 0
+    assert capsys.readouterr().out.splitlines() == signatures.literals()
+    assert cli.main(["signatures"], environ={}) == 0
+    table = capsys.readouterr().out
     for sig in signatures.SIGNATURES:
         assert sig.name in table and sig.phrase in table
+    assert cli.main(["signatures", "--json"], environ={}) == 0
+    assert [d["name"] for d in json.loads(capsys.readouterr().out)] == [s.name for s in signatures.SIGNATURES]
