@@ -87,7 +87,7 @@ def unmangle(text: str) -> str:
         except UnicodeDecodeError as exc:
             # the rest is tried again from its next mangled lead character only
             cut = max(exc.start, 1)
-            head = raw[:exc.start].decode("utf-8") if exc.start else text[:1]
+            head = raw[:exc.start].decode("utf-8") if exc.start > 0 else text[:1]
             return head + _MANGLED_RE.sub(_unmangle, text[cut:])
     return text
 

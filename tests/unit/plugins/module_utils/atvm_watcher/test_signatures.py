@@ -184,7 +184,7 @@ def test_lines_that_are_not_failures_are_not_signatures():
 
 
 def test_retried_browser_connection_counts_when_nothing_follows():
-    text = RUN.split("  Running:")[0] + "  Running:  a.cy.js  (1 of 1)\n" + LINES["TESTS_DID_NOT_START_RETRYING"] + "\n"
+    text = RUN.split("  Running:", maxsplit=1)[0] + "  Running:  a.cy.js  (1 of 1)\n" + LINES["TESTS_DID_NOT_START_RETRYING"] + "\n"
     run = parse(text).runs[0]
     assert run.problems == [LINES["TESTS_DID_NOT_START_RETRYING"]]
 
