@@ -25,7 +25,7 @@ import xml.etree.ElementTree as StdET  # only ever fed documents without DOCTYPE
 from collections.abc import Iterable
 from typing import Any
 
-from . import config
+from . import config, fileio
 from .errors import ConfigError, InputError, MissingDependencyError
 from .models import (
     Counts,
@@ -81,27 +81,26 @@ def _stat(path: str) -> tuple[os.stat_result | None, str | None]:
         return None, exc.strerror or str(exc)
 
 
-def _read_capped(path: str, limit: int) -> tuple[bytes | None, str | None]:
-    """The file's bytes, or an error text when it cannot be read or is larger than ``limit``."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        return None, f"cannot open: {exc.strerror or exc}"
-    if len(data) > limit:
-        return None, f"larger than {limit} bytes"
-    return data, None
-
-
 def _read_input(path: str, limit: int) -> tuple[os.stat_result | None, bytes | None, str | None]:
-    """(stat, bytes, error) of an input file read whole, or why it was not (missing, over ``limit``, unreadable)."""
-    st, err = _stat(path)
-    if st is None:
-        return None, None, err
-    if st.st_size > limit:
-        return st, None, f"larger than {limit} bytes ({st.st_size} bytes)"
-    data, err = _read_capped(path, limit)
-    return st, data, err
+    """(stat, bytes, error) of an input file read whole, or why it was not (missing, not a regular file,
+    over ``limit``, unreadable). Never blocks: a FIFO or a device is refused, not opened for reading."""
+    try:
+        fd, st = fileio.open_regular(path)
+    except FileNotFoundError as exc:
+        return None, None, exc.strerror or str(exc)
+    except OSError as exc:
+        return _stat(path)[0], None, f"cannot open: {exc.strerror or exc}"
+    try:
+        if st.st_size > limit:
+            return st, None, f"larger than {limit} bytes ({st.st_size} bytes)"
+        data = fileio.read_fd(fd, limit + 1)
+    except OSError as exc:
+        return st, None, f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        return st, None, f"larger than {limit} bytes"
+    return st, data, None
 
 
 def _json_error_text(exc: json.JSONDecodeError) -> str:
@@ -973,13 +972,7 @@ def read_inventory(path: str) -> dict[str, InventoryHost]:
 
     A missing or unreadable file raises :class:`InputError`; a file without a usable table gives {}.
     """
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise InputError(path, f"inventory file: {exc.strerror or exc}") from None
-    if st.st_size > MAX_INVENTORY_BYTES:
-        raise InputError(path, f"inventory file larger than {MAX_INVENTORY_BYTES} bytes")
-    data, err = _read_capped(path, MAX_INVENTORY_BYTES)
+    _st, data, err = _read_input(path, MAX_INVENTORY_BYTES)
     if data is None:
         raise InputError(path, f"inventory file: {err}")
     return parse_inventory_text(data.decode("utf-8-sig", errors="replace"))

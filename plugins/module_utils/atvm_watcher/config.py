@@ -13,6 +13,7 @@ import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from .errors import BuildNameError, ConfigError
+from .fileio import read_regular
 
 BUILD_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 BUILD_NAME_MAX = 100
@@ -132,8 +133,7 @@ def parse_env_text(text: str, path: str = "<env>") -> Dict[str, str]:
 
 def read_env_file(path: str) -> Dict[str, str]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(1024 * 1024 + 1)
+        data = read_regular(path, 1024 * 1024)[1]
     except OSError as exc:
         raise ConfigError("cannot read env file {0}: {1}".format(path, exc.strerror or exc)) from None
     if len(data) > 1024 * 1024:

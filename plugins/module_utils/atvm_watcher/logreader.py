@@ -30,6 +30,7 @@ import os
 import re
 from typing import Any, Iterator, Optional, Set, Tuple
 
+from . import fileio
 from .errors import InputError
 
 DEFAULT_CHUNK_SIZE = 8 << 20
@@ -187,8 +188,8 @@ class LogReader:
 
     - :meth:`poll` returns the next chunk of new bytes (at most ``chunk_size``), or ``None`` when
       there is nothing new. A missing file is not an error: it is "nothing yet" (the runner may
-      not have created it). Other errors (permission denied, a directory) raise
-      :class:`~.errors.InputError`.
+      not have created it). Other errors (permission denied, a directory, a FIFO or a device:
+      only a regular file is read, and opening never blocks) raise :class:`~.errors.InputError`.
     - Truncation (the file became smaller than ``offset``), replacement (the path now names
       another inode or device: rotation, delete and re-create) and rewriting (the bytes just
       before ``offset`` are no longer the ones we read: truncated then grown again between two
@@ -254,16 +255,11 @@ class LogReader:
 
     def _open(self) -> Optional[os.stat_result]:
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd, st = fileio.open_regular(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise self._error("cannot open the log", exc) from None
-        try:
-            st = os.fstat(fd)
-        except OSError as exc:
-            os.close(fd)
-            raise self._error("cannot stat the log", exc) from None
         self._fd = fd
         return st
 

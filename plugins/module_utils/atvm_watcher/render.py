@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from . import config
 from .errors import ConfigError
+from .fileio import read_regular
 from .models import (
     FAIL,
     MISSING,
@@ -397,8 +398,7 @@ def _fit(post: _Post, budget: int) -> str:
 
 def _load_template(path: str) -> str:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+        data = read_regular(path, MAX_TEMPLATE_BYTES)[1]
     except OSError as exc:
         raise ConfigError("cannot read message template {0}: {1}".format(path, exc.strerror or exc)) from None
     if len(data) > MAX_TEMPLATE_BYTES:

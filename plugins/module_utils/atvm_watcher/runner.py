@@ -10,35 +10,116 @@ signal and then ends by the same signal, so systemd sees what happened.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
+import contextlib
+import errno
+import fcntl
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 from typing import Dict, List, Optional
 
 from .config import DEFAULT_STATE_ROOT, validate_build_name
-from .errors import ConfigError
+from .errors import ConfigError, StateError
+from .fileio import not_regular
+from .state import atomic_write_json, dump_json, utc_now
+
+# The in-progress record is padded to this size, so that the final record can still be written over
+# it in place (no new block needed) when the disk is full.
+RESERVED_BYTES = 1024
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _write_exit(path: str, record: Dict[str, object]) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+def _say(text: str) -> None:
+    """One line on stderr: the unit's journal."""
     try:
-        os.fsync(dir_fd)
+        sys.stderr.write("atvm-runner: {0}\n".format(text))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _write_running(path: str, record: Dict[str, object]) -> None:
+    """The in-progress record, padded to :data:`RESERVED_BYTES` (JSON allows trailing blanks)."""
+    data = dump_json(record)
+    try:
+        atomic_write_json(path, record)
+        with open(path, "ab") as handle:
+            handle.write(b" " * max(0, RESERVED_BYTES - len(data)))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (StateError, OSError) as exc:
+        _say("cannot write {0}: {1}".format(path, getattr(exc, "strerror", None) or exc))
+
+
+def _write_in_place(reserved: str, path: str, record: Dict[str, object]) -> None:
+    """Overwrite the reserved in-progress record with ``record``, then rename it to ``path``."""
+    data = dump_json(record)
+    fd = os.open(reserved, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if len(data) > os.fstat(fd).st_size:
+            raise OSError(errno.ENOSPC, "the reserved record is too small")
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)
+    os.replace(reserved, path)
+
+
+def _write_exit(path: str, record: Dict[str, object], reserved: Optional[str] = None) -> bool:
+    """Record how the command ended; never raises. A failure is journalled with the exit itself, and
+    the entry still ends with the command's status, so systemd's unit status keeps it."""
+    try:
+        atomic_write_json(path, record)
+    except StateError as exc:
+        failure = str(exc)
+    else:
+        if reserved:
+            with contextlib.suppress(OSError):
+                os.unlink(reserved)
+        return True
+    if reserved:
+        try:
+            _write_in_place(reserved, path, record)
+            _say("{0}; the exit was written over the reserved record instead".format(failure))
+            return True
+        except OSError as exc:
+            failure += "; over the reserved record: {0}".format(exc.strerror or exc)
+    _say("{0}: the command ended with exit code {1}, signal {2} (kept in the unit's exit status)".format(
+        failure, record.get("exit_code"), record.get("signal")))
+    return False
+
+
+def _open_log(log_path: str) -> int:
+    """Open the runner log for appending; only a regular file (a FIFO or a device is refused, without
+    blocking on it)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(log_path, flags, 0o640)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise not_regular(mode)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO without a reader
+            exc = not_regular(stat.S_IFIFO)
+        raise ConfigError("cannot open the runner log {0}: {1}".format(log_path, exc.strerror or exc)) from None
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return fd
+
+
+def _start_failed(log_fd: int, exit_path: str, argv: List[str], exc: OSError, started: str) -> int:
+    try:
+        os.write(log_fd, "atvm-runner: cannot start {0}: {1}\n".format(argv[0], exc.strerror).encode())
+    except OSError:
+        pass
+    os.close(log_fd)
+    _say("cannot start {0}: {1}".format(argv[0], exc.strerror))
+    _write_exit(exit_path, {"schema": 1, "pid": None, "exit_code": 127, "signal": None,
+                            "started_at": started, "ended_at": utc_now(), "error": "cannot start command"})
+    return 127
 
 
 def run(build_name: str, state_root: str, command: str, workdir: Optional[str], log_path: Optional[str]) -> int:
@@ -51,23 +132,20 @@ def run(build_name: str, state_root: str, command: str, workdir: Optional[str], 
         raise ConfigError("ATVM_RUNNER_COMMAND is empty")
     log_path = log_path or os.path.join(state_dir, "runner.log")
     exit_path = os.path.join(state_dir, "runner-exit.json")
+    reserved = exit_path + ".running"
     if os.path.exists(exit_path):
         os.replace(exit_path, exit_path + ".previous")
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-    started = _now()
+    log_fd = _open_log(log_path)
+    started = utc_now()
     try:
         child = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, cwd=workdir or None, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
             start_new_session=True,
         )
     except OSError as exc:
-        os.write(log_fd, "atvm-runner: cannot start {0}: {1}\n".format(argv[0], exc.strerror).encode())
-        os.close(log_fd)
-        _write_exit(exit_path, {"schema": 1, "pid": None, "exit_code": 127, "signal": None,
-                                "started_at": started, "ended_at": _now(), "error": "cannot start command"})
-        return 127
+        return _start_failed(log_fd, exit_path, argv, exc, started)
     os.close(log_fd)
-    _write_exit(exit_path + ".running", {"schema": 1, "pid": child.pid, "started_at": started})
+    _write_running(reserved, {"schema": 1, "pid": child.pid, "started_at": started})
 
     def forward(signum: int, _frame: object) -> None:
         try:
@@ -78,13 +156,9 @@ def run(build_name: str, state_root: str, command: str, workdir: Optional[str], 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, forward)
     code = child.wait()
-    record: Dict[str, object] = {"schema": 1, "pid": child.pid, "started_at": started, "ended_at": _now(),
+    record: Dict[str, object] = {"schema": 1, "pid": child.pid, "started_at": started, "ended_at": utc_now(),
                                  "exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None}
-    _write_exit(exit_path, record)
-    try:
-        os.unlink(exit_path + ".running")
-    except OSError:
-        pass
+    _write_exit(exit_path, record, reserved)
     if code < 0:
         signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
