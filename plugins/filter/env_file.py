@@ -10,9 +10,12 @@ version_added: 1.0.0
 description:
   - Renders C(NAME="value") lines, sorted by name, with the same quoting rules the watcher uses
     for its own env files, so that no value can add a second variable or a line.
-  - Quotes, backslashes, C($) and backticks are escaped inside double quotes; a value that contains
-    a newline, a carriage return or a NUL byte is refused, and so is a name that is not a valid
-    environment variable name. Booleans become C(true) / C(false); C(null) values are left out.
+  - Quotes, backslashes, C($) and backticks are escaped inside double quotes. A value that could end
+    or bend a line for systemd or for any line-splitting reader is refused: control characters other
+    than tab (newline, carriage return, NUL, vertical tab, form feed, the C1 range with next-line),
+    the Unicode line and paragraph separators U+2028 and U+2029, and lone surrogates. A name that is
+    not a valid environment variable name is refused too. Booleans become C(true) / C(false);
+    C(null) values are left out.
   - The error message names the variable, never its value (values may be secrets).
 positional: _input
 options:

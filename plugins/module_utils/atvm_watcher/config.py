@@ -57,19 +57,56 @@ def validate_build_name(name: Any) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # env files (systemd EnvironmentFile= syntax, the subset we write and read)
+#
+# systemd ends a line at "\n" or "\r" (outside quotes), keeps both inside quotes (a value may span
+# lines), strips only " \t" around keys and unquoted values, treats a line starting with "#" or ";"
+# as a comment, unescapes '"', '\\', '`' and '$' after a backslash inside double quotes (any other
+# escaped character keeps its backslash), reads single quotes literally and joins the pieces of
+# a value (`A="x"'y'z` is "xyz"); values that are not UTF-8 are dropped. The writer below produces
+# one double-quoted value per line and refuses every character that could end or bend a line for
+# systemd or for any line-splitting reader: control characters (C0, DEL, C1; TAB is kept), the
+# Unicode line and paragraph separators, and lone surrogates (not UTF-8). The reader follows
+# systemd's rules on each "\n"-terminated line, and refuses what systemd would read differently
+# from a line-by-line reading (a line break inside quotes, a trailing backslash, a lone "\r").
 # ---------------------------------------------------------------------------------------------
+
+_SHELL_ESCAPED = '"\\`$'
+_LINE_BLANKS = " \t"
+
+
+def _refused_char(ch: str) -> bool:
+    if ch == "\t":
+        return False
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029) or 0xD800 <= code <= 0xDFFF
+
+
+_CHAR_NAMES = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte", "\x85": "a next-line (NEL)",
+               "\u2028": "a line separator", "\u2029": "a paragraph separator"}
+
+
+def _refused_in(text: str) -> Optional[str]:
+    """A description of the first character a value must not hold, or None."""
+    for pos, ch in enumerate(text):
+        if _refused_char(ch):
+            what = _CHAR_NAMES.get(ch) or ("a lone surrogate" if 0xD800 <= ord(ch) <= 0xDFFF else "a control character")
+            return "{0} (U+{1:04X} at position {2})".format(what, ord(ch), pos)
+    return None
 
 
 def quote_env_value(value: Any) -> str:
     """Quote ``value`` for a systemd EnvironmentFile so it stays one variable on one line.
 
-    Newlines and carriage returns are refused outright (a value never needs them); quotes,
-    backslashes and ``$`` are escaped inside double quotes.
+    Refused (:class:`ConfigError`, which names the character, never the value): control characters
+    other than TAB (newline, carriage return, NUL, vertical tab, form feed, the C1 range with NEL),
+    U+2028 / U+2029 and lone surrogates. Quotes, backslashes, backticks and ``$`` are escaped
+    inside double quotes; everything else is written as it is.
     """
     text = "" if value is None else str(value)
-    if "\n" in text or "\r" in text or "\x00" in text:
-        raise ConfigError("an env file value must not contain a newline, carriage return or NUL byte")
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
+    bad = _refused_in(text)
+    if bad:
+        raise ConfigError("an env file value must stay on one line and must not contain {0}".format(bad))
+    escaped = "".join("\\" + ch if ch in _SHELL_ESCAPED else ch for ch in text)
     return '"{0}"'.format(escaped)
 
 
@@ -77,7 +114,10 @@ def render_env_file(values: Mapping[str, Any], header: Optional[str] = None) -> 
     """Render ``values`` as an env file (sorted keys, every value quoted)."""
     lines: List[str] = []
     if header:
-        lines.extend("# " + h for h in header.splitlines())
+        for line in header.split("\n"):
+            if _refused_in(line) or line.endswith("\\"):
+                raise ConfigError("an env file header line must be plain text")
+            lines.append("# " + line)
     for key in sorted(values):
         if not ENV_NAME_RE.match(key):
             raise ConfigError("invalid environment variable name {0!r}".format(key))
@@ -90,45 +130,109 @@ def render_env_file(values: Mapping[str, Any], header: Optional[str] = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def _unquote(raw: str, path: str, lineno: int) -> str:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        body = raw[1:-1]
-        if raw[0] == "'":
-            return body
-        out = []
-        i = 0
-        while i < len(body):
-            ch = body[i]
-            if ch == "\\" and i + 1 < len(body):
-                out.append(body[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                raise ConfigError("{0}: line {1}: unescaped double quote inside a quoted value".format(path, lineno))
-            out.append(ch)
+def _quoted(raw: str, i: int, out: List[str], where: str) -> int:
+    """Append the quoted piece starting at ``raw[i]`` (a quote) to ``out``; the index after it."""
+    quote, n = raw[i], len(raw)
+    i += 1
+    while i < n and raw[i] != quote:
+        if quote == '"' and raw[i] == "\\" and i + 1 < n:
+            nxt = raw[i + 1]
+            out.append(nxt if nxt in _SHELL_ESCAPED else "\\" + nxt)
+            i += 2
+            continue
+        out.append(raw[i])
+        i += 1
+    if i >= n:
+        raise ConfigError("{0}: unterminated quoted value (a value never spans lines)".format(where))
+    return i + 1
+
+
+def _parse_value(raw: str, where: str) -> str:
+    """The value of one line after ``=``, read as systemd reads it (see the rules above): quotes open
+    only where a value (or a piece after a closing quote) starts; unquoted trailing blanks go."""
+    out: List[str] = []
+    keep = 0  # ``out[:keep]`` is what stays (unquoted trailing blanks are dropped)
+    pre = True  # before a value or after a closing quote: blanks skipped, quotes open
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if pre and ch in _LINE_BLANKS:
             i += 1
-        return "".join(out)
-    if raw[:1] in "\"'":
-        raise ConfigError("{0}: line {1}: unterminated quoted value".format(path, lineno))
-    return raw
+        elif pre and ch in "'\"":
+            i = _quoted(raw, i, out, where)
+            keep = len(out)
+        elif ch == "\\":
+            if i + 1 >= n:
+                raise ConfigError("{0}: a backslash at the end of the line (a value never spans lines)".format(where))
+            out.append(raw[i + 1])
+            i += 2
+            keep, pre = len(out), False
+        else:
+            out.append(ch)
+            if ch not in _LINE_BLANKS:
+                keep = len(out)
+            i += 1
+            pre = False
+    return "".join(out[:keep])
 
 
 def parse_env_text(text: str, path: str = "<env>") -> Dict[str, str]:
-    """Parse env file text. Comments (#, ;) and blank lines are skipped; errors name the line."""
+    """Parse env file text as systemd does; lines end at ``\n`` only (a ``\r`` just before it is
+    dropped). Comments (#, ;) and blank lines are skipped; errors name the line, never a value."""
     values: Dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
+    for lineno, line in enumerate(text.split("\n"), 1):
+        where = "{0}: line {1}".format(path, lineno)
+        if line.endswith("\r"):
+            line = line[:-1]
+        if "\r" in line:
+            raise ConfigError("{0}: a carriage return inside the line".format(where))
+        stripped = line.lstrip(_LINE_BLANKS)
+        if stripped[:1] in ("#", ";") and stripped.endswith("\\"):
+            raise ConfigError("{0}: a comment ends with a backslash (older systemd reads the next line as "
+                              "part of it)".format(where))
         if not stripped or stripped[0] in "#;":
             continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export "):].lstrip()
         key, sep, raw = stripped.partition("=")
-        key = key.strip()
+        key = key.rstrip(_LINE_BLANKS)
         if not sep or not ENV_NAME_RE.match(key):
-            raise ConfigError("{0}: line {1}: expected NAME=value".format(path, lineno))
-        values[key] = _unquote(raw, path, lineno)
+            raise ConfigError("{0}: expected NAME=value".format(where))
+        value = _parse_value(raw, where)
+        bad = _refused_in(value)
+        if bad:
+            raise ConfigError("{0}: the value of {1} must not contain {2}".format(where, key, bad))
+        values[key] = value
     return values
+
+
+def _same_file(path: str, other: str) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def env_file_problem(path: str, env_files: Iterable[str] = (GLOBAL_ENV_FILE,)) -> Optional[str]:
+    """Why ``path`` must not be read as a message template: it is an env file (it holds the webhook)."""
+    if os.path.basename(os.path.realpath(path)).lower().endswith(".env") or any(
+            _same_file(path, env) for env in env_files):
+        return "ATVM_MESSAGE_TEMPLATE {0} is an env file: it is never used as a template".format(path)
+    return None
+
+
+def template_path_problem(path: str, automation_dir: str, install_root: str = DEFAULT_INSTALL_ROOT,
+                          env_files: Iterable[str] = (GLOBAL_ENV_FILE,)) -> Optional[str]:
+    """Why ``path`` cannot be the message template, or None: it must be a file under the automation
+    or the install directory (symlinks resolved) and never an env file."""
+    problem = env_file_problem(path, env_files)
+    if problem:
+        return problem
+    real = os.path.realpath(path)
+    for root in (automation_dir, install_root):
+        base = os.path.realpath(root).rstrip("/") + "/" if root else None
+        if base and real.startswith(base):
+            return None
+    return "ATVM_MESSAGE_TEMPLATE {0} is outside the automation directory {1} and the install directory {2}".format(
+        path, automation_dir, install_root)
 
 
 def read_env_file(path: str) -> Dict[str, str]:
@@ -296,6 +400,8 @@ class Settings:
                 self.fail_priority))
         if self.message_template and not os.path.isfile(self.message_template):
             problems.append("ATVM_MESSAGE_TEMPLATE {0} is not a readable file".format(self.message_template))
+        elif self.message_template:
+            problems.extend(filter(None, [template_path_problem(self.message_template, self.automation_dir)]))
         if self.build_name is not None:
             try:
                 validate_build_name(self.build_name)

@@ -397,6 +397,9 @@ def _fit(post: _Post, budget: int) -> str:
 
 
 def _load_template(path: str) -> str:
+    problem = config.env_file_problem(path)
+    if problem:
+        raise ConfigError(problem)
     try:
         data = read_regular(path, MAX_TEMPLATE_BYTES)[1]
     except OSError as exc:

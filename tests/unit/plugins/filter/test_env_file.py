@@ -25,7 +25,7 @@ def test_lines_are_sorted_and_quoted():
     assert env_file({"B": 2, "A": True, "C": None}) == 'A="true"\nB="2"\n'
 
 
-@pytest.mark.parametrize("value", ["town-square\nATVM_STATE_ROOT=/tmp", "a\rb", "a\x00b"])
+@pytest.mark.parametrize("value", ["town-square\nATVM_STATE_ROOT=/tmp", "a\rb", "a\x00b", "a\u2028ATVM_X=1", "a\x85b", "a\x0bb"])
 def test_a_value_that_could_add_a_line_is_refused_without_showing_it(value):
     with pytest.raises(AnsibleFilterError) as info:
         env_file({"MATTERMOST_ATVM_WEBHOOK": value})
