@@ -271,10 +271,13 @@ def junit_reasons(reports: List[JUnitReport], run: CypressRun, categorized: bool
     return reasons
 
 
-def _host_artifacts(host: str, artifacts: List[HostArtifact], not_before: Optional[float]) -> List[HostArtifact]:
-    """Every artifact of ``host`` written after ``not_before`` (one or more per host)."""
-    return sorted((a for a in artifacts if (a.host or "") == host and (not_before is None or a.mtime >= not_before)),
-                  key=lambda a: a.path)
+def _artifacts_by_host(artifacts: List[HostArtifact], not_before: Optional[float]) -> Dict[str, List[HostArtifact]]:
+    """{host: its artifacts written after ``not_before``, by path} in one pass (one or more per host)."""
+    by_host: Dict[str, List[HostArtifact]] = {}
+    for art in sorted(artifacts, key=lambda a: a.path):
+        if not_before is None or art.mtime >= not_before:
+            by_host.setdefault(art.host or "", []).append(art)
+    return by_host
 
 
 # ------------------------------------------------------------------------------------------------
@@ -341,20 +344,24 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
     artifacts = ev.artifacts
     source = artifacts is not None
     # Unclaimed artifacts written during this sub-run's window count too: a FAIL there must not vanish.
+    known = set(hosts)
     if source and ev.categorized:
         for art in artifacts:
-            if art.host and art.host not in hosts and claimed.get(art.host, run.index) == run.index \
+            if art.host and art.host not in known and claimed.get(art.host, run.index) == run.index \
                     and (not_before is None or art.mtime >= not_before) and _in_window(ev, run.index, art.mtime):
                 hosts.append(art.host)
+                known.add(art.host)
     elif source:
         for art in artifacts:
-            if art.host and art.host not in hosts and (not_before is None or art.mtime >= not_before):
+            if art.host and art.host not in known and (not_before is None or art.mtime >= not_before):
                 hosts.append(art.host)
+                known.add(art.host)
     if not hosts:
         reasons.append("no host results: no spec named a host and no reporter artifact was found")
         results.append(UNKNOWN)
+    by_host = _artifacts_by_host(artifacts or [], not_before)
     for host in hosts:
-        hv = host_verdict(host, _host_artifacts(host, artifacts or [], not_before), ev.inventory, source)
+        hv = host_verdict(host, by_host.get(host, []), ev.inventory, source)
         if state == RUNNING and hv.result == MISSING:
             hv.result = RUN  # its artifact may not be written yet
         verdict.hosts.append(hv)
