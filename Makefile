@@ -101,10 +101,15 @@ units: testtree
 	cd $(TESTTREE) && ansible-test units --python 3.11 --color no
 
 # Process-level end-to-end tests (plain pytest); pytest's exit 5 (no test collected) is reported.
+# `make e2e REPEAT=20` runs them 20 times in a row and stops at the first failing round.
+REPEAT ?= 1
 e2e: testtree
 	@if ! ls tests/e2e/test_*.py >/dev/null 2>&1; then echo "e2e: no tests under tests/e2e"; exit 0; fi; \
-	rc=0; PYTHONPATH=$(TESTROOT) python -m pytest -q -p no:cacheprovider tests/e2e || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "e2e: pytest collected no test"; exit 0; fi; exit $$rc
+	for round in $$(seq $(REPEAT)); do \
+	  [ $(REPEAT) -eq 1 ] || echo "=== e2e round $$round of $(REPEAT)"; \
+	  rc=0; PYTHONPATH=$(TESTROOT) python -m pytest -q -p no:cacheprovider tests/e2e || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "e2e: pytest collected no test"; exit 0; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 # ansible-test bootstraps pip in its venvs with a script it downloads from outside the package
 # registries; tests/sanity/bootstrap_pip.py does the same with ensurepip and pip.

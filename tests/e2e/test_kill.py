@@ -5,25 +5,14 @@ as systemd would. Every sub-run's post must arrive exactly once, except the docu
 between SENDING and SENT, or an ambiguous answer), where the second copy is marked."""
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
 
+from e2e_posts import sending_indexes
+
 GROUPS = ";".join("g{0}:h{0}a,h{0}b".format(n) for n in range(1, 7))
 DUPLICATE = "possible duplicate"
-
-
-def _sending_keys(run) -> list:
-    keys = []
-    for path in (run.state_dir / "outbox").glob("*.json"):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if record.get("status") == "SENDING":
-            keys.append(record["key"])
-    return keys
 
 
 def test_watcher_killed_at_many_moments_posts_each_subrun_exactly_once(make_run, double):
@@ -47,7 +36,7 @@ def test_watcher_killed_at_many_moments_posts_each_subrun_exactly_once(make_run,
         deadline = time.time() + (4.0 if mode == "sending" else rng.uniform(0.05, 0.6))
         hit = False
         while time.time() < deadline and watcher.poll() is None:
-            if mode == "sending" and _sending_keys(run):
+            if mode == "sending" and sending_indexes(run):
                 hit = True
                 break
             time.sleep(0.002)
@@ -59,9 +48,9 @@ def test_watcher_killed_at_many_moments_posts_each_subrun_exactly_once(make_run,
             continue
         watcher.kill()
         watcher.communicate()
-        left = _sending_keys(run)  # posts this kill interrupted between SENDING and SENT
-        for key in left:
-            interrupted[int(key.split("-", 1)[0]) + 1] = interrupted.get(int(key.split("-", 1)[0]) + 1, 0) + 1
+        left = sending_indexes(run)  # posts this kill interrupted between SENDING and SENT
+        for number in left:
+            interrupted[number] = interrupted.get(number, 0) + 1
         kills.append((mode, hit, left))
         sending_kills += bool(left)
     print("kills: {0}, of which {1} between SENDING and SENT; interrupted posts per sub-run: {2}".format(
