@@ -11,7 +11,7 @@ description:
   - Renders C(NAME="value") lines, sorted by name, with the same quoting rules the watcher uses
     for its own env files, so that no value can add a second variable or a line.
   - Quotes, backslashes, C($) and backticks are escaped inside double quotes. A value that could end
-    or bend a line for systemd or for any line-splitting reader is refused: control characters other
+    or bend a line for systemd or for any line-splitting reader is refused, that is control characters other
     than tab (newline, carriage return, NUL, vertical tab, form feed, the C1 range with next-line),
     the Unicode line and paragraph separators U+2028 and U+2029, and lone surrogates. A name that is
     not a valid environment variable name is refused too. Booleans become C(true) / C(false);
