@@ -13,9 +13,17 @@ from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+# The settings module is stdlib only: its defaults are the modules' defaults even when the rest of
+# the core cannot be imported (the module then fails with missing_required_lib).
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import (
+    DEFAULT_AUTOMATION_DIR,  # noqa: F401  (the modules' default)
+    DEFAULT_STATE_ROOT,
+    GLOBAL_ENV_FILE,
+    validate_build_name,
+)
+
 try:
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launch
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import validate_build_name
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launch, launcher as core_launcher, template
     from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
         MissingDependencyError,
         WatcherError,
@@ -23,15 +31,12 @@ try:
 except ImportError as exc:  # a third-party library the core imports is missing on the target
     CORE_IMPORT_ERROR: str | None = traceback.format_exc()
     CORE_MISSING: str | None = getattr(exc, "name", None) or str(exc)
-    launch = None  # type: ignore[assignment]
+    launch = core_launcher = template = None  # type: ignore[assignment]
     WatcherError = MissingDependencyError = Exception  # type: ignore[assignment,misc]
 else:
     CORE_IMPORT_ERROR = None
     CORE_MISSING = None
 
-DEFAULT_STATE_ROOT = "/var/lib/atvm-run-watcher"
-DEFAULT_AUTOMATION_DIR = "/root/cdc-e2e-cyp-12.17.4"
-DEFAULT_GLOBAL_ENV_FILE = "/etc/atvm-run-watcher.env"
 # Keys a failure's details may not overwrite in fail_json.
 _RESERVED = ("msg", "failed", "changed", "exception", "invocation", "warnings", "deprecations")
 # systemctl / journalctl without pager, colours or questions.
@@ -73,9 +78,9 @@ def command_runner(module: AnsibleModule) -> Callable[[list[str]], tuple[int, st
     return run
 
 
-def launcher(module: AnsibleModule, state_root: str, **kwargs: Any) -> launch.Launcher:
+def launcher(module: AnsibleModule, state_root: str, **kwargs: Any) -> core_launcher.Launcher:
     """The core's Launcher over this module's ``run_command``."""
-    return launch.launcher(command_runner(module), state_root=state_root, **kwargs)
+    return core_launcher.launcher(command_runner(module), state_root=state_root, **kwargs)
 
 
 def fail(module: AnsibleModule, exc: BaseException) -> None:
@@ -101,6 +106,6 @@ def finish(module: AnsibleModule, call: Callable[[], dict[str, Any]]) -> None:
     module.exit_json(**result)
 
 
-def global_secrets(path: str = DEFAULT_GLOBAL_ENV_FILE) -> list[str]:
+def global_secrets(path: str = GLOBAL_ENV_FILE) -> list[str]:
     """The webhook from the controller-wide env file, so it can be removed from anything shown."""
     return launch.global_secrets(path)

@@ -20,8 +20,8 @@ description:
   - Writes C(<state_root>/<build_name>/runner.env) (mode C(0600), quoted values) with C(ATVM_RUNNER_COMMAND),
     C(ATVM_RUNNER_WORKDIR) and C(ATVM_RUNNER_LOG), then starts C(atvm-runner@<build_name>.service).
   - When the runner is already running with the same parameters nothing changes; with other parameters the
-    task fails unless O(force=true), which cancels the live run (no post) and archives it; a new watcher is
-    then needed before a runner can start, so the task still fails and says so.
+    task fails and changes nothing. To replace a live run, cancel it (M(atvm.watcher.run_cancel)) or start its
+    watcher again with O(atvm.watcher.watcher_start#module:force=true), then start the runner.
 author:
   - atvm.watcher contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -40,11 +40,6 @@ options:
     description:
       - The log the runner appends to. Default the runner log the watcher reads; another path is refused.
     type: path
-  force:
-    description:
-      - Cancel and archive a live run whose runner has other parameters.
-    type: bool
-    default: false
 attributes:
   check_mode:
     description: Nothing is written or started; the checks run and the task reports what would happen.
@@ -123,7 +118,6 @@ def main() -> None:
         "command": {"type": "str", "required": True},
         "workdir": {"type": "path"},
         "runner_log": {"type": "path"},
-        "force": {"type": "bool", "default": False},
     })
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)
@@ -132,8 +126,7 @@ def main() -> None:
     def call() -> dict:
         request = glue.launch.RunnerRequest(build_name=build, command=params["command"], state_root=params["state_root"],
                                             workdir=params["workdir"], runner_log=params["runner_log"])
-        return glue.launcher(module, params["state_root"]).start_runner(
-            request, check_mode=module.check_mode, force=params["force"])
+        return glue.launcher(module, params["state_root"]).start_runner(request, check_mode=module.check_mode)
 
     glue.finish(module, call)
 

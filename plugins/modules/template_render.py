@@ -142,7 +142,7 @@ def main() -> None:
     })
     build = glue.checked_build_name(module)
     params = module.params
-    glue.finish(module, lambda: glue.launch.render_template(
+    glue.finish(module, lambda: glue.template.render_template(
         build, params["command"], params["chdir"], log_path=params["log_path"], timeout=params["timeout"],
         tail_lines=params["tail_lines"], environment=params["environment"], check_mode=module.check_mode,
         secrets=glue.global_secrets(),

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import config, fileio
 from .errors import ConfigError, InputError, MissingDependencyError
+from .files import json_type
 from .models import (
     Counts,
     HostArtifact,
@@ -353,14 +354,14 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
             art.notes.append("host read from the unparsable text")
         return art
     if not isinstance(doc, dict):
-        return fail(f"the JSON value is a {_json_type(doc)}, not an object")
+        return fail(f"the JSON value is {json_type(doc)}, not an object")
 
     notes = art.notes
     host_raw = _search(settings.jp_host, doc, notes, "host")
     if host_raw is None or (isinstance(host_raw, str) and not host_raw.strip()):
         return fail(f"no host (JMESPath {settings.jp_host!r} found nothing)")
     if not isinstance(host_raw, str):
-        return fail(f"the host (JMESPath {settings.jp_host!r}) is a {_json_type(host_raw)}, not a host name")
+        return fail(f"the host (JMESPath {settings.jp_host!r}) is {json_type(host_raw)}, not a host name")
     art.host = host_raw.strip()
     art.spec = _scalar_text(_search(settings.jp_spec, doc, notes, "spec"), "spec", notes)
     if art.spec:
@@ -380,20 +381,6 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
     )
     art.events = _events(_search(settings.jp_events, doc, notes, "events"), notes)
     return art
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if value is None:
-        return "null"
-    return type(value).__name__
 
 
 def scan_reporter_dir(directory: str, settings: config.Settings, since: float | None = None) -> list[HostArtifact]:
@@ -754,7 +741,7 @@ def read_mochawesome(path: str) -> MochawesomeReport:
         report.error = f"cannot read mochawesome report {path}: {err}"
         return report
     if not isinstance(doc, dict):
-        report.error = f"cannot read mochawesome report {path}: the JSON value is a {_json_type(doc)}, not an object"
+        report.error = f"cannot read mochawesome report {path}: the JSON value is {json_type(doc)}, not an object"
         return report
     if isinstance(doc.get("results"), list):
         roots = [r for r in doc["results"] if isinstance(r, dict)]

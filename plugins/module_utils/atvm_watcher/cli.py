@@ -10,13 +10,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from .config import GLOBAL_ENV_FILE, Settings, read_env_file, redact, validate_build_name
-from .errors import ConfigError, WatcherError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_DELIVERY_FAILED = 3
-EXIT_CONFIG = 4
+from .errors import EXIT_CONFIG, EXIT_DELIVERY_FAILED, EXIT_ERROR, EXIT_OK, ConfigError, WatcherError
 
 
 def _err(message: str, secrets: List[Optional[str]]) -> None:
@@ -98,75 +92,47 @@ def cmd_watch(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return Watcher(settings, environ=environ).run()
 
 
-def _load_run(args: argparse.Namespace, environ: Dict[str, str]) -> Dict[str, Any]:
+def _store_of(args: argparse.Namespace, environ: Dict[str, str]) -> Any:
     from .state import RunStore  # pylint: disable=import-outside-toplevel
 
     settings = _settings(args, environ)
-    store = RunStore(settings.state_dir())
-    state = store.load_state()
-    if state is None:
-        raise WatcherError("no state for build {0} under {1}".format(settings.build_name, settings.state_root))
-    subruns = []
-    for entry in state.get("subruns", []):
-        detail = dict(entry)
-        if entry.get("name"):
-            record = store.load_subrun(entry["index"], entry["name"]) or {}
-            detail["verdict"] = record.get("verdict")
-        subruns.append(detail)
-    outbox = [{k: r.get(k) for k in ("key", "status", "attempts", "possible_duplicate", "last_error", "sent_at")}
-              for r in store.outbox_list()]
-    return {"state": state, "subruns": subruns, "outbox": outbox, "cancelled": store.cancel_marker() is not None,
-            "state_dir": store.state_dir}
+    return settings, RunStore(settings.state_dir())
 
 
 def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    info = _load_run(args, environ)
+    from .runinfo import read_run, status_lines  # pylint: disable=import-outside-toplevel
+    from .systemd import Systemd  # pylint: disable=import-outside-toplevel
+
+    settings, store = _store_of(args, environ)
+    info = read_run(store, Systemd(), settings.build_name)
+    if info["run_state"] is None:
+        raise WatcherError("no state for build {0} under {1}".format(settings.build_name, settings.state_root))
     if args.json:
         sys.stdout.write(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
-        return EXIT_OK
-    state = info["state"]
-    lines = ["build {0}: {1} / {2}{3}".format(
-        state.get("build_name"), state.get("run_state"), state.get("result"),
-        " (categorized)" if state.get("categorized") else "")]
-    for reason in state.get("reasons") or []:
-        lines.append("  reason: {0}".format(reason))
-    for sub in info["subruns"]:
-        lines.append("  sub-run {0} {1}: {2} / {3}, delivery {4}".format(
-            sub.get("index", 0) + 1, sub.get("name") or "?", sub.get("state"), sub.get("result"),
-            sub.get("delivery") or "-"))
-    for rec in info["outbox"]:
-        if rec.get("status") != "SENT":
-            lines.append("  outbox {0}: {1} ({2})".format(rec.get("key"), rec.get("status"), rec.get("last_error") or ""))
-    lines.append("  state directory: {0}".format(info["state_dir"]))
-    sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        sys.stdout.write("\n".join(status_lines(info)) + "\n")
     return EXIT_OK
 
 
 def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .state import RunStore  # pylint: disable=import-outside-toplevel
+    from .cancel import cancel_run  # pylint: disable=import-outside-toplevel
+    from .systemd import Systemd  # pylint: disable=import-outside-toplevel
 
-    settings = _settings(args, environ)
-    store = RunStore(settings.state_dir())
+    settings, store = _store_of(args, environ)
     if not os.path.isdir(store.state_dir):
         raise WatcherError("no run {0} under {1}".format(settings.build_name, settings.state_root))
-    state = store.load_state() or {}
-    if state.get("run_state") not in (None, "RUNNING"):
-        sys.stdout.write("build {0} already ended: {1}; nothing changed\n".format(settings.build_name, state.get("run_state")))
-        return EXIT_OK
-    marker = store.write_cancel_marker(args.reason, "atvm-run-watcher cancel")
-    store.event("cancel-requested", reason=args.reason)
-    sys.stdout.write("cancellation marker written for {0} at {1}\n".format(settings.build_name, marker.get("requested_at")))
+    result = cancel_run(store, Systemd(), settings.build_name, "atvm-run-watcher cancel", args.reason)
+    sys.stdout.write("{0}{1}\n".format(result["msg"], "; stopped: " + ", ".join(result["stopped"])
+                                        if result["stopped"] else ""))
     return EXIT_OK
 
 
 def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     from .delivery import MattermostClient, resend  # pylint: disable=import-outside-toplevel
-    from .state import RunStore  # pylint: disable=import-outside-toplevel
 
-    settings = _settings(args, environ)
+    settings, store = _store_of(args, environ)
     if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
-    store = RunStore(settings.state_dir())
     client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
                               http_timeout=settings.http_timeout, deadline=settings.delivery_deadline)
     records = resend(store, client, args.key)
@@ -246,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    cancel = sub.add_parser("cancel", help="write the cancellation marker of a run (nothing is posted)")
+    cancel = sub.add_parser("cancel", help="cancel a run: marker, then stop its runner and its watcher (nothing is posted)")
     run_args(cancel)
     cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel")
     cancel.set_defaults(func=cmd_cancel)

@@ -12,15 +12,14 @@ import os
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .artifacts import host_for_spec
+from .artifacts import host_for_spec, is_meta_spec
 from .labels import os_mismatch
 from .models import (
     CANCELLED, COMPLETED, FAIL, FAILED, HUNG, MISSING, PASS, RUN, RUNNING, TERMINATED, UNKNOWN,
     Counts, CypressRun, ExitInfo, HostArtifact, HostVerdict, InventoryHost, JUnitReport, RunVerdict,
-    SpecRow, SubrunVerdict, worst_result,
+    SpecRow, SubrunVerdict, safe_name, worst_result,
 )
 
-META_SPECS = ("check-xml-files",)
 NOT_FINISHED = "no (Run Finished) table: the Cypress run did not finish"
 SLACK_SECONDS = 2.0
 
@@ -65,25 +64,15 @@ def run_specs(run: CypressRun) -> List[str]:
     return list(seen)
 
 
-def _is_meta(spec: str) -> bool:
-    base = os.path.basename(spec.replace("\\", "/"))
-    return any(base.startswith(m) for m in META_SPECS)
-
-
 def hosts_of_run(run: CypressRun, inventory: Dict[str, InventoryHost], host_pattern: str) -> List[str]:
     hosts: Dict[str, None] = {}
     for spec in run_specs(run):
-        if _is_meta(spec):
+        if is_meta_spec(spec):
             continue
         host = host_for_spec(spec, list(inventory), host_pattern)
         if host:
             hosts[host] = None
     return list(hosts)
-
-
-def _safe_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "run"
-    return name[:60]
 
 
 def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, InventoryHost],
@@ -103,16 +92,16 @@ def subrun_name(run: CypressRun, hosts: Sequence[str], inventory: Dict[str, Inve
             if match and "host" in match.groupdict() and match.group("host") in inventory:
                 label_host = match.group("host")
         if label_host is not None and executed_hosts and label_host not in executed_hosts:
-            inferred = _safe_name("+".join(executed_hosts))
+            inferred = safe_name("+".join(executed_hosts))
             return inferred, "label {0!r} names host {1} but the specs ran for {2}".format(
                 label, label_host, ", ".join(executed_hosts))
         os_word = os_mismatch(label, executed_hosts, inventory) if label_host is None else None
         if os_word is not None:
-            return _safe_name("+".join(executed_hosts)), "label {0!r} names {1} but the specs ran for {2}".format(
+            return safe_name("+".join(executed_hosts)), "label {0!r} names {1} but the specs ran for {2}".format(
                 label, os_word, ", ".join(executed_hosts))
-        return _safe_name(label), None
+        return safe_name(label), None
     if executed_hosts:
-        return _safe_name("+".join(executed_hosts)), None
+        return safe_name("+".join(executed_hosts)), None
     return "run-{0}".format(run.index + 1), None
 
 

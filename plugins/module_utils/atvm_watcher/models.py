@@ -8,6 +8,7 @@ Every class converts to plain JSON-able dicts with ``to_dict()`` (used by ``stat
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Dict, List, Optional
 
 # Run states (DESIGN §5).
@@ -240,3 +241,15 @@ class RunVerdict:
 
     def to_dict(self) -> Dict[str, Any]:
         return _asdict(self)
+
+
+NAME_MAX = 80
+
+
+def safe_name(name: Any, fallback: str = "run") -> str:
+    """The one sanitizer of sub-run names (shown in posts, used in keys and directory names):
+    ``[A-Za-z0-9._-]``, starts with a letter or digit, at most :data:`NAME_MAX` characters."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name or ""))
+    text = re.sub(r"\.{2,}", ".", text)
+    text = re.sub(r"^[^A-Za-z0-9]+", "", text)[:NAME_MAX].rstrip(".-_")
+    return text or fallback

@@ -1,16 +1,17 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runner process state: systemd unit properties, a PID with psutil, the runner's exit record.
+"""Runner processes: a PID (checked with its start time) and its tree with psutil, the runner's exit record.
 
-Commands run through an injected runner (``run_command(argv) -> (rc, stdout, stderr)``), so the
-daemon uses subprocess and modules use ``module.run_command``.
+systemd units are in :mod:`.systemd`; which of the two follows a run is :mod:`.tracker`'s business.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import select
-import subprocess
-from typing import Callable, Dict, List, Optional, Set, Tuple
+import signal
+import time
+from typing import Dict, Optional, Set
 
 from .models import ExitInfo
 
@@ -22,54 +23,54 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     psutil = None
     HAS_PSUTIL = False
 
-CommandRunner = Callable[[List[str]], Tuple[int, str, str]]
-
-UNIT_PROPERTIES = ("ActiveState", "SubState", "Result", "ExecMainStatus", "ExecMainCode", "MainPID",
-                   "ExecMainStartTimestampMonotonic", "InvocationID")
-CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
+START_SLACK = 0.01  # seconds: two start times closer than this are the same process
 
 
-def subprocess_runner(argv: List[str]) -> Tuple[int, str, str]:
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=30,
-                          universal_newlines=True)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def parse_show(text: str) -> Dict[str, str]:
-    props: Dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            props[key] = value
-    return props
-
-
-def unit_properties(unit: str, run_command: CommandRunner = subprocess_runner) -> Dict[str, str]:
-    rc, out, _err = run_command(["systemctl", "show", "-p", ",".join(UNIT_PROPERTIES), "--", unit])
-    if rc != 0:
-        return {}
-    return parse_show(out)
-
-
-def exit_info_from_unit(props: Dict[str, str]) -> Tuple[ExitInfo, bool]:
-    """(exit info, started) from ``systemctl show`` properties of the runner unit."""
-    state = props.get("ActiveState", "")
-    started = props.get("ExecMainStartTimestampMonotonic", "0") not in ("", "0") or bool(props.get("InvocationID"))
-    if state in ("active", "activating", "deactivating", "reloading"):
-        return ExitInfo(known=False, running=True, source="systemd"), True
-    if not started:
-        return ExitInfo(known=False, running=False, source="systemd", detail="not started"), False
+def start_time(pid: int) -> Optional[float]:
+    """The start time (psutil ``create_time``) of process ``pid``; None when there is none (or no psutil)."""
+    if not HAS_PSUTIL or not isinstance(pid, int) or pid <= 1:
+        return None
     try:
-        code = int(props.get("ExecMainCode", "0"))
-        status = int(props.get("ExecMainStatus", "0"))
-    except ValueError:
-        return ExitInfo(known=False, running=False, source="systemd", detail="unreadable unit status"), True
-    result = props.get("Result") or None
-    if code == CLD_EXITED:
-        return ExitInfo(known=True, running=False, exit_code=status, source="systemd", detail=result), True
-    if code in (CLD_KILLED, CLD_DUMPED):
-        return ExitInfo(known=True, running=False, signal=status, source="systemd", detail=result), True
-    return ExitInfo(known=False, running=False, source="systemd", detail=result), True
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def same_process(pid: Optional[int], started: Optional[float]) -> bool:
+    """True when ``pid`` still is the live process that started at ``started`` (a reused PID is not)."""
+    if not HAS_PSUTIL or not pid or started is None:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - started) < START_SLACK and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, OSError):
+        return False
+
+
+def signal_process(pid: Optional[int], started: Optional[float], signum: int = signal.SIGTERM,
+                   group: bool = False) -> bool:
+    """Send ``signum`` to ``pid`` (or its process group) only when it still is the process that started
+    at ``started``; True when sent. A PID that another process has taken since is left alone."""
+    if not same_process(pid, started):
+        return False
+    try:
+        if group:
+            os.killpg(os.getpgid(pid), signum)  # type: ignore[arg-type]
+        else:
+            os.kill(pid, signum)  # type: ignore[arg-type]
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def wait_gone(pid: Optional[int], started: Optional[float], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds until ``pid`` is no longer the process started at ``started``."""
+    deadline = time.monotonic() + timeout
+    while same_process(pid, started):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def exit_info_from_record(record: Optional[Dict[str, object]]) -> Optional[ExitInfo]:
@@ -98,17 +99,22 @@ def merge_exit(unit_or_pid: ExitInfo, record: Optional[ExitInfo]) -> ExitInfo:
 class ProcessWatch:
     """Follows a process tree: is it alive, how much CPU has it used, wake on the main PID's exit."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, expect_start: Optional[float] = None) -> None:
+        """Follow ``pid``; with ``expect_start`` (its start time seen before) a PID that another process
+        has taken since reads as gone at once."""
         self.pid = pid
+        self.start_time: Optional[float] = None
         self._known: Dict[int, float] = {}  # pid -> create_time of every process seen in the tree
         self._pidfd: Optional[int] = None
         self._exited = False
+        self._main_gone = False
         self._sessions: Set[int] = set()
         self._proc = None
         if HAS_PSUTIL:
             try:
                 self._proc = psutil.Process(pid)
-                self._known[pid] = self._proc.create_time()
+                self.start_time = self._proc.create_time()
+                self._known[pid] = self.start_time
             except (psutil.Error, OSError):
                 self._proc = None
         if hasattr(os, "pidfd_open"):
@@ -116,6 +122,16 @@ class ProcessWatch:
                 self._pidfd = os.pidfd_open(pid)  # pylint: disable=no-member
             except OSError:
                 self._pidfd = None
+        if expect_start is not None and (self.start_time is None or abs(self.start_time - expect_start) >= START_SLACK):
+            self.forget_main()
+
+    def forget_main(self) -> None:
+        """The main process is over (its exit is recorded, or its PID was reused): stop following it;
+        its descendants and sessions are still followed."""
+        self._main_gone = True
+        self._exited = True
+        self._known.pop(self.pid, None)
+        self.close()
 
     def close(self) -> None:
         if self._pidfd is not None:
@@ -123,6 +139,8 @@ class ProcessWatch:
             self._pidfd = None
 
     def main_alive(self) -> bool:
+        if self._main_gone:
+            return False
         if self._pidfd is not None:
             # The pidfd turns readable at the exit, and wait() notes that: no /proc read needed.
             return not self._exited
@@ -141,7 +159,7 @@ class ProcessWatch:
 
     def refresh_tree(self) -> None:
         """Remember the current descendants (so orphans are still followed after the parent exits)."""
-        if self._proc is None:
+        if self._proc is None or self._main_gone:
             return
         try:
             for child in self._proc.children(recursive=True):
@@ -219,3 +237,27 @@ class ProcessWatch:
             return self._exited
         select.select([], [], [], timeout)
         return not self.main_alive()
+
+
+def stop_runner_process(pid: Optional[int], started: Optional[float], signum: int = signal.SIGTERM) -> bool:
+    """Signal a ``--runner-pid`` runner: the process group of each child that leads its own group (the
+    runner entry starts its command in a session of its own), then the runner itself (its whole group
+    when it leads one). Only when ``pid`` still is the process that started at ``started``."""
+    if not same_process(pid, started):
+        return False
+    assert pid is not None
+    groups = set()
+    try:
+        for child in psutil.Process(pid).children():
+            with contextlib.suppress(OSError):
+                if os.getpgid(child.pid) == child.pid:
+                    groups.add(child.pid)
+    except (psutil.Error, OSError):
+        pass
+    for group in sorted(groups):
+        with contextlib.suppress(OSError):
+            os.killpg(group, signum)
+    try:
+        return signal_process(pid, started, signum, group=os.getpgid(pid) == pid)
+    except OSError:
+        return False

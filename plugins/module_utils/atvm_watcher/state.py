@@ -1,24 +1,22 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Durable per-run state (DESIGN §6): atomic files, state.json, sub-runs, outbox, markers, journal.
+"""Durable per-run state: the run store (state.json, sub-runs, outbox, markers, journal) and the archive.
 
 Layout of ``<state root>/<build name>/`` (see docs/architecture.md)::
 
-    state.json                     the run (schema 1)
+    state.json                     the run (schema 1, owned by :class:`.runstate.RunState`)
     subruns/<NNN>-<name>/state.json one sub-run
     outbox/<key>.json              one delivery record per post
     cancel                         the cancellation marker
     runner-exit.json               written by the runner entry
     events.jsonl                   append-only journal
 
-Every write is atomic (temp file in the same directory, fsync, rename, fsync of the directory).
-A corrupt file is moved aside to ``<file>.corrupt-<UTC timestamp>`` (never deleted) and reported
-in one plain journal line; it never raises out of the loaders.
+Every write is atomic and a corrupt file is set aside, never deleted (see :mod:`.files`); the
+loaders never raise for corrupt content.
 """
 from __future__ import annotations
 
 import contextlib
-import datetime
 import errno
 import json
 import logging
@@ -27,10 +25,35 @@ import re
 import shutil
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .config import redact, validate_build_name
 from .errors import StateError
+from .files import (  # noqa: F401  (atomic_write_bytes, load_json_or_quarantine, quarantine: the store's API too)
+    CORRUPT_SUFFIX,
+    DIR_MODE,
+    FILE_MODE,
+    SCHEMA,
+    STAMP_RE,
+    CorruptFileError,
+    Journal,
+    Validator,
+    atomic_write_bytes,
+    atomic_write_json,
+    dump_json,
+    free_name,
+    fsync_dir,
+    json_default,
+    load_json_or_quarantine,
+    quarantine,
+    read_json,
+    say,
+    strerror,
+    utc_now,
+    utc_stamp,
+)
+from .models import safe_name  # noqa: F401  (the store's API too)
+from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401
 
 try:
     import fcntl
@@ -42,8 +65,6 @@ except ImportError:  # pragma: no cover - not on a Linux controller
 
 LOG = logging.getLogger(__name__)
 
-SCHEMA = 1
-
 STATE_FILE = "state.json"
 CANCEL_FILE = "cancel"
 EXIT_FILE = "runner-exit.json"
@@ -52,249 +73,16 @@ SUBRUNS_DIR = "subruns"
 OUTBOX_DIR = "outbox"
 ARCHIVE_DIR = ".archive"
 
-DIR_MODE = 0o750
-FILE_MODE = 0o640
-
-# Outbox record statuses. CORRUPT is never written: it is what the store reports for a key whose
-# record was unreadable and set aside (the post may or may not exist: it is NOT treated as sent).
-SENDING = "SENDING"
-SENT = "SENT"
-POST_FAILED = "POST_FAILED"
-CORRUPT = "CORRUPT"
-OUTBOX_STATUSES = (SENDING, SENT, POST_FAILED)
 
 KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+")
 KEY_MAX = 120
-_CORRUPT_SUFFIX = ".corrupt-"
-_STAMP_RE = r"[0-9]{8}T[0-9]{6}Z"
 _TEMP_MAX_AGE = 600.0
 
-Journal = Optional[Callable[[str], Any]]
-
-
-# ---------------------------------------------------------------------------------------------
-# time
-# ---------------------------------------------------------------------------------------------
-
-
-def utc_now() -> str:
-    """Now as ISO 8601 UTC with milliseconds: ``2026-11-27T10:00:00.123Z``."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def utc_stamp(when: Optional[float] = None) -> str:
-    """A UTC timestamp usable in a file name: ``20261127T100000Z``."""
-    moment = datetime.datetime.fromtimestamp(time.time() if when is None else when, datetime.timezone.utc)
-    return moment.strftime("%Y%m%dT%H%M%SZ")
-
-
-# ---------------------------------------------------------------------------------------------
-# atomic files
-# ---------------------------------------------------------------------------------------------
-
-
-def fsync_dir(path: str) -> None:
-    """fsync a directory so a rename inside it survives a power cut (best effort)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _strerror(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or exc.__class__.__name__
-
-
-def atomic_write_bytes(path: str, data: bytes, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, rename, fsync dir.
-
-    Readers see the old content or the new one, never a torn file. Raises :class:`StateError`.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise StateError("cannot write {0}: {1}".format(path, _strerror(exc))) from None
-    try:
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise StateError("cannot write {0}: {1}".format(path, _strerror(exc))) from None
-        raise
-    fsync_dir(directory)
-
-
-def _json_default(value: Any) -> Any:
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError("value of type {0} is not JSON-serialisable".format(type(value).__name__))
-
-
-def dump_json(obj: Any) -> bytes:
-    """The on-disk JSON form: indented, sorted keys, UTF-8, newline at the end."""
-    try:
-        text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
-        return (text + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        # lone surrogates (bytes of invalid UTF-8 decoded with surrogateescape): keep them escaped
-        text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=True, default=_json_default)
-        return (text + "\n").encode("ascii")
-
-
-def atomic_write_json(path: str, obj: Any, mode: int = FILE_MODE) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    try:
-        data = dump_json(obj)
-    except (TypeError, ValueError) as exc:
-        raise StateError("cannot write {0}: {1}".format(path, exc)) from None
-    atomic_write_bytes(path, data, mode)
-
-
-class CorruptFileError(StateError):
-    """A state file exists but does not hold what it should (``detail`` says what and where)."""
-
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__("{0} is corrupt: {1}".format(path, detail))
-        self.path = path
-        self.detail = detail
-
-
-def read_json(path: str, validate: Optional[Callable[[Dict[str, Any]], Optional[str]]] = None) -> Optional[Dict[str, Any]]:
-    """Read a JSON object from ``path``; None when the file does not exist.
-
-    Raises :class:`CorruptFileError` for undecodable or invalid content (not UTF-8, not JSON,
-    not an object, or rejected by ``validate`` which returns a problem text or None), and
-    :class:`StateError` when the file cannot be read at all (permissions, I/O error).
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise CorruptFileError(path, "a directory where a file was expected") from None
-    except OSError as exc:
-        raise StateError("cannot read {0}: {1}".format(path, _strerror(exc))) from None
-    if not data.strip():
-        raise CorruptFileError(path, "empty file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorruptFileError(path, "not UTF-8 at byte {0}".format(exc.start)) from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CorruptFileError(path, "line {0} column {1}: {2}".format(exc.lineno, exc.colno, exc.msg)) from None
-    except RecursionError:
-        raise CorruptFileError(path, "nested too deeply") from None
-    if not isinstance(obj, dict):
-        raise CorruptFileError(path, "not a JSON object but {0}".format(_json_type(obj)))
-    if validate is not None:
-        problem = validate(obj)
-        if problem:
-            raise CorruptFileError(path, problem)
-    return obj
-
-
-def _json_type(obj: Any) -> str:
-    if obj is None:
-        return "null"
-    if isinstance(obj, bool):
-        return "a boolean"
-    if isinstance(obj, (int, float)):
-        return "a number"
-    if isinstance(obj, str):
-        return "a string"
-    if isinstance(obj, list):
-        return "a list"
-    return type(obj).__name__
-
-
-def _free_name(path: str) -> str:
-    if not os.path.lexists(path):
-        return path
-    n = 1
-    while os.path.lexists("{0}.{1}".format(path, n)):
-        n += 1
-    return "{0}.{1}".format(path, n)
-
-
-def quarantine(path: str) -> str:
-    """Move ``path`` aside to ``<path>.corrupt-<UTC timestamp>[.n]`` (never deletes); returns the new path."""
-    target = _free_name(path + _CORRUPT_SUFFIX + utc_stamp())
-    os.rename(path, target)
-    fsync_dir(os.path.dirname(os.path.abspath(path)))
-    return target
-
-
-def _say(journal: Journal, line: str) -> None:
-    if journal is None:
-        LOG.warning("%s", line)
-        return
-    try:
-        journal(line)
-    except Exception:  # a broken journal must not turn a recoverable problem into a crash
-        LOG.warning("%s", line)
-
-
-def load_json_or_quarantine(path: str, journal: Journal = None, label: Optional[str] = None,
-                            validate: Optional[Callable[[Dict[str, Any]], Optional[str]]] = None
-                            ) -> Optional[Dict[str, Any]]:
-    """Read a JSON object; on undecodable or invalid content set the file aside and return None.
-
-    The journal (a callable taking one line; default: a logging warning) gets e.g.
-    ``state.json was corrupt (line 1 column 7: Expecting value), set aside as /x/state.json.corrupt-...``.
-    Never raises for corrupt content; a file that cannot be read at all raises :class:`StateError`.
-    """
-    name = label or os.path.basename(path)
-    try:
-        return read_json(path, validate)
-    except CorruptFileError as exc:
-        try:
-            aside = quarantine(path)
-        except OSError as move_exc:
-            _say(journal, "{0} was corrupt ({1}) and could not be set aside ({2}); it was left in place".format(
-                name, exc.detail, _strerror(move_exc)))
-            return None
-        _say(journal, "{0} was corrupt ({1}), set aside as {2}".format(name, exc.detail, aside))
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
 # names
 # ---------------------------------------------------------------------------------------------
-
-
-def safe_name(name: Any, fallback: str = "run") -> str:
-    """A file-name-safe form of a sub-run name: ``[A-Za-z0-9._-]``, starts with a letter or digit."""
-    text = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name or ""))
-    text = re.sub(r"\.{2,}", ".", text)
-    text = re.sub(r"^[^A-Za-z0-9]+", "", text)[:80].rstrip(".-_")
-    return text or fallback
 
 
 def validate_key(key: Any) -> str:
@@ -390,11 +178,10 @@ class RunStore:
 
     # ---- reporting ----
     def _report(self, line: str, **fields: Any) -> None:
-        _say(self._journal, line)
+        say(self._journal, line)
         self.event("state_file_set_aside", message=line, **fields)
 
-    def _load(self, path: str, label: str, validate: Optional[Callable[[Dict[str, Any]], Optional[str]]] = None
-              ) -> Optional[Dict[str, Any]]:
+    def _load(self, path: str, label: str, validate: Validator = None) -> Optional[Dict[str, Any]]:
         lines: List[str] = []
         obj = load_json_or_quarantine(path, lines.append, label=label, validate=validate)
         for line in lines:
@@ -412,7 +199,7 @@ class RunStore:
                     os.chmod(directory, DIR_MODE)
             os.chmod(self.state_dir, DIR_MODE)
         except OSError as exc:
-            raise StateError("cannot create state directory {0}: {1}".format(self.state_dir, _strerror(exc))) from None
+            raise StateError("cannot create state directory {0}: {1}".format(self.state_dir, strerror(exc))) from None
         self._sweep_temp_files()
         return self
 
@@ -437,18 +224,21 @@ class RunStore:
                             os.unlink(entry.path)
 
     # ---- state.json ----
-    def load_state(self) -> Optional[Dict[str, Any]]:
-        return self._load(self.state_path, STATE_FILE)
+    def load_state(self) -> Optional[RunState]:
+        """The run's state, or None: missing, or corrupt (set aside, journalled: the one reader of state.json).
 
-    def save_state(self, state: Dict[str, Any]) -> Dict[str, Any]:
-        """Write state.json atomically (adds ``schema`` 1, ``updated_at``, and ``created_at`` if missing)."""
-        record = dict(state)
+        Raises :class:`StateError` only when the file cannot be read at all (permissions, I/O error).
+        """
+        obj = self._load(self.state_path, STATE_FILE, validate=RunState.problem)
+        return RunState.from_dict(obj) if obj is not None else None
+
+    def save_state(self, state: RunState) -> RunState:
+        """Write state.json atomically (sets ``updated_at``, and ``created_at`` when missing)."""
         now = utc_now()
-        record["schema"] = SCHEMA
-        record.setdefault("created_at", now)
-        record["updated_at"] = now
-        atomic_write_json(self.state_path, record)
-        return record
+        state.created_at = state.created_at or now
+        state.updated_at = now
+        atomic_write_json(self.state_path, state.to_dict())
+        return state
 
     # ---- sub-runs ----
     def subrun_dir(self, index: int, name: Any) -> str:
@@ -464,7 +254,7 @@ class RunStore:
         try:
             os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
-            raise StateError("cannot create {0}: {1}".format(directory, _strerror(exc))) from None
+            raise StateError("cannot create {0}: {1}".format(directory, strerror(exc))) from None
         record = dict(state)
         now = utc_now()
         record["schema"] = SCHEMA
@@ -509,7 +299,7 @@ class RunStore:
         try:
             atomic_write_json(self.cancel_path, replacement)
         except StateError as exc:
-            _say(self._journal, str(exc))
+            say(self._journal, str(exc))
         return replacement
 
     def write_cancel_marker(self, reason: str, by: str) -> Dict[str, Any]:
@@ -523,7 +313,7 @@ class RunStore:
             data = dump_json(marker)
             fd, tmp = tempfile.mkstemp(prefix="." + CANCEL_FILE + ".", suffix=".tmp", dir=self.state_dir)
         except OSError as exc:
-            raise StateError("cannot write {0}: {1}".format(self.cancel_path, _strerror(exc))) from None
+            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
         try:
             try:
                 os.fchmod(fd, FILE_MODE)
@@ -539,7 +329,7 @@ class RunStore:
                     return first
                 raise
         except OSError as exc:
-            raise StateError("cannot write {0}: {1}".format(self.cancel_path, _strerror(exc))) from None
+            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -565,11 +355,11 @@ class RunStore:
                 self._exit_reported = signature
                 line = "{0} is corrupt ({1}); the runner's exit status is taken from elsewhere".format(
                     EXIT_FILE, exc.detail)
-                _say(self._journal, line)
+                say(self._journal, line)
                 self.event("state_file_corrupt", message=line, file=EXIT_FILE)
             return None
         except StateError as exc:
-            _say(self._journal, str(exc))
+            say(self._journal, str(exc))
             return None
 
     # ---- journal ----
@@ -628,7 +418,7 @@ class RunStore:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         except OSError as exc:
-            raise StateError("cannot lock {0}: {1}".format(lock_path, _strerror(exc))) from None
+            raise StateError("cannot lock {0}: {1}".format(lock_path, strerror(exc))) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -638,7 +428,7 @@ class RunStore:
             os.close(fd)
 
     def _corrupt_leftovers(self, key: str) -> List[str]:
-        prefix = key + ".json" + _CORRUPT_SUFFIX
+        prefix = key + ".json" + CORRUPT_SUFFIX
         try:
             return sorted(n for n in os.listdir(self.outbox_dir) if n.startswith(prefix))
         except OSError:
@@ -680,7 +470,7 @@ class RunStore:
         try:
             os.makedirs(self.outbox_dir, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
-            raise StateError("cannot create {0}: {1}".format(self.outbox_dir, _strerror(exc))) from None
+            raise StateError("cannot create {0}: {1}".format(self.outbox_dir, strerror(exc))) from None
         atomic_write_json(self.outbox_path(key), rec)
         return rec
 
@@ -694,8 +484,8 @@ class RunStore:
         for name in names:
             if name.endswith(".json") and KEY_RE.fullmatch(name[:-5]):
                 keys.add(name[:-5])
-            elif _CORRUPT_SUFFIX in name:
-                stem = name.split(_CORRUPT_SUFFIX, 1)[0]
+            elif CORRUPT_SUFFIX in name:
+                stem = name.split(CORRUPT_SUFFIX, 1)[0]
                 if stem.endswith(".json") and KEY_RE.fullmatch(stem[:-5]):
                     keys.add(stem[:-5])
         out = []
@@ -710,7 +500,7 @@ class RunStore:
 
 def _event_default(value: Any) -> Any:
     try:
-        return _json_default(value)
+        return json_default(value)
     except TypeError:
         return repr(value)
 
@@ -737,7 +527,7 @@ def archive_state_dir(state_root: str, build_name: str, keep: int = 5) -> Option
         target = _next_archive_name(archive_root, build, utc_stamp())
         os.rename(source, target)
     except OSError as exc:
-        raise StateError("cannot archive state directory {0}: {1}".format(source, _strerror(exc))) from None
+        raise StateError("cannot archive state directory {0}: {1}".format(source, strerror(exc))) from None
     fsync_dir(state_root)
     fsync_dir(archive_root)
     prune_archives(state_root, build, keep, protect=target)
@@ -755,14 +545,14 @@ def _next_archive_name(archive_root: str, build: str, stamp: str) -> str:
             highest = max(highest, int(match.group(1) or 0))
     if highest < 0:
         return base
-    return _free_name("{0}.{1}".format(base, highest + 1))
+    return free_name("{0}.{1}".format(base, highest + 1))
 
 
 def list_archives(state_root: str, build_name: str) -> List[str]:
     """Archive paths of ``build_name``, oldest first."""
     build = validate_build_name(build_name)
     archive_root = os.path.join(state_root, ARCHIVE_DIR)
-    pattern = re.compile(re.escape(build) + r"\.(" + _STAMP_RE + r")(?:\.([0-9]+))?")
+    pattern = re.compile(re.escape(build) + r"\.(" + STAMP_RE + r")(?:\.([0-9]+))?")
     found = []
     try:
         names = os.listdir(archive_root)
@@ -794,5 +584,5 @@ def prune_archives(state_root: str, build_name: str, keep: int = 5, protect: Opt
             removed.append(path)
         except OSError as exc:
             if exc.errno != errno.ENOENT:
-                LOG.warning("cannot remove old archive %s: %s", path, _strerror(exc))
+                LOG.warning("cannot remove old archive %s: %s", path, strerror(exc))
     return removed

@@ -8,8 +8,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, launch
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, MissingDependencyError
+
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, LaunchError, MissingDependencyError
 
 
 class Exit(Exception):
@@ -38,10 +38,7 @@ def module(monkeypatch):
     return make
 
 
-def test_defaults_match_the_core():
-    assert glue.DEFAULT_STATE_ROOT == config.DEFAULT_STATE_ROOT
-    assert glue.DEFAULT_AUTOMATION_DIR == config.DEFAULT_AUTOMATION_DIR
-    assert glue.DEFAULT_GLOBAL_ENV_FILE == config.GLOBAL_ENV_FILE
+def test_run_spec():
     assert glue.run_spec() == {"build_name": {"type": "str", "required": True},
                                "state_root": {"type": "path", "default": "/var/lib/atvm-run-watcher"}}
 
@@ -72,7 +69,7 @@ def test_finish_translates_core_errors_and_keeps_details(module):
     mod = module({"build_name": "b1"})
 
     def boom():
-        raise launch.LaunchError("cannot start x", journal="j", msg="must not override", changed=True, rc=4)
+        raise LaunchError("cannot start x", journal="j", msg="must not override", changed=True, rc=4)
 
     with pytest.raises(Exit) as info:
         glue.finish(mod, boom)

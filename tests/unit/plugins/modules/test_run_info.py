@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
 from ansible_collections.atvm.watcher.plugins.modules import run_info, watcher_start
 
@@ -19,12 +20,13 @@ def test_reads_a_finished_categorized_run(run_module, systemd):
     subruns = []
     for index, name in enumerate(("linux", "windows", "mixed")):
         key = "{0:03d}-{1}".format(index, name)
-        store.save_subrun(index, name, {"state": "COMPLETED", "result": "PASS"})
+        store.save_subrun(index, name, {"verdict": {"index": index, "name": name, "state": "COMPLETED", "result": "PASS"},
+                                        "posted": True, "text": "t"})
         store.outbox_put({"key": key, "subrun_index": index, "subrun_name": name, "text": "t",
                           "status": "POST_FAILED" if name == "mixed" else "SENT"})
         subruns.append({"index": index, "name": name, "key": key})
-    store.save_state({"build_name": "b1", "run_state": "COMPLETED", "result": "PASS", "categorized": True,
-                      "watcher": {"phase": "delivery-failed"}, "subruns": subruns})
+    store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "COMPLETED", "result": "PASS",
+                                         "categorized": True, "watcher": {"phase": "delivery-failed"}, "subruns": subruns}))
     result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root}, check=True)
     assert failed is False and result["changed"] is False
     assert (result["run_state"], result["result"], result["terminal"], result["phase"]) == \

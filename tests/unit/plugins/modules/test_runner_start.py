@@ -76,3 +76,18 @@ def test_hostile_build_names(run_module, systemd, name):
     result, failed = run_module(runner_start, {"build_name": name, "state_root": systemd.state_root, "command": CMD})
     assert failed is True and result["build_name_refused"] is True
     assert systemd.calls == [] and not os.path.exists(systemd.state_root)
+
+
+def test_other_parameters_on_a_live_runner_fail_without_claiming_anything(run_module, systemd):
+    start_watcher(run_module, systemd, metadata={})
+    base = {"build_name": "b1", "state_root": systemd.state_root}
+    assert run_module(runner_start, dict(base, command=CMD))[1] is False
+    before = systemd.mutating()
+    result, failed = run_module(runner_start, dict(base, command="python3 ./other.py"))
+    assert failed is True and result["differing"] == ["ATVM_RUNNER_COMMAND"]
+    assert "cancelled" not in result["msg"] and "archived" not in result["msg"]
+    assert systemd.mutating() == before
+    # force is handled in one layer (watcher_start): runner_start has no such option
+    result, failed = run_module(runner_start, dict(base, command="python3 ./other.py", force=True))
+    assert failed is True and "force" in result["msg"]
+    assert systemd.mutating() == before

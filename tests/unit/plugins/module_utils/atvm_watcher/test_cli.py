@@ -159,7 +159,8 @@ def test_status_and_cancel(capsys, tmp_path):
     assert (root / "b1" / "cancel").exists()
     assert cli.main(["status", "--build-name", "b1", "--state-root", str(root), "--json"], environ={}) == 0
     out = capsys.readouterr()[0]
-    assert json.loads(out[out.index("{"):])["cancelled"] is True
+    info = json.loads(out[out.index("{"):])
+    assert info["run_state"] == "CANCELLED" and info["cancel_marker"]["by"] == "atvm-run-watcher cancel"
 
 
 @pytest.mark.parametrize("name", ["../../etc/x", "a b", "a\nb", "x@y", ".hidden", "a/b", ""])

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""launch.py: template step, watcher / runner start, cancel and info against a stand-in systemd."""
+"""launch, template, launcher, systemd: template step, watcher / runner start, cancel and info against a stand-in systemd."""
 from __future__ import annotations
 
 import importlib.util
@@ -13,9 +13,12 @@ import time
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launch
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launch, template
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launcher as launcher_mod
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import systemd as systemd_mod
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import parse_env_text
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import BuildNameError, ConfigError
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import BuildNameError, ConfigError, LaunchError
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
 
 _FAKE = pathlib.Path(__file__).resolve().parents[2] / "modules" / "fake_systemd.py"
@@ -50,7 +53,7 @@ def env(tmp_path):
     root = str(tmp_path / "state")
     systemd = FakeSystemd(root)
     clock = Clock()
-    launcher = launch.Launcher(launch.Systemd(systemd), state_root=root, clock=clock, sleep=clock.sleep, poll=0.5,
+    launcher = launcher_mod.Launcher(systemd_mod.Systemd(systemd), state_root=root, clock=clock, sleep=clock.sleep, poll=0.5,
                                global_env_file=str(tmp_path / "global.env"))
     return launcher, systemd, clock, root
 
@@ -87,7 +90,7 @@ def test_hostile_build_names_are_refused_by_every_entry(tmp_path, name, env):
     with pytest.raises(BuildNameError):
         launcher.info(name)
     with pytest.raises(BuildNameError):
-        launch.render_template(name, "true", str(tmp_path), log_path=str(tmp_path / "x.log"))
+        template.render_template(name, "true", str(tmp_path), log_path=str(tmp_path / "x.log"))
     assert systemd.calls == []
     assert not os.path.exists(root)
     assert not os.path.exists(tmp_path / "x.log")
@@ -140,12 +143,11 @@ def test_systemd_show_parses_properties():
         seen.append(argv)
         return 0, out, ""
 
-    status = launch.Systemd(run).show("atvm-runner@b1.service")
-    assert seen == [["systemctl", "show", "-p", "LoadState,ActiveState,SubState,Result,ExecMainStatus,ExecMainCode,MainPID",
-                     "--", "atvm-runner@b1.service"]]
+    status = systemd_mod.Systemd(run).show("atvm-runner@b1.service")
+    assert seen == [["systemctl", "show", "-p", ",".join(systemd_mod.UNIT_PROPERTIES), "--", "atvm-runner@b1.service"]]
     assert (status.active, status.live, status.main_pid, status.exec_main_code) == (True, True, 77, 0)
-    with pytest.raises(launch.LaunchError, match="systemctl show exited 1"):
-        launch.Systemd(lambda argv: (1, "", "Failed to connect to bus")).show("atvm-runner@b1.service")
+    with pytest.raises(LaunchError, match="systemctl show exited 1"):
+        systemd_mod.Systemd(lambda argv: (1, "", "Failed to connect to bus")).show("atvm-runner@b1.service")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ def test_systemd_show_parses_properties():
 
 def test_template_success_writes_the_log(tmp_path):
     log = tmp_path / "b1.launch.log"
-    result = launch.render_template("b1", "sh -c 'echo rendered; echo warn >&2; pwd'", str(tmp_path), log_path=str(log))
+    result = template.render_template("b1", "sh -c 'echo rendered; echo warn >&2; pwd'", str(tmp_path), log_path=str(log))
     assert result["rc"] == 0 and result["changed"] is True and result["timed_out"] is False
     assert log.read_text().splitlines() == ["rendered", "warn", str(tmp_path)]
     assert result["log_tail"] == ["rendered", "warn", str(tmp_path)]
@@ -166,8 +168,8 @@ def test_template_failure_returns_the_tail_of_the_log(tmp_path):
     log = tmp_path / "b1.launch.log"
     log.write_text("old content of a previous launch\n")
     script = "for i in $(seq 1 50); do echo line $i; done; echo 'ERROR: template cmc-e2e not found' >&2; exit 3"
-    with pytest.raises(launch.LaunchError) as info:
-        launch.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(log), tail_lines=5)
+    with pytest.raises(LaunchError) as info:
+        template.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(log), tail_lines=5)
     assert "exited with 3" in str(info.value) and "nothing else was started" in str(info.value)
     assert info.value.details["rc"] == 3
     assert info.value.details["log_tail"] == ["line 47", "line 48", "line 49", "line 50",
@@ -179,8 +181,8 @@ def test_template_timeout_kills_the_whole_process_group(tmp_path):
     pidfile = tmp_path / "child.pid"
     script = "sleep 30 & echo $! > {0}; echo started; wait".format(pidfile)
     started = time.monotonic()
-    with pytest.raises(launch.LaunchError, match="did not finish within 0.5 seconds") as info:
-        launch.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
+    with pytest.raises(LaunchError, match="did not finish within 0.5 seconds") as info:
+        template.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
                                timeout=0.5, kill_grace=2)
     assert time.monotonic() - started < 5
     assert info.value.details["timed_out"] is True
@@ -198,7 +200,7 @@ def test_template_timeout_kills_the_whole_process_group(tmp_path):
 
 def test_template_check_mode_runs_nothing(tmp_path):
     marker = tmp_path / "ran"
-    result = launch.render_template("b1", "touch {0}".format(marker), str(tmp_path), log_path=str(tmp_path / "l.log"),
+    result = template.render_template("b1", "touch {0}".format(marker), str(tmp_path), log_path=str(tmp_path / "l.log"),
                                     check_mode=True)
     assert result["changed"] is True and result["rc"] is None
     assert not marker.exists() and not (tmp_path / "l.log").exists()
@@ -208,15 +210,15 @@ def test_template_refuses_a_planted_symlink(tmp_path):
     target = tmp_path / "victim"
     target.write_text("keep me\n")
     os.symlink(target, tmp_path / "b1.launch.log")
-    with pytest.raises(launch.LaunchError, match="cannot open the launch log"):
-        launch.render_template("b1", "echo x", str(tmp_path), log_path=str(tmp_path / "b1.launch.log"))
+    with pytest.raises(LaunchError, match="cannot open the launch log"):
+        template.render_template("b1", "echo x", str(tmp_path), log_path=str(tmp_path / "b1.launch.log"))
     assert target.read_text() == "keep me\n"
 
 
 def test_template_hides_environment_values_and_webhook_in_the_tail(tmp_path):
     script = "echo token=$CMC_TOKEN; echo posting to http://mm.local/hooks/s3cr3tH00k; exit 1"
-    with pytest.raises(launch.LaunchError) as info:
-        launch.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
+    with pytest.raises(LaunchError) as info:
+        template.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
                                environment={"CMC_TOKEN": "tok-123456"})
     tail = "\n".join(info.value.details["log_tail"])
     assert "tok-123456" not in tail and "s3cr3tH00k" not in tail
@@ -224,15 +226,15 @@ def test_template_hides_environment_values_and_webhook_in_the_tail(tmp_path):
 
 
 def test_template_missing_program_or_directory(tmp_path):
-    with pytest.raises(launch.LaunchError, match="cannot start the template command"):
-        launch.render_template("b1", "/nonexistent/tool --x", str(tmp_path), log_path=str(tmp_path / "l.log"))
+    with pytest.raises(LaunchError, match="cannot start the template command"):
+        template.render_template("b1", "/nonexistent/tool --x", str(tmp_path), log_path=str(tmp_path / "l.log"))
     assert "cannot start /nonexistent/tool" in (tmp_path / "l.log").read_text()
-    with pytest.raises(launch.LaunchError, match="does not exist"):
-        launch.render_template("b1", "true", str(tmp_path / "nope"), log_path=str(tmp_path / "m.log"))
+    with pytest.raises(LaunchError, match="does not exist"):
+        template.render_template("b1", "true", str(tmp_path / "nope"), log_path=str(tmp_path / "m.log"))
 
 
 def test_template_default_log_path_is_per_build(tmp_path, monkeypatch):
-    result = launch.render_template("b1-x", "true", str(tmp_path), check_mode=True)
+    result = template.render_template("b1-x", "true", str(tmp_path), check_mode=True)
     assert result["log_path"] == "/tmp/b1-x.launch.log"
 
 
@@ -295,7 +297,7 @@ def test_a_restarting_watcher_of_a_live_run_is_waited_for_never_stopped(env):
     systemd.set_state(W.format("b1"), "activating", "auto-restart")
     clock.hooks.clear()
     stops = len(systemd.verbs("stop"))
-    with pytest.raises(launch.LaunchError, match="was not watching after 3 seconds"):
+    with pytest.raises(LaunchError, match="was not watching after 3 seconds"):
         launcher.start_watcher(wreq(root), timeout=3)
     assert len(systemd.verbs("stop")) == stops, "the watcher of a live run must not be stopped"
 
@@ -305,7 +307,7 @@ def test_other_parameters_on_a_live_run_fail_and_change_nothing(env):
     launcher.start_watcher(wreq(root))
     env_text = pathlib.Path(root, "b1", "watcher.env").read_text()
     before = systemd.mutating()
-    with pytest.raises(launch.LaunchError, match="live with other parameters") as info:
+    with pytest.raises(LaunchError, match="live with other parameters") as info:
         launcher.start_watcher(wreq(root, categorized=True))
     assert info.value.details["differing"] == ["ATVM_CATEGORIZED"]
     assert systemd.mutating() == before
@@ -361,7 +363,7 @@ def test_a_stale_watcher_posting_too_long_fails_the_launch(env):
     launcher.start_watcher(wreq(root))
     systemd.write_state("b1", run_state="FAILED", result="FAIL", watcher={"phase": "delivering"})
     stops = len(systemd.verbs("stop"))
-    with pytest.raises(launch.LaunchError, match="still posting"):
+    with pytest.raises(LaunchError, match="still posting"):
         launcher.start_watcher(wreq(root), timeout=5)
     assert len(systemd.verbs("stop")) == stops
     assert systemd.read_state("b1")["run_state"] == "FAILED"
@@ -370,7 +372,7 @@ def test_a_stale_watcher_posting_too_long_fails_the_launch(env):
 def test_watcher_that_fails_returns_its_journal_redacted(env):
     launcher, systemd, _clock, root = env
     systemd.watcher_mode = "fail"
-    with pytest.raises(launch.LaunchError, match="cannot start atvm-run-watcher@b1.service") as info:
+    with pytest.raises(LaunchError, match="cannot start atvm-run-watcher@b1.service") as info:
         launcher.start_watcher(wreq(root))
     journal = info.value.details["journal"]
     assert "posting to http://127.0.0.1:8065/hooks/***" in journal
@@ -382,7 +384,7 @@ def test_webhook_from_the_global_env_file_is_redacted(env, tmp_path):
     launcher, systemd, _clock, root = env
     (tmp_path / "global.env").write_text('MATTERMOST_ATVM_WEBHOOK="{0}"\n'.format(fake_systemd.HOOK))
     systemd.watcher_mode = "fail"
-    with pytest.raises(launch.LaunchError) as info:
+    with pytest.raises(LaunchError) as info:
         launcher.start_watcher(wreq(root))
     assert fake_systemd.HOOK not in info.value.details["journal"]
     assert "abcdef0123456789" not in info.value.details["journal"]
@@ -392,7 +394,7 @@ def test_webhook_from_the_global_env_file_is_redacted(env, tmp_path):
 def test_watcher_not_ready_in_time_is_stopped_and_reported(env, mode):
     launcher, systemd, clock, root = env
     systemd.watcher_mode = mode
-    with pytest.raises(launch.LaunchError, match="was not watching after 4 seconds") as info:
+    with pytest.raises(LaunchError, match="was not watching after 4 seconds") as info:
         launcher.start_watcher(wreq(root), timeout=4)
     assert clock.now >= 4
     assert info.value.details["phase"] == "starting"
@@ -411,14 +413,14 @@ def test_watcher_reaching_another_phase_is_a_failure(env):
         return out
 
     systemd._start_watcher = start
-    with pytest.raises(launch.LaunchError, match="is in phase delivery-failed"):
+    with pytest.raises(LaunchError, match="is in phase delivery-failed"):
         launcher.start_watcher(wreq(root))
 
 
 def test_units_not_installed(env):
     launcher, systemd, _clock, root = env
     systemd.installed = False
-    with pytest.raises(launch.LaunchError, match="not installed"):
+    with pytest.raises(LaunchError, match="not installed"):
         launcher.start_watcher(wreq(root))
     assert not os.path.exists(root)
 
@@ -446,12 +448,12 @@ def rreq(root, build="b1", **kw):
 
 def test_runner_refused_without_a_ready_watcher(env):
     launcher, systemd, _clock, root = env
-    with pytest.raises(launch.LaunchError, match="no ready watcher"):
+    with pytest.raises(LaunchError, match="no ready watcher"):
         launcher.start_runner(rreq(root))
     assert systemd.mutating() == [] and not os.path.exists(root)
     launcher.start_watcher(wreq(root))
     systemd.write_state("b1", watcher={"phase": "starting"})
-    with pytest.raises(launch.LaunchError, match="phase starting"):
+    with pytest.raises(LaunchError, match="phase starting"):
         launcher.start_runner(rreq(root))
     assert not os.path.exists(os.path.join(root, "b1", "runner.env"))
     assert R.format("b1") not in systemd.verbs("start")
@@ -474,7 +476,7 @@ def test_runner_starts_under_a_ready_watcher_with_its_settings(env):
 
 def test_runner_check_mode_checks_but_writes_nothing(env):
     launcher, systemd, _clock, root = env
-    with pytest.raises(launch.LaunchError, match="no ready watcher"):
+    with pytest.raises(LaunchError, match="no ready watcher"):
         launcher.start_runner(rreq(root), check_mode=True)
     launcher.start_watcher(wreq(root))
     result = launcher.start_runner(rreq(root), check_mode=True)
@@ -483,18 +485,21 @@ def test_runner_check_mode_checks_but_writes_nothing(env):
     assert R.format("b1") not in systemd.verbs("start")
 
 
-def test_runner_with_other_parameters_fails_unless_forced(env):
+def test_runner_with_other_parameters_fails_and_changes_nothing(env):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root, metadata={}))
     launcher.start_runner(rreq(root))
-    with pytest.raises(launch.LaunchError, match="other parameters") as info:
-        launcher.start_runner(rreq(root, command="python3 ./other.py"))
-    assert info.value.details["differing"] == ["ATVM_RUNNER_COMMAND"]
+    before = systemd.mutating()
+    for check_mode in (True, False):
+        with pytest.raises(LaunchError, match="other parameters") as info:
+            launcher.start_runner(rreq(root, command="python3 ./other.py"), check_mode=check_mode)
+        assert info.value.details["differing"] == ["ATVM_RUNNER_COMMAND"]
+        assert "run_cancel" in str(info.value) and "archived" not in str(info.value)
+    assert systemd.mutating() == before
     assert systemd.units[R.format("b1")]["ActiveState"] == "active"
-    with pytest.raises(launch.LaunchError, match="cancelled and archived on force"):
-        launcher.start_runner(rreq(root, command="python3 ./other.py"), force=True)
-    assert systemd.units[R.format("b1")]["ActiveState"] == "inactive"
-    assert RunStore(os.path.join(root, "b1")).cancel_marker() is not None
+    assert RunStore(os.path.join(root, "b1")).cancel_marker() is None
+    with pytest.raises(TypeError):
+        launcher.start_runner(rreq(root, command="python3 ./other.py"), force=True)  # force lives in one layer
 
 
 @pytest.mark.parametrize("kwargs, needle", [
@@ -504,7 +509,7 @@ def test_runner_with_other_parameters_fails_unless_forced(env):
 def test_runner_that_the_watcher_would_not_see_is_refused(env, kwargs, needle):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root))
-    with pytest.raises(launch.LaunchError, match=needle):
+    with pytest.raises(LaunchError, match=needle):
         launcher.start_runner(rreq(root, **kwargs))
     assert not os.path.exists(os.path.join(root, "b1", "runner.env"))
 
@@ -514,7 +519,7 @@ def test_runner_is_not_started_twice_in_one_run(env, leftover):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root))
     pathlib.Path(root, "b1", leftover).write_text('{"schema": 1, "pid": 9}')
-    with pytest.raises(launch.LaunchError, match="already ran"):
+    with pytest.raises(LaunchError, match="already ran"):
         launcher.start_runner(rreq(root))
     assert R.format("b1") not in systemd.verbs("start")
 
@@ -528,7 +533,7 @@ def test_runner_that_already_ended_with_the_same_parameters_changes_nothing(env)
     result = launcher.start_runner(rreq(root))
     assert result["changed"] is False and "already ran" in result["msg"]
     assert systemd.verbs("start").count(R.format("b1")) == 1
-    with pytest.raises(launch.LaunchError, match="already ran"):
+    with pytest.raises(LaunchError, match="already ran"):
         launcher.start_runner(rreq(root, command=RUNNER_CMD + " --x"))
 
 
@@ -548,7 +553,7 @@ def test_runner_start_failure_returns_the_journal(env):
     launcher, systemd, _clock, root = env
     launcher.start_watcher(wreq(root))
     systemd.runner_mode = "fail"
-    with pytest.raises(launch.LaunchError, match="cannot start atvm-runner@b1.service") as info:
+    with pytest.raises(LaunchError, match="cannot start atvm-runner@b1.service") as info:
         launcher.start_runner(rreq(root))
     assert "/hooks/***" in info.value.details["journal"]
 
@@ -658,10 +663,10 @@ def seed_finished_categorized(root, store_state="COMPLETED"):
                           "text": "status of " + name, "attempts": 1})
         subruns.append({"index": index, "name": name, "state": "RUNNING", "result": "RUN", "delivery": "SENDING",
                         "key": key})
-    store.save_state({"build_name": "b1", "run_state": store_state, "result": "FAIL", "categorized": True,
-                      "watcher": {"pid": 1, "phase": "done"}, "subruns": subruns, "reasons": ["windows failed"],
-                      "metadata": {"config_file": "cypress.atvm-config-gold.ts"},
-                      "delivery": {"sent": 0, "failed": 0, "pending": 3}})
+    store.save_state(RunState.from_dict({
+        "build_name": "b1", "run_state": store_state, "result": "FAIL", "categorized": True,
+        "watcher": {"pid": 1, "phase": "done"}, "subruns": subruns, "reasons": ["windows failed"],
+        "metadata": {"config_file": "cypress.atvm-config-gold.ts"}, "delivery": {"sent": 0, "failed": 0, "pending": 3}}))
     return store
 
 
@@ -710,7 +715,23 @@ def test_info_waits_until_over_and_watcher_gone(env):
 def test_info_wait_timeout_fails_with_the_state(env):
     launcher, _systemd, clock, root = env
     launcher.start_watcher(wreq(root))
-    with pytest.raises(launch.LaunchError, match="still RUNNING after waiting 3 seconds") as info:
+    with pytest.raises(LaunchError, match="still RUNNING after waiting 3 seconds") as info:
         launcher.info("b1", wait=True, timeout=3)
     assert info.value.details["timed_out"] is True and info.value.details["run_state"] == "RUNNING"
     assert 3 <= clock.now < 5
+
+
+def test_check_mode_returns_the_plan_that_apply_then_carries_out(env):
+    launcher, systemd, _clock, root = env
+    plans = [launcher.start_watcher(wreq(root), check_mode=True)]
+    assert plans[0]["msg"] == "would start the watcher of run b1" and systemd.mutating() == []
+    applied = launcher.start_watcher(wreq(root))
+    assert {k: applied[k] for k in ("new_run", "cancelled_previous", "resumed", "changed")} == \
+        {k: plans[0][k] for k in ("new_run", "cancelled_previous", "resumed", "changed")}
+    replace = launcher.start_watcher(wreq(root, categorized=True), check_mode=True, force=True)
+    assert replace["msg"] == "would cancel the live run b1 and start a new watcher"
+    runner_plan = launcher.start_runner(rreq(root), check_mode=True)
+    assert runner_plan["msg"] == "would start the runner of run b1" and runner_plan["changed"] is True
+    cancel_plan = launcher.cancel("b1", check_mode=True)
+    assert cancel_plan["msg"].startswith("would cancel run b1") and cancel_plan["run_state"] == "CANCELLED"
+    assert not os.path.exists(os.path.join(root, "b1", "cancel"))

@@ -106,8 +106,8 @@ def test_corrupt_state_json_is_set_aside_with_a_journal_line(store, lines, conte
     events = store.read_events()
     assert events[-1]["event"] == "state_file_set_aside" and events[-1]["message"] == lines[0]
     # the run goes on: a new state can be written
-    assert store.save_state({"build_name": "B"})["schema"] == 1
-    assert store.load_state()["build_name"] == "B"
+    assert store.save_state(state.RunState(build_name="B")).to_dict()["schema"] == 1
+    assert store.load_state().build_name == "B"
 
 
 def test_two_corruptions_in_the_same_second_keep_both_files(tmp_path, lines):
@@ -211,12 +211,12 @@ def test_ensure_sweeps_only_old_temp_files(store):
 
 
 def test_save_state_adds_schema_and_timestamps(store):
-    saved = store.save_state({"build_name": "B", "run_state": "RUNNING"})
+    saved = store.save_state(state.RunState.from_dict({"build_name": "B", "run_state": "RUNNING"})).to_dict()
     assert saved["schema"] == 1 and saved["created_at"] and saved["updated_at"].endswith("Z")
     loaded = store.load_state()
-    assert loaded == saved
+    assert loaded.to_dict() == saved
     again = store.save_state(loaded)
-    assert again["created_at"] == saved["created_at"]
+    assert again.created_at == saved["created_at"]
 
 
 def test_subrun_keys_dirs_and_round_trip(store):
@@ -331,7 +331,7 @@ def test_for_build_validates_the_build_name(tmp_path):
 def test_archive_moves_the_state_dir_and_keeps_it(tmp_path):
     root = str(tmp_path)
     store = state.RunStore(os.path.join(root, "B")).ensure()
-    store.save_state({"build_name": "B", "run_state": "COMPLETED"})
+    store.save_state(state.RunState(build_name="B", run_state="COMPLETED"))
     store.write_cancel_marker("old", "x")
     target = state.archive_state_dir(root, "B")
     assert target is not None and os.path.dirname(target) == os.path.join(root, ".archive")
@@ -355,7 +355,7 @@ def test_archive_retention_keeps_the_newest_of_that_build_only(tmp_path):
     made = []
     for n in range(7):
         store = state.RunStore(os.path.join(root, "B")).ensure()
-        store.save_state({"n": n})
+        store.save_state(state.RunState.from_dict({"build_name": "B", "n": n}))
         made.append(state.archive_state_dir(root, "B", keep=3))
     left = state.list_archives(root, "B")
     assert left == made[-3:]
