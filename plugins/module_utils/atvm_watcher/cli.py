@@ -122,8 +122,8 @@ def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if not os.path.isdir(store.state_dir):
         raise WatcherError("no run {0} under {1}".format(settings.build_name, settings.state_root))
     result = cancel_run(store, Systemd(), settings.build_name, "atvm-run-watcher cancel", args.reason)
-    sys.stdout.write("{0}{1}\n".format(result["msg"], "; stopped: " + ", ".join(result["stopped"])
-                                        if result["stopped"] else ""))
+    stopped = "; stopped: " + ", ".join(result["stopped"]) if result["stopped"] else ""
+    sys.stdout.write("{0}{1}\n".format(result["msg"], stopped))
     return EXIT_OK
 
 

@@ -158,7 +158,6 @@ def metadata_from(values: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if k in METADATA_KEYS and v not in (None, "")}
 
 
-
 def read_text(path: str) -> str | None:
     try:
         with open(path, "r", encoding="utf-8") as handle:

@@ -243,9 +243,8 @@ def stop_runner_process(pid: Optional[int], started: Optional[float], signum: in
     """Signal a ``--runner-pid`` runner: the process group of each child that leads its own group (the
     runner entry starts its command in a session of its own), then the runner itself (its whole group
     when it leads one). Only when ``pid`` still is the process that started at ``started``."""
-    if not same_process(pid, started):
+    if pid is None or not same_process(pid, started):
         return False
-    assert pid is not None
     groups = set()
     try:
         for child in psutil.Process(pid).children():

@@ -105,8 +105,8 @@ def wait_run(read: Callable[[], Dict[str, Any]], wait: bool, timeout: float, clo
 
 def status_lines(info: Dict[str, Any]) -> List[str]:
     """The human-readable ``atvm-run-watcher status``."""
-    lines = ["build {0}: {1} / {2}{3}".format(info["build_name"], info["run_state"], info["result"],
-                                             " (categorized)" if info["categorized"] else "")]
+    categorized = " (categorized)" if info["categorized"] else ""
+    lines = ["build {0}: {1} / {2}{3}".format(info["build_name"], info["run_state"], info["result"], categorized)]
     lines.extend("  reason: {0}".format(reason) for reason in info["reasons"])
     for sub in info["subruns"]:
         lines.append("  sub-run {0} {1}: {2} / {3}, delivery {4}".format(

@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .config import redact, validate_build_name
 from .errors import StateError
-from .files import (  # noqa: F401  (atomic_write_bytes, load_json_or_quarantine, quarantine: the store's API too)
+from .files import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
     CORRUPT_SUFFIX,
     DIR_MODE,
     FILE_MODE,
@@ -53,7 +53,7 @@ from .files import (  # noqa: F401  (atomic_write_bytes, load_json_or_quarantine
     utc_stamp,
 )
 from .models import safe_name  # noqa: F401  (the store's API too)
-from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401
+from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401  # pylint: disable=unused-import
 
 try:
     import fcntl
@@ -77,7 +77,6 @@ ARCHIVE_DIR = ".archive"
 KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+")
 KEY_MAX = 120
 _TEMP_MAX_AGE = 600.0
-
 
 
 # ---------------------------------------------------------------------------------------------

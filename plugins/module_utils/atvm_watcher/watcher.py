@@ -397,17 +397,21 @@ class Watcher:
                 self.runner.close()
 
     def _loop(self) -> int:
-        assert self.runner is not None
+        runner = self._tracker()
         main_exited = False
         while True:
-            code = self._poll(main_exited)
+            code = self._poll(runner, main_exited)
             if code is not None:
                 return code
-            main_exited = self.runner.wait(self.settings.poll_interval)
+            main_exited = runner.wait(self.settings.poll_interval)
 
-    def _poll(self, main_exited: bool) -> Optional[int]:
+    def _tracker(self) -> RunnerTracker:
+        if self.runner is None:
+            raise RuntimeError("the watcher has not started")
+        return self.runner
+
+    def _poll(self, runner: RunnerTracker, main_exited: bool) -> Optional[int]:
         """One look at the run; the exit code once the watch is over."""
-        assert self.runner is not None
         cancelled = self.store.cancel_marker() is not None  # read once per poll
         if cancelled:
             self.journal("cancelled", "cancellation marker found: nothing more will be posted")
@@ -420,7 +424,7 @@ class Watcher:
             return EXIT_OK
         if self.read_log():
             self.track_subruns(live=True)
-        if self.runner.poll(main_exited):
+        if runner.poll(main_exited):
             while self.read_log():
                 pass
             self.parser.finish()

@@ -54,7 +54,7 @@ def env(tmp_path):
     systemd = FakeSystemd(root)
     clock = Clock()
     launcher = launcher_mod.Launcher(systemd_mod.Systemd(systemd), state_root=root, clock=clock, sleep=clock.sleep, poll=0.5,
-                               global_env_file=str(tmp_path / "global.env"))
+                                     global_env_file=str(tmp_path / "global.env"))
     return launcher, systemd, clock, root
 
 
@@ -183,7 +183,7 @@ def test_template_timeout_kills_the_whole_process_group(tmp_path):
     started = time.monotonic()
     with pytest.raises(LaunchError, match="did not finish within 0.5 seconds") as info:
         template.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
-                               timeout=0.5, kill_grace=2)
+                                 timeout=0.5, kill_grace=2)
     assert time.monotonic() - started < 5
     assert info.value.details["timed_out"] is True
     assert info.value.details["log_tail"] == ["started"]
@@ -201,7 +201,7 @@ def test_template_timeout_kills_the_whole_process_group(tmp_path):
 def test_template_check_mode_runs_nothing(tmp_path):
     marker = tmp_path / "ran"
     result = template.render_template("b1", "touch {0}".format(marker), str(tmp_path), log_path=str(tmp_path / "l.log"),
-                                    check_mode=True)
+                                      check_mode=True)
     assert result["changed"] is True and result["rc"] is None
     assert not marker.exists() and not (tmp_path / "l.log").exists()
 
@@ -219,7 +219,7 @@ def test_template_hides_environment_values_and_webhook_in_the_tail(tmp_path):
     script = "echo token=$CMC_TOKEN; echo posting to http://mm.local/hooks/s3cr3tH00k; exit 1"
     with pytest.raises(LaunchError) as info:
         template.render_template("b1", "sh -c " + json.dumps(script), str(tmp_path), log_path=str(tmp_path / "l.log"),
-                               environment={"CMC_TOKEN": "tok-123456"})
+                                 environment={"CMC_TOKEN": "tok-123456"})
     tail = "\n".join(info.value.details["log_tail"])
     assert "tok-123456" not in tail and "s3cr3tH00k" not in tail
     assert "token=***" in tail and "/hooks/***" in tail
