@@ -87,14 +87,16 @@ class SubrunEntry:
     finalized: bool = False
     key: Optional[str] = None
     delivery: Optional[str] = None
-    first_seen: Optional[float] = None
+    first_seen: Optional[float] = None  # epoch when a watcher saw it start live (bounds its artifacts)
     finished_seen: Optional[float] = None
     finalized_at: Optional[str] = None
+    seen_late: bool = False  # first found in the log read at a watcher's start: never gets a first_seen
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
     SPEC = {"index": ((int,), False), "name": ((str,), True), "state": ((str,), False), "result": ((str,), False),
             "finalized": ((bool,), False), "key": ((str,), True), "delivery": ((str,), True),
-            "first_seen": (_NUMBER, True), "finished_seen": (_NUMBER, True), "finalized_at": ((str,), True)}
+            "first_seen": (_NUMBER, True), "finished_seen": (_NUMBER, True), "finalized_at": ((str,), True),
+            "seen_late": ((bool,), False)}
 
     @classmethod
     def problem(cls, obj: Any, where: str) -> Optional[str]:

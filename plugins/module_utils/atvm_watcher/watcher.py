@@ -167,10 +167,15 @@ class Watcher:
 
     # ---------------------------------------------------------------- sub-runs
     def track_subruns(self, live: bool) -> None:
+        """Note when each sub-run was seen starting and finishing. One first found in the log read at
+        start-up (``live`` False) was not seen starting: it never gets a ``first_seen`` later either."""
         now = self.clock()
         for run in self.parser.runs:
             entry = self._subrun_entry(run.index)
-            if entry.first_seen is None and live:
+            if not live and entry.first_seen is None and not entry.seen_late:
+                entry.seen_late = True
+                self._dirty = True
+            if live and entry.first_seen is None and not entry.seen_late:
                 entry.first_seen = now
                 self._dirty = True
             if run.finished and not entry.finished_seen:

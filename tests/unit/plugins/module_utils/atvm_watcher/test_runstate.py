@@ -7,11 +7,13 @@ import io
 import json
 import os
 import re
+import types
 
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli, runstate, state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runinfo import read_run
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.systemd import Systemd
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
@@ -154,3 +156,16 @@ def test_every_timestamp_written_has_one_format(store):
     for stamp in (saved["created_at"], saved["updated_at"], marker["requested_at"], store.read_events()[-1]["ts"],
                   run.ended_at):
         assert re.match(pattern, stamp), stamp
+
+
+def test_a_sub_run_found_at_start_up_never_gets_a_late_first_seen(tmp_path):
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path))
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, clock=lambda: 500.0)
+    watcher.parser = types.SimpleNamespace(runs=[CypressRun(index=0, started=True)], preamble_problems=[])
+    watcher.track_subruns(live=False)  # the log read at start-up: sub-run 1 was running before this watcher
+    watcher.parser.runs.append(CypressRun(index=1, started=True))
+    watcher.track_subruns(live=True)
+    first, second = watcher.state.subruns
+    assert (first.seen_late, first.first_seen) == (True, None), "its artifacts would be bounded by a late time"
+    assert (second.seen_late, second.first_seen) == (False, 500.0)
+    assert watcher.evidence().not_before == {0: watcher.state.created_epoch or watcher.started_at, 1: 500.0}
