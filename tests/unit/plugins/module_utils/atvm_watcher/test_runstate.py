@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-import types
 
 import pytest
 
@@ -161,7 +160,7 @@ def test_every_timestamp_written_has_one_format(store):
 def test_a_sub_run_found_at_start_up_never_gets_a_late_first_seen(tmp_path):
     settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path))
     watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, clock=lambda: 500.0)
-    watcher.parser = types.SimpleNamespace(runs=[CypressRun(index=0, started=True)], preamble_problems=[])
+    watcher.parser.runs.append(CypressRun(index=0, started=True))  # as the parser found it
     watcher.track_subruns(live=False)  # the log read at start-up: sub-run 1 was running before this watcher
     watcher.parser.runs.append(CypressRun(index=1, started=True))
     watcher.track_subruns(live=True)
