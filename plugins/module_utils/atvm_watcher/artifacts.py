@@ -27,7 +27,7 @@ from typing import Any
 
 from . import config, fileio
 from .errors import ConfigError, InputError, MissingDependencyError
-from .files import json_type
+from .durable import json_type
 from .models import (
     Counts,
     HostArtifact,

@@ -179,6 +179,42 @@ def cmd_signatures(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return EXIT_OK
 
 
+def _run_args(p: argparse.ArgumentParser) -> None:
+    """The options of every command about one run."""
+    p.add_argument("--build-name", required=True)
+    p.add_argument("--state-root", help="state root (default /var/lib/atvm-run-watcher or ATVM_STATE_ROOT)")
+    p.add_argument("--env-file", action="append", help="env file (repeatable; default: the global and per-run files)")
+
+
+def _add_run_commands(sub: Any) -> None:
+    """watch, status, cancel, resend: the commands about one run."""
+    watch = sub.add_parser("watch", help="watch a run until it is over and post its result")
+    _run_args(watch)
+    for option in ("--runner-log", "--reporter-dir", "--junit-dir", "--inventory"):
+        watch.add_argument(option)
+    who = watch.add_mutually_exclusive_group()
+    who.add_argument("--runner-pid", type=int)
+    who.add_argument("--runner-unit")
+    watch.add_argument("--categorized", action="store_true")
+    watch.add_argument("--expect-hosts", help="comma-separated hosts expected in the run")
+    watch.set_defaults(func=cmd_watch)
+
+    status = sub.add_parser("status", help="show a run's state")
+    _run_args(status)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    cancel = sub.add_parser("cancel", help="cancel a run: marker, then stop its runner and its watcher (nothing is posted)")
+    _run_args(cancel)
+    cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel")
+    cancel.set_defaults(func=cmd_cancel)
+
+    resend = sub.add_parser("resend", help="post failed deliveries again")
+    _run_args(resend)
+    resend.add_argument("--key", help="one outbox key (default: every POST_FAILED record)")
+    resend.set_defaults(func=cmd_resend)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their result to Mattermost.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -189,38 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
     check.set_defaults(func=cmd_check_config)
 
-    def run_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--build-name", required=True)
-        p.add_argument("--state-root", help="state root (default /var/lib/atvm-run-watcher or ATVM_STATE_ROOT)")
-        p.add_argument("--env-file", action="append", help="env file (repeatable; default: the global and per-run files)")
-
-    watch = sub.add_parser("watch", help="watch a run until it is over and post its result")
-    run_args(watch)
-    watch.add_argument("--runner-log")
-    watch.add_argument("--reporter-dir")
-    watch.add_argument("--junit-dir")
-    watch.add_argument("--inventory")
-    who = watch.add_mutually_exclusive_group()
-    who.add_argument("--runner-pid", type=int)
-    who.add_argument("--runner-unit")
-    watch.add_argument("--categorized", action="store_true")
-    watch.add_argument("--expect-hosts", help="comma-separated hosts expected in the run")
-    watch.set_defaults(func=cmd_watch)
-
-    status = sub.add_parser("status", help="show a run's state")
-    run_args(status)
-    status.add_argument("--json", action="store_true")
-    status.set_defaults(func=cmd_status)
-
-    cancel = sub.add_parser("cancel", help="cancel a run: marker, then stop its runner and its watcher (nothing is posted)")
-    run_args(cancel)
-    cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel")
-    cancel.set_defaults(func=cmd_cancel)
-
-    resend = sub.add_parser("resend", help="post failed deliveries again")
-    run_args(resend)
-    resend.add_argument("--key", help="one outbox key (default: every POST_FAILED record)")
-    resend.set_defaults(func=cmd_resend)
+    _add_run_commands(sub)
 
     verdict = sub.add_parser("verdict", help="decide a run offline from its files, without posting")
     verdict.add_argument("--log", required=True)

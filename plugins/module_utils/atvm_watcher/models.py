@@ -11,7 +11,7 @@ import dataclasses
 import re
 from typing import Any, Dict, List, Optional
 
-# Run states (DESIGN §5).
+# Run states (docs/troubleshooting.md#run-states-and-results).
 RUNNING = "RUNNING"
 COMPLETED = "COMPLETED"
 FAILED = "FAILED"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from .files import SCHEMA, json_type, utc_now
+from .durable import SCHEMA, json_type, utc_now
 from .models import CANCELLED, RUN, RUNNING, TERMINAL_STATES, UNKNOWN
 
 # The watcher's phase (``state.json`` -> ``watcher.phase``).

@@ -11,7 +11,7 @@ Layout of ``<state root>/<build name>/`` (see docs/architecture.md)::
     runner-exit.json               written by the runner entry
     events.jsonl                   append-only journal
 
-Every write is atomic and a corrupt file is set aside, never deleted (see :mod:`.files`); the
+Every write is atomic and a corrupt file is set aside, never deleted (see :mod:`.durable`); the
 loaders never raise for corrupt content.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .config import redact, validate_build_name
 from .errors import StateError
-from .files import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
+from .durable import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
     CORRUPT_SUFFIX,
     DIR_MODE,
     FILE_MODE,

@@ -56,17 +56,8 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
             continue
 
 
-def render_template(build_name: str, command: str, chdir: str, log_path: str | None = None,
-                    timeout: float = 900.0, tail_lines: int = 30, environment: Mapping[str, str] | None = None,
-                    check_mode: bool = False, secrets: Iterable[str | None] = (), kill_grace: float = 5.0
-                    ) -> dict[str, Any]:
-    """Run the approved template command synchronously in ``chdir`` (no shell), output to the log.
-
-    Raises :class:`LaunchError` (with ``rc``, ``log_path``, ``log_tail``) when the command cannot
-    start, exits non-zero or outlives ``timeout`` (then its whole process group is killed).
-    """
-    validate_build_name(build_name)
-    log_path = log_path or f"/tmp/{build_name}.launch.log"
+def _checked_argv(command: str, chdir: str, log_path: str, timeout: float) -> list[str]:
+    """The template command split (no shell), once its directory, log path and timeout are valid."""
     try:
         argv = shlex.split(command or "")
     except ValueError as exc:
@@ -80,6 +71,21 @@ def render_template(build_name: str, command: str, chdir: str, log_path: str | N
                           cmd=argv, log_path=log_path, rc=None, log_tail=[])
     if timeout <= 0:
         raise ConfigError("the template timeout must be greater than 0")
+    return argv
+
+
+def render_template(build_name: str, command: str, chdir: str, log_path: str | None = None,
+                    timeout: float = 900.0, tail_lines: int = 30, environment: Mapping[str, str] | None = None,
+                    check_mode: bool = False, secrets: Iterable[str | None] = (), kill_grace: float = 5.0
+                    ) -> dict[str, Any]:
+    """Run the approved template command synchronously in ``chdir`` (no shell), output to the log.
+
+    Raises :class:`LaunchError` (with ``rc``, ``log_path``, ``log_tail``) when the command cannot
+    start, exits non-zero or outlives ``timeout`` (then its whole process group is killed).
+    """
+    validate_build_name(build_name)
+    log_path = log_path or f"/tmp/{build_name}.launch.log"
+    argv = _checked_argv(command, chdir, log_path, timeout)
     result: dict[str, Any] = {"changed": True, "cmd": argv, "chdir": chdir, "log_path": log_path, "rc": None,
                               "timed_out": False, "duration": 0.0, "log_tail": []}
     if check_mode:

@@ -22,7 +22,7 @@ from .cypress_log import CypressLogParser
 from .decide import Evidence, decide, hosts_of_run
 from .delivery import MattermostClient, deliver_once
 from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
-from .files import SCHEMA, utc_now
+from .durable import SCHEMA, utc_now
 from .logreader import LogReader
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
 from .process import start_time

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import decide, files, models, state
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import decide, durable, models, state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, InventoryHost
 
 HOSTS = {h: InventoryHost(host=h) for h in ("rhel96-fc-01", "win2022-02")}
@@ -48,4 +48,4 @@ def test_decide_uses_the_strict_meta_spec_rule():
 @pytest.mark.parametrize("value, name", [(None, "null"), (True, "a boolean"), (1.5, "a number"), ("x", "a string"),
                                          ([], "a list"), ({}, "an object")])
 def test_json_type_names(value, name):
-    assert files.json_type(value) == name
+    assert durable.json_type(value) == name

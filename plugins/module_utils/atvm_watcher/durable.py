@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Files every part of the core writes: one timestamp format, atomic writes, JSON read / set aside.
+"""Durable files of a run directory: one timestamp format, atomic writes, JSON read or set aside.
 
 Every write is atomic (temp file in the same directory, fsync, rename, fsync of the directory).
 A corrupt file is moved aside to ``<file>.corrupt-<UTC timestamp>`` (never deleted) and reported
