@@ -158,7 +158,10 @@ subruns:
       type: str
   sample: [{"index": 0, "name": "linux", "state": "COMPLETED", "result": "PASS", "delivery": "SENT", "key": "000-linux"}]
 delivery:
-  description: Counts of the run's posts by delivery status.
+  description:
+    - Counts of the run's posts by delivery status (V(SENT), V(POST_FAILED), V(PENDING) or V(SENDING)).
+    - C(corrupt) is present when a delivery record was unreadable and set aside; whether that post was made
+      is unknown, so it is neither sent nor pending.
   returned: always
   type: dict
   sample: {"sent": 3, "failed": 0, "pending": 0}
@@ -173,7 +176,9 @@ cancel_marker:
   type: dict
   sample: {"schema": 1, "requested_at": "2026-11-27T10:00:00.000Z", "by": "ansible", "reason": "cancelled from Ansible"}
 units:
-  description: The watcher and runner units' properties (C(ActiveState), C(SubState), C(Result), C(MainPID), ...) and C(live).
+  description:
+    - The watcher and runner units' properties (C(ActiveState), C(SubState), C(Result), C(MainPID), ...) and C(live).
+    - When systemd cannot be asked, a unit has only C(unit), C(live=false) and C(error).
   returned: always
   type: dict
 waited:
