@@ -121,6 +121,11 @@ class Faults:
     delay: float = 0.0  # sleep this long before handling (the post is recorded after the sleep)
     delay_count: Optional[int] = None  # delay only the next N requests (None: every request)
     wrong_body: int = 0  # 200 text/html login page (a proxy), nothing recorded, for N requests
+    wrong_body_text: str = ""  # with wrong_body: answer 200 text/plain with this body instead of the page
+    wrong_body_after_create: bool = False  # with wrong_body: the post is recorded first (a proxy rewrote "ok")
+    drip: int = 0  # answer the next N requests one header byte every drip_interval s (never finishing)
+    drip_interval: float = 1.5
+    drip_for: float = 60.0  # the server gives up dripping after this long (no immortal threads)
     drop: int = 0  # close the connection without an answer, for N requests
     drop_after_create: bool = False  # drop after the post was recorded
     ratelimit_server: bool = False  # the server's own rate limiter (10/s, burst 100, per address)
@@ -893,9 +898,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._log("POST", path, status, fault, request_id=request_id)
             self._send_5xx(status, request_id)
             return
+        if double._take("drip"):
+            self._log("POST", path, 200, "drip", request_id=request_id)
+            self._drip()
+            return
         if double._take("wrong_body"):
+            if double.faults.wrong_body_after_create:
+                try:
+                    double._record(self._process(hook_id, body, query, request_id))
+                except (_AppError, _DecodeError):
+                    pass
             self._log("POST", path, 200, "wrong-body", request_id=request_id)
-            self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
+            if double.faults.wrong_body_text:
+                self._send(200, double.faults.wrong_body_text.encode("utf-8"), "text/plain")
+            else:
+                self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
             return
         try:
             posts = self._process(hook_id, body, query, request_id)
@@ -917,6 +934,22 @@ class _Handler(BaseHTTPRequestHandler):
         page = "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n" \
                "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".format(title)
         self._send(status, page.encode("ascii"), "text/html")
+
+    def _drip(self) -> None:
+        """A status line, then one byte of a header every ``drip_interval`` s: each read gets data in
+        time, so only a client that bounds the whole exchange gets away."""
+        faults = self.double.faults
+        self.close_connection = True
+        end = time.monotonic() + faults.drip_for
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            self.wfile.flush()
+            while time.monotonic() < end:
+                time.sleep(faults.drip_interval)
+                self.wfile.write(b"z")
+                self.wfile.flush()
+        except OSError:
+            return
 
     def _drop(self) -> None:
         self.close_connection = True

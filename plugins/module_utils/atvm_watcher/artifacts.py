@@ -28,6 +28,7 @@ from typing import Any
 from . import config, fileio
 from .errors import ConfigError, InputError, MissingDependencyError
 from .durable import json_type
+from .safetext import clean_json, show_path
 from .models import (
     Counts,
     HostArtifact,
@@ -119,7 +120,7 @@ def _decode_json_bytes(data: bytes) -> tuple[Any, str | None]:
     if "\x00" in text:
         return None, "binary content (NUL byte at offset {})".format(text.index("\x00"))
     try:
-        return json.loads(text), None
+        return clean_json(json.loads(text), text), None  # "\ud83d" (half an emoji) becomes U+FFFD
     except json.JSONDecodeError as exc:
         return None, _json_error_text(exc)
     except RecursionError:
@@ -331,8 +332,9 @@ def read_reporter_artifact(path: str, settings: config.Settings) -> HostArtifact
     """
     for attr in config.JP_FIELDS:  # fail fast on a bad setting, whatever the file holds
         _compiled(getattr(settings, attr))
+    real, path = path, show_path(path)  # opened by its real name, shown (and kept) as text
     art = HostArtifact(path=path, host=None)
-    st, data, err = _read_input(path, MAX_REPORTER_BYTES)
+    st, data, err = _read_input(real, MAX_REPORTER_BYTES)
     if st is not None:
         art.mtime = st.st_mtime
         art.size = st.st_size
@@ -569,8 +571,9 @@ def read_junit(path: str) -> JUnitReport:
     mocha-junit-reporter writes them). Never raises for bad content: hostile (DTD / entities), malformed, huge or unreadable files give
     a report with ``error`` set.
     """
+    real, path = path, show_path(path)  # opened by its real name, shown (and kept) as text
     report = JUnitReport(path=path)
-    st, data, err = _read_input(path, MAX_JUNIT_BYTES)
+    st, data, err = _read_input(real, MAX_JUNIT_BYTES)
     if st is not None:
         report.mtime = st.st_mtime
     if data is None:
@@ -729,8 +732,9 @@ def _suite_file(suite: dict[str, Any]) -> str | None:
 def read_mochawesome(path: str) -> MochawesomeReport:
     """Read a mochawesome JSON report (7.x, legacy 3.x or mochawesome-merge output). Never raises for
     bad content: ``error`` is set instead."""
+    real, path = path, show_path(path)  # opened by its real name, shown (and kept) as text
     report = MochawesomeReport(path=path)
-    st, data, err = _read_input(path, MAX_MOCHAWESOME_BYTES)
+    st, data, err = _read_input(real, MAX_MOCHAWESOME_BYTES)
     if st is not None:
         report.mtime = st.st_mtime
     if data is None:

@@ -9,8 +9,9 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from .config import GLOBAL_ENV_FILE, Settings, read_env_file, redact, validate_build_name
+from .config import GLOBAL_ENV_FILE, Settings, read_env_file, validate_build_name
 from .errors import EXIT_CONFIG, EXIT_DELIVERY_FAILED, EXIT_ERROR, EXIT_OK, ConfigError, WatcherError
+from .safetext import redact
 
 
 def _err(message: str, secrets: List[Optional[str]]) -> None:
@@ -96,7 +97,7 @@ def _store_of(args: argparse.Namespace, environ: Dict[str, str]) -> Any:
     from .state import RunStore  # pylint: disable=import-outside-toplevel
 
     settings = _settings(args, environ)
-    return settings, RunStore(settings.state_dir())
+    return settings, RunStore(settings.state_dir(), secrets=(settings.webhook,))
 
 
 def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
@@ -108,9 +109,9 @@ def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if info["run_state"] is None:
         raise WatcherError("no state for build {0} under {1}".format(settings.build_name, settings.state_root))
     if args.json:
-        sys.stdout.write(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+        sys.stdout.write(redact(json.dumps(info, indent=2, sort_keys=True, default=str), [settings.webhook]) + "\n")
     else:
-        sys.stdout.write("\n".join(status_lines(info)) + "\n")
+        sys.stdout.write(redact("\n".join(status_lines(info)), [settings.webhook]) + "\n")
     return EXIT_OK
 
 
@@ -133,16 +134,16 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     settings, store = _store_of(args, environ)
     if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
-    client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
-                              http_timeout=settings.http_timeout, deadline=settings.delivery_deadline)
-    records = resend(store, client, args.key)
+    client = MattermostClient.from_settings(settings)
+    records = resend(store, client, args.key, max_chars=settings.max_post_chars)
     if not records:
         sys.stdout.write("nothing to resend for {0}\n".format(settings.build_name))
         return EXIT_OK
     failed = 0
     for record in records:
         detail = " ({0})".format(record.get("last_error")) if record.get("status") != "SENT" else ""
-        sys.stdout.write("{0}: {1}{2}\n".format(record.get("key"), record.get("status"), detail))
+        sys.stdout.write(redact("{0}: {1}{2}".format(record.get("key"), record.get("status"), detail),
+                                [settings.webhook]) + "\n")
         failed += record.get("status") != "SENT"
     return EXIT_DELIVERY_FAILED if failed else EXIT_OK
 
@@ -163,7 +164,7 @@ def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     else:
         sys.stdout.write("{0} / {1}\n".format(result["state"], result["result"]))
         for sub in result["subruns"]:
-            sys.stdout.write("\n" + sub["message"] + "\n")
+            sys.stdout.write("\n" + redact(sub["message"], [settings.webhook]) + "\n")
     return EXIT_OK
 
 

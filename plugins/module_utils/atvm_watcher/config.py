@@ -249,19 +249,6 @@ def read_env_file(path: str) -> Dict[str, str]:
     return parse_env_text(text, path)
 
 
-def redact(text: str, secrets: Iterable[Optional[str]]) -> str:
-    """Replace every secret (and the hook id inside a webhook URL) in ``text`` by ``***``."""
-    out = text
-    for secret in secrets:
-        if not secret:
-            continue
-        out = out.replace(secret, "***")
-        hook_id = secret.rstrip("/").rsplit("/", 1)[-1]
-        if len(hook_id) >= 6:
-            out = out.replace(hook_id, "***")
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Settings
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +285,10 @@ class Settings:
     settle_max: float = 120.0
     delivery_deadline: float = 900.0
     http_timeout: float = 10.0
+    retry_min_delay: float = 1.0  # seconds between two attempts of a post, at least (even after Retry-After: 0)
+    delivery_max_attempts: int = 30  # attempts per post, at most
+    ambiguous_copies: int = 1  # more copies after a 200 whose body is not "ok", at most
+    redact_names: str = ""  # regex of more option / variable names whose values are hidden in posts
     max_post_chars: int = 15000
     message_template: Optional[str] = None
     fail_priority: str = ""  # "" (none), "important" or "urgent": the priority of a FAIL post
@@ -393,6 +384,17 @@ class Settings:
         for attr in ("hang_timeout", "runner_start_timeout", "poll_interval", "settle_quiet", "settle_max", "delivery_deadline", "http_timeout"):
             if getattr(self, attr) <= 0:
                 problems.append("{0} must be greater than 0".format(_env_name(attr)))
+        if self.retry_min_delay < 0.1:
+            problems.append("ATVM_RETRY_MIN_DELAY must be at least 0.1 (seconds)")
+        if self.delivery_max_attempts < 1:
+            problems.append("ATVM_DELIVERY_MAX_ATTEMPTS must be at least 1")
+        if self.ambiguous_copies < 0:
+            problems.append("ATVM_AMBIGUOUS_COPIES must not be negative")
+        if self.redact_names:
+            try:
+                re.compile(self.redact_names)
+            except re.error as exc:
+                problems.append("ATVM_REDACT_NAMES is not a valid regular expression: {0}".format(exc))
         if self.max_post_chars < 1000 or self.max_post_chars > 16383:
             problems.append("ATVM_MAX_POST_CHARS must be between 1000 and 16383")
         if self.fail_priority not in ("", "important", "urgent"):
@@ -439,6 +441,10 @@ ENV_MAP = {
     "ATVM_SETTLE_MAX": "settle_max",
     "ATVM_DELIVERY_DEADLINE": "delivery_deadline",
     "ATVM_HTTP_TIMEOUT": "http_timeout",
+    "ATVM_RETRY_MIN_DELAY": "retry_min_delay",
+    "ATVM_DELIVERY_MAX_ATTEMPTS": "delivery_max_attempts",
+    "ATVM_AMBIGUOUS_COPIES": "ambiguous_copies",
+    "ATVM_REDACT_NAMES": "redact_names",
     "ATVM_MAX_POST_CHARS": "max_post_chars",
     "ATVM_MESSAGE_TEMPLATE": "message_template",
     "ATVM_FAIL_PRIORITY": "fail_priority",
@@ -484,7 +490,7 @@ def _convert(attr: str, field: "dataclasses.Field[Any]", raw: str, env_name: str
         return [h.strip() for h in raw.split(",") if h.strip()]
     if attr == "categorized":
         return _truthy(raw)
-    if attr in ("runner_pid", "max_post_chars", "archive_keep"):
+    if attr in ("runner_pid", "max_post_chars", "archive_keep", "delivery_max_attempts", "ambiguous_copies"):
         try:
             return int(raw)
         except ValueError:

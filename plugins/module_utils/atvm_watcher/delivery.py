@@ -5,10 +5,17 @@
 The contract is ``reference/mattermost-incoming-webhook.md``: success is status 200 with the body
 exactly ``ok``; connection failures, 429 (after ``Retry-After``), 502/503/504 and a wrong 200 body
 are retried with bounded exponential backoff inside an overall deadline; 400/403/404/413/501 stop at
-once; a read timeout, a dropped connection after the request went out, 500 and 504 are
-*ambiguous* (the post may exist), so later attempts carry a visible possible-duplicate note.
+once; a read timeout, a dropped connection after the request went out, 500, 504 and a 200 whose
+body is not ``ok`` are *ambiguous* (the post may exist), so later attempts carry a visible
+possible-duplicate note. Copies after a 200 with another body are bounded (``ambiguous_copies``).
 
-The webhook URL and its hook id never appear in a reason, an exception, a log line or a record.
+Whatever the server says, attempts are at least ``min_delay`` apart and at most ``max_attempts``
+per post, and each attempt ends within ``http_timeout`` in total: a watchdog closes the connection
+of an attempt that runs longer (a server dripping its answer byte by byte). The rules are in
+docs/architecture.md (delivery).
+
+The webhook URL and its hook id never appear in a reason, an exception, a log line or a record
+(:func:`~.safetext.redact`); every text posted passes :func:`~.safetext.safe_post`.
 """
 from __future__ import annotations
 
@@ -19,16 +26,21 @@ import logging
 import math
 import random
 import re
+import socket
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import __version__
-from .config import redact
 from .errors import ConfigError, MissingDependencyError, StateError
+from .render import DUPLICATE_NOTE, add_duplicate_note
+from .safetext import redact, safe_post
 from .state import CORRUPT, POST_FAILED, SENDING, SENT, RunStore, utc_now, validate_key
 
 try:
     import requests
+    import requests.adapters
+    from requests.packages import urllib3  # the urllib3 that requests itself runs on
 
     HAS_REQUESTS = True
 except ImportError:  # pragma: no cover - exercised only without requests
@@ -37,13 +49,15 @@ except ImportError:  # pragma: no cover - exercised only without requests
 
 LOG = logging.getLogger(__name__)
 
-DUPLICATE_NOTE = ":warning: possible duplicate: an earlier attempt to post this status may have reached the channel."
+__all__ = ["DUPLICATE_NOTE", "MattermostClient", "DeliveryResult", "deliver_once", "resend"]
 
 SENT_OUTCOME = "sent"
 PERMANENT = "permanent"
 DEADLINE = "deadline"
+AMBIGUOUS = "ambiguous"  # gave up: the copies allowed after an ambiguous 200 are spent
+ATTEMPTS = "attempts"  # gave up: the attempts allowed per post are spent
 
-_HOOK_PATH_RE = re.compile(r"/hooks/[A-Za-z0-9]+")
+MAX_POST_CHARS = 16383  # the server's own limit: a longer text becomes several posts
 _ID_RE = re.compile(r"^[a-z0-9_.]{1,120}$")
 _MAX_BODY = 65536
 
@@ -114,18 +128,8 @@ def _require_requests() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# redaction
+# redaction of library logs
 # ---------------------------------------------------------------------------------------------
-
-
-def redact_webhook(text: str, webhook: Optional[str]) -> str:
-    """Remove the webhook URL, its hook id and any ``/hooks/<id>`` path from ``text``."""
-    out = redact(str(text), [webhook])
-    if webhook:
-        hook_id = webhook.rstrip("/").rsplit("/", 1)[-1]
-        if hook_id and len(hook_id) < 6:
-            out = _HOOK_PATH_RE.sub("/hooks/***", out)
-    return _HOOK_PATH_RE.sub("/hooks/***", out)
 
 
 class _RedactingFilter(logging.Filter):
@@ -140,10 +144,7 @@ class _RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is still redacted as far as possible
             message = str(record.msg)
-        clean = message
-        for secret in list(self.secrets):
-            clean = redact_webhook(clean, secret)
-        clean = _HOOK_PATH_RE.sub("/hooks/***", clean)
+        clean = redact(message, list(self.secrets))
         if clean != message:
             record.msg = clean
             record.args = ()
@@ -222,12 +223,16 @@ class MattermostClient:
                  sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  backoff_base: float = 1.0, backoff_max: float = 60.0,
                  on_attempt: Optional[Callable[[int, str], Any]] = None,
-                 rand: Callable[[], float] = random.random, icon_url: Optional[str] = None) -> None:
+                 rand: Callable[[], float] = random.random, icon_url: Optional[str] = None,
+                 min_delay: float = 1.0, max_attempts: int = 30, ambiguous_copies: int = 1) -> None:
         _require_requests()
         if not webhook or not isinstance(webhook, str):
             raise ConfigError("no Mattermost webhook URL configured (MATTERMOST_ATVM_WEBHOOK)")
         if http_timeout <= 0 or deadline <= 0:
             raise ConfigError("the HTTP timeout and the delivery deadline must be greater than 0")
+        if min_delay < 0 or max_attempts < 1 or ambiguous_copies < 0:
+            raise ConfigError("the delay between attempts must not be negative, the attempts per post at least 1 "
+                              "and the copies after an ambiguous answer not negative")
         self._webhook = webhook
         self.channel = channel or None
         self.username = username or None
@@ -241,7 +246,21 @@ class MattermostClient:
         self.backoff_base = max(0.0, float(backoff_base))
         self.backoff_max = max(self.backoff_base, float(backoff_max))
         self.on_attempt = on_attempt
+        self.min_delay = float(min_delay)
+        self.max_attempts = int(max_attempts)
+        self.ambiguous_copies = int(ambiguous_copies)
         _install_log_filter(webhook)
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> "MattermostClient":
+        """The client the settings describe (webhook, channel, username, timeouts and retry bounds)."""
+        options: Dict[str, Any] = {
+            "channel": settings.channel, "username": settings.username, "http_timeout": settings.http_timeout,
+            "deadline": settings.delivery_deadline, "min_delay": settings.retry_min_delay,
+            "max_attempts": settings.delivery_max_attempts, "ambiguous_copies": settings.ambiguous_copies,
+        }
+        options.update(kwargs)
+        return cls(settings.webhook or "", **options)
 
     def __repr__(self) -> str:
         return "MattermostClient(webhook=***, channel={0!r})".format(self.channel)
@@ -251,11 +270,8 @@ class MattermostClient:
         """What must be redacted from anything derived from this client's traffic."""
         return [self._webhook]
 
-    def redact(self, text: str) -> str:
-        return redact_webhook(text, self._webhook)
-
     def payload(self, text: str) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"text": text}
+        body: Dict[str, Any] = {"text": safe_post(text, self.secrets)}
         if self.channel:
             body["channel"] = self.channel
         if self.username:
@@ -265,7 +281,25 @@ class MattermostClient:
         return body
 
     # ---- one HTTP exchange ----
-    def _exchange(self, session: Any, text: str, timeout: float) -> _Attempt:
+    def _exchange(self, session: Any, text: str, timeout: float, watchdog: Optional["_Watchdog"] = None) -> _Attempt:
+        """One POST; with ``watchdog`` the attempt's connection is closed when it outlives its time."""
+        if watchdog is None:
+            return self._exchange_once(session, text, timeout)
+        _CURRENT.watchdog = watchdog
+        watchdog.start()
+        try:
+            attempt = self._exchange_once(session, text, timeout)
+        finally:
+            watchdog.cancel()
+            _CURRENT.watchdog = None
+        if watchdog.expired and attempt.kind != SENT_OUTCOME:
+            # whatever was parsed from a cut answer (a status line, part of the headers) is no answer
+            return _Attempt("retry", None, "no complete answer within {0:g} s (the time limit of one "
+                                                     "attempt), retrying (ambiguous: the post may exist)".format(
+                                                         watchdog.seconds), ambiguous=True)
+        return attempt
+
+    def _exchange_once(self, session: Any, text: str, timeout: float) -> _Attempt:
         data = json.dumps(self.payload(text), ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -296,8 +330,8 @@ class MattermostClient:
             what = "an HTML page" if content_type == "text/html" or body.lstrip()[:1] == b"<" else (
                 "an empty body" if not body else "an unexpected body")
             reason = ("HTTP {0} but the answer is not Mattermost's 'ok' ({1}: probably a proxy or a login "
-                      "page answered, not Mattermost), retrying".format(status, what))
-            return _Attempt("retry", status, reason, request_id=request_id)
+                      "page answered, not Mattermost), retrying (ambiguous: the post may exist)".format(status, what))
+            return _Attempt("retry", status, reason, ambiguous=True, request_id=request_id)
         error_id, inner_id = (None, None)
         if content_type == "application/json":
             error_id, inner_id = _parse_error_body(body)
@@ -326,8 +360,7 @@ class MattermostClient:
 
     def _exc_words(self, exc: BaseException) -> str:
         text = "{0}: {1}".format(type(exc).__name__, exc) if str(exc) else type(exc).__name__
-        text = self.redact(text)
-        return text[:300]
+        return redact(text, self.secrets)[:300]
 
     def _classify_exception(self, exc: BaseException) -> _Attempt:
         exceptions = requests.exceptions
@@ -367,25 +400,16 @@ class MattermostClient:
         """
         callback = on_attempt or self.on_attempt
         start = self._clock()
-        attempts = 0
-        retries = 0
+        attempts = retries = odd_200 = 0
         ambiguous = False
         history: List[str] = []
         while True:
             attempts += 1
             noted = ambiguous and text_after_ambiguous is not None
-            remaining = self.deadline - (self._clock() - start)
-            timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
-            # a fresh connection per attempt: a pooled connection the server is closing must never
-            # turn into a "connection dropped after sending" (ambiguous) failure
-            session = self._session if self._session is not None else requests.Session()
-            try:
-                attempt = self._exchange(session, text_after_ambiguous if noted else text, timeout)
-            finally:
-                if self._session is None:
-                    session.close()
+            attempt = self._attempt(text_after_ambiguous if noted else text, self.deadline - (self._clock() - start))
             ambiguous = ambiguous or attempt.ambiguous
-            reason = self.redact(attempt.reason)
+            odd_200 += 1 if attempt.status is not None and 200 <= attempt.status < 300 and attempt.ambiguous else 0
+            reason = redact(attempt.reason, self.secrets)
             history.append("attempt {0}: {1}".format(attempts, reason))
             LOG.debug("Mattermost delivery attempt %d: %s", attempts, reason)
             if callback is not None:
@@ -394,29 +418,144 @@ class MattermostClient:
                 except Exception:  # noqa: BLE001 - a journal problem must not stop the delivery
                     LOG.warning("the delivery attempt callback failed", exc_info=True)
             elapsed = self._clock() - start
-            if attempt.kind == SENT_OUTCOME:
-                return DeliveryResult(True, SENT_OUTCOME, attempt.status, reason, attempts, ambiguous,
-                                      elapsed, noted, attempt.request_id, history)
-            if attempt.kind == PERMANENT:
-                return DeliveryResult(False, PERMANENT, attempt.status, reason, attempts, ambiguous,
-                                      elapsed, False, attempt.request_id, history)
-            if attempt.retry_after is not None:
-                wait = max(0.0, attempt.retry_after)
-            else:
-                wait = self._backoff(retries)
+            if attempt.kind in (SENT_OUTCOME, PERMANENT):
+                ok = attempt.kind == SENT_OUTCOME
+                return DeliveryResult(ok, attempt.kind, attempt.status, reason, attempts, ambiguous, elapsed,
+                                      ok and noted, attempt.request_id, history)
+            wait = max(self.min_delay, attempt.retry_after if attempt.retry_after is not None else self._backoff(retries))
             retries += 1
-            remaining = self.deadline - elapsed
-            if wait >= remaining:
-                last = _strip_retrying(reason)
-                if attempt.retry_after is not None and remaining > 0:
-                    why = "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(wait, remaining)
-                else:
-                    why = "the delivery deadline of {0:g} s leaves no time for another try".format(self.deadline)
+            why, outcome = self._stop_reason(attempt, attempts, odd_200, wait, self.deadline - elapsed)
+            if why:
                 final = "gave up after {0} attempt{1} in {2:.1f} s ({3}); last error: {4}".format(
-                    attempts, "" if attempts == 1 else "s", elapsed, why, last)
-                return DeliveryResult(False, DEADLINE, attempt.status, final, attempts, ambiguous,
-                                      elapsed, False, attempt.request_id, history)
+                    attempts, "" if attempts == 1 else "s", elapsed, why, _strip_retrying(reason))
+                return DeliveryResult(False, outcome, attempt.status, final, attempts, ambiguous, elapsed, False,
+                                      attempt.request_id, history)
             self._sleep(wait)
+
+    def _attempt(self, text: str, remaining: float) -> _Attempt:
+        """One attempt on a fresh connection, bounded in total by the HTTP timeout (and what is left)."""
+        timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
+        if self._session is not None:
+            return self._exchange(self._session, text, timeout)
+        # a fresh connection per attempt: a pooled connection the server is closing must never
+        # turn into a "connection dropped after sending" (ambiguous) failure
+        session = requests.Session()
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, _WatchedAdapter())
+        # past the per-read timeouts (which say more when they fire), never past the deadline
+        limit = min(timeout + max(0.5, timeout / 4), max(remaining, timeout))
+        try:
+            return self._exchange(session, text, timeout, _Watchdog(limit))
+        finally:
+            session.close()
+
+    def _stop_reason(self, attempt: _Attempt, attempts: int, odd_200: int, wait: float,
+                     remaining: float) -> Tuple[str, str]:
+        """Why no further attempt is made (and the outcome), or ("", "") to go on after ``wait``."""
+        if odd_200 > self.ambiguous_copies:
+            return ("{0} answer{1} HTTP 2xx without 'ok': the post may exist, and at most {2} more cop{3} "
+                    "may be sent".format(odd_200, "" if odd_200 == 1 else "s", self.ambiguous_copies,
+                                         "y" if self.ambiguous_copies == 1 else "ies"), AMBIGUOUS)
+        if attempts >= self.max_attempts:
+            return "at most {0} attempt{1} per post".format(
+                self.max_attempts, "" if self.max_attempts == 1 else "s"), ATTEMPTS
+        if wait >= remaining:
+            if attempt.retry_after is not None and remaining > 0 and attempt.retry_after >= remaining:
+                return "the server asked to wait {0:g} s, more than the {1:.1f} s left".format(
+                    attempt.retry_after, remaining), DEADLINE
+            return "the delivery deadline of {0:g} s leaves no time for another try".format(self.deadline), DEADLINE
+        return "", ""
+
+
+# ---------------------------------------------------------------------------------------------
+# the watchdog of one attempt
+# ---------------------------------------------------------------------------------------------
+
+_CURRENT = threading.local()
+
+
+class _Watchdog:
+    """Shuts the attempt's sockets down when it runs past ``seconds`` (a reply dripping byte by byte
+    defeats a per-read timeout); the blocked read then fails at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: List[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def register(self, sock: Any) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock: Any) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _register_socket(connection: Any) -> None:
+    watchdog = getattr(_CURRENT, "watchdog", None)
+    sock = getattr(connection, "sock", None)
+    if watchdog is not None and sock is not None:
+        watchdog.register(sock)
+
+
+if HAS_REQUESTS:
+    class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            _register_socket(self)
+
+    class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            _register_socket(self)
+
+    class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+        ConnectionCls = _WatchedHTTPConnection
+
+    class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = _WatchedHTTPSConnection
+
+    class _WatchedAdapter(requests.adapters.HTTPAdapter):
+        """requests' adapter whose connections report their socket to the attempt's watchdog."""
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            _watch_pools(self.poolmanager)
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if type(manager).__name__ == "ProxyManager":  # not SOCKS: it has its own pools
+                _watch_pools(manager)
+            return manager
+
+
+def _watch_pools(manager: Any) -> None:
+    classes = dict(getattr(manager, "pool_classes_by_scheme", {}) or {})
+    classes.update({"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool})
+    manager.pool_classes_by_scheme = classes
 
 
 def _strip_retrying(reason: str) -> str:
@@ -558,11 +697,6 @@ _PROTECTED = ("key", "status", "text", "schema", "created_at", "updated_at", "se
               "attempts", "last_error", "sent_text", "outcome", "possibly_posted", "http_status")
 
 
-def add_duplicate_note(text: str) -> str:
-    """The default re-rendering of a possibly duplicated post: the note, a blank line, the text."""
-    return DUPLICATE_NOTE + "\n\n" + text
-
-
 def _journal(journal: Optional[Callable[[str], Any]], line: str) -> None:
     if journal is None:
         LOG.info("%s", line)
@@ -575,17 +709,26 @@ def _journal(journal: Optional[Callable[[str], Any]], line: str) -> None:
 
 def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str, meta: Optional[Dict[str, Any]] = None,
                  journal: Optional[Callable[[str], Any]] = None,
-                 render_duplicate: Optional[Callable[[str], str]] = None) -> Dict[str, Any]:
+                 render_duplicate: Optional[Callable[[str], str]] = None,
+                 max_chars: Optional[int] = None) -> Dict[str, Any]:
     """Post ``text`` under ``key`` at most once, and never lose it (DESIGN §6). Returns the final record.
 
     SENT: nothing is posted. SENDING, CORRUPT, or POST_FAILED after an ambiguous attempt: the post
     may exist, so it goes out again with the possible-duplicate note. Otherwise: SENDING with the
     exact text is written (atomically) before the request; SENT after 200 ``ok``; POST_FAILED with
     ``last_error`` (the text kept for ``resend``) when it cannot be delivered.
+    The text is made safe first (:func:`~.safetext.safe_post`): what is stored is what is posted.
+    The note is added by ``render_duplicate``, by default :func:`~.render.add_duplicate_note`
+    (once, within ``max_chars``, by default the server's limit).
     Raises :class:`StateError` when the SENDING record cannot be written (then nothing is posted).
     """
     validate_key(key)
-    render = render_duplicate or add_duplicate_note
+    limit = max_chars or MAX_POST_CHARS
+    note = render_duplicate or (lambda t: add_duplicate_note(t, limit))
+
+    def render(body: str) -> str:
+        return safe_post(note(body), client.secrets)
+
     with store.outbox_lock(key):
         existing = store.outbox_get(key)
         if existing is not None and existing.get("status") == SENT:
@@ -594,7 +737,7 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
             return existing
         possible_duplicate = False
         record: Dict[str, Any] = {}
-        base_text = text
+        base_text = safe_post(text, client.secrets)
         if existing is not None:
             status = existing.get("status")
             if status == SENDING:
@@ -610,7 +753,7 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
             if status != CORRUPT:
                 record = {k: v for k, v in existing.items() if k != "corrupt_files"}
                 if isinstance(existing.get("text"), str) and existing["text"]:
-                    base_text = existing["text"]  # the exact message of the first attempt
+                    base_text = safe_post(existing["text"], client.secrets)  # the message of the first attempt
         for field, value in (meta or {}).items():
             if field not in _PROTECTED:
                 record[field] = value
@@ -674,7 +817,8 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
 
 def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
            journal: Optional[Callable[[str], Any]] = None,
-           render_duplicate: Optional[Callable[[str], str]] = None) -> List[Dict[str, Any]]:
+           render_duplicate: Optional[Callable[[str], str]] = None,
+           max_chars: Optional[int] = None) -> List[Dict[str, Any]]:
     """Send POST_FAILED records again (all, or only ``key``) through :func:`deliver_once`.
 
     With ``key``: a SENT record is returned untouched (never posted twice), a SENDING one is sent
@@ -702,5 +846,5 @@ def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
             out.append(record)
             continue
         out.append(deliver_once(store, client, record["key"], record["text"], journal=journal,
-                                render_duplicate=render_duplicate))
+                                render_duplicate=render_duplicate, max_chars=max_chars))
     return out

@@ -16,9 +16,10 @@ import logging
 import os
 import tempfile
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from .errors import StateError
+from .safetext import redact
 
 LOG = logging.getLogger(__name__)
 
@@ -114,21 +115,17 @@ def json_default(value: Any) -> Any:
     raise TypeError("value of type {0} is not JSON-serialisable".format(type(value).__name__))
 
 
-def dump_json(obj: Any) -> bytes:
-    """The on-disk JSON form: indented, sorted keys, UTF-8, newline at the end."""
-    try:
-        text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
-        return (text + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        # lone surrogates (bytes of invalid UTF-8 decoded with surrogateescape): keep them escaped
-        text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=True, default=json_default)
-        return (text + "\n").encode("ascii")
+def dump_json(obj: Any, secrets: Iterable[Optional[str]] = ()) -> bytes:
+    """The on-disk JSON form: indented, sorted keys, UTF-8, newline at the end; redacted (the webhook,
+    any ``/hooks/<id>``) and encodable (a lone surrogate becomes U+FFFD)."""
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
+    return (redact(text, secrets) + "\n").encode("utf-8")
 
 
-def atomic_write_json(path: str, obj: Any, mode: int = FILE_MODE) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+def atomic_write_json(path: str, obj: Any, mode: int = FILE_MODE, secrets: Iterable[Optional[str]] = ()) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (see :func:`atomic_write_bytes`), redacted."""
     try:
-        data = dump_json(obj)
+        data = dump_json(obj, secrets)
     except (TypeError, ValueError) as exc:
         raise StateError("cannot write {0}: {1}".format(path, exc)) from None
     atomic_write_bytes(path, data, mode)

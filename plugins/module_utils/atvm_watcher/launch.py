@@ -11,7 +11,7 @@ import dataclasses
 import os
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .config import (
@@ -22,7 +22,6 @@ from .config import (
     RUNNER_UNIT,
     parse_env_text,
     read_env_file,
-    redact,
     render_env_file,
     validate_build_name,
 )
@@ -31,16 +30,10 @@ from .errors import ConfigError, LaunchError
 WATCHER_ENV = "watcher.env"
 RUNNER_ENV = "runner.env"
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-HOOK_RE = re.compile(r"(/hooks/)[A-Za-z0-9]+")
 # Per-run settings the launch modules write themselves; ``settings`` may not override them.
 OWN_KEYS = ("ATVM_BUILD_NAME", "ATVM_CATEGORIZED", "ATVM_EXPECTED_HOSTS", "ATVM_AUTOMATION_DIR", "ATVM_RUNNER_LOG",
             "ATVM_STATE_ROOT", "ATVM_RUNNER_UNIT", "ATVM_RUNNER_PID")
 METADATA_KEYS = {key: env for env, key in METADATA_ENV.items()}
-
-
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove secrets (and any webhook hook id) from text shown to the user."""
-    return HOOK_RE.sub(r"\1***", redact(text, list(secrets)))
 
 
 def state_dir_of(state_root: str, build_name: str) -> str:

@@ -17,11 +17,12 @@ from .cancel import cancel_run
 from .config import DEFAULT_STATE_ROOT, GLOBAL_ENV_FILE, RUNNER_UNIT, WATCHER_UNIT
 from .errors import ConfigError, LaunchError
 from .launch import (
-    RUNNER_ENV, WATCHER_ENV, RunnerRequest, WatcherRequest, changed_keys, env_of, global_secrets, read_text, scrub,
+    RUNNER_ENV, WATCHER_ENV, RunnerRequest, WatcherRequest, changed_keys, env_of, global_secrets, read_text,
     state_dir_of,
 )
 from .runinfo import read_run, wait_run
 from .runstate import LIVE_PHASES, PHASE_DELIVERING, PHASE_STARTING, PHASE_WATCHING, RunState
+from .safetext import redact
 from .state import EXIT_FILE, RunStore, archive_state_dir, atomic_write_bytes
 from .systemd import CommandRunner, Systemd, UnitStatus
 
@@ -86,7 +87,7 @@ class Launcher:
         return global_secrets(self.global_env_file)
 
     def _journal(self, unit: str) -> str:
-        return scrub(self.systemd.journal_tail(unit), self._secrets())
+        return redact(self.systemd.journal_tail(unit), self._secrets())
 
     def _check_root(self, state_root: str) -> None:
         if state_root != self.state_root:
@@ -179,7 +180,7 @@ class Launcher:
         unit = WATCHER_UNIT.format(build)
         rc, err = self.systemd.start(unit)
         if rc != 0:
-            raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, scrub(err, self._secrets())),
+            raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, redact(err, self._secrets())),
                               journal=self._journal(unit), watcher=self._safe_show(unit))
         return self._wait_ready(build, store, timeout, phases, stop_on_timeout)
 
@@ -302,7 +303,7 @@ class Launcher:
         atomic_write_bytes(plan.result["env_file"], plan.result["diff"]["after"].encode("utf-8"), 0o600)
         rc, err = self.systemd.start(unit)
         if rc != 0:
-            raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, scrub(err, self._secrets())),
+            raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, redact(err, self._secrets())),
                               journal=self._journal(unit), runner=self._safe_show(unit))
         return plan.done("runner of run {0} started".format(request.build_name), runner=self.systemd.show(unit).to_dict())
 

@@ -9,6 +9,10 @@ possible-duplicate note, so adding it later never pushes a post over the limit.
 
 An operator template (``settings.message_template``) is a :class:`string.Template` file with
 ``$name`` placeholders (see :data:`PLACEHOLDERS`), rendered with ``safe_substitute``.
+
+Every text rendered passes :func:`~.safetext.safe_post` (encodable, webhook redacted, no
+channel-wide mention), and the commands of the run's metadata :func:`~.safetext.redact_command`
+(no credentials), so no evidence or setting can make a post fail or leak.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from . import config
 from .errors import ConfigError
 from .fileio import read_regular
+from .safetext import clean, defuse_mentions, redact, redact_command, safe_post
 from .models import (
     FAIL,
     MISSING,
@@ -68,7 +73,6 @@ _LEVELS = (
 )
 
 _SEVERITY = {FAIL: 0, MISSING: 1, UNKNOWN: 2, RUN: 3, PASS: 4}
-_MENTION_RE = re.compile(r"@(?=(?:channel|all|here)\b)", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -80,14 +84,13 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _one_line(text: object) -> str:
-    """Text on one line, with @channel / @all / @here defused (a status must not ping everyone)."""
-    value = _MENTION_RE.sub("@\u200b", plain_line(text))
-    return value
+    """Text on one line, with channel-wide mentions defused (a status must not ping everyone)."""
+    return defuse_mentions(plain_line(text))
 
 
 def plain_line(text: object) -> str:
-    """``text`` on one line: ANSI codes and control characters removed, whitespace collapsed."""
-    value = "" if text is None else str(text)
+    """``text`` on one line: encodable, ANSI codes and control characters removed, whitespace collapsed."""
+    value = clean(text)
     value = _CONTROL_RE.sub("", _ANSI_RE.sub("", value))
     return _WS_RE.sub(" ", value).strip()
 
@@ -254,15 +257,21 @@ def _reasons_block(reasons: list[str], keep: int, limit: int, title: str = "Why 
     return "\n".join(lines)
 
 
+def _shown_metadata(settings: config.Settings) -> dict[str, str]:
+    """The run's metadata as shown: credentials in commands (and in any other value) hidden."""
+    names = getattr(settings, "redact_names", "") or None
+    return {str(k): redact_command(v, names) for k, v in (settings.metadata or {}).items() if v}
+
+
 def _metadata_block(settings: config.Settings, categorized: bool, limit: int) -> str:
-    meta = settings.metadata or {}
+    meta = _shown_metadata(settings)
     lines = []
     known = {key for key, _label in METADATA_LABELS}
     for key, label in METADATA_LABELS:
         value = meta.get(key)
         if value:
             lines.append("**{0}:** {1}".format(label, inline_code(value, limit)))
-    for key in sorted(k for k in meta if k not in known and meta[k]):
+    for key in sorted(k for k in meta if k not in known):
         lines.append("**{0}:** {1}".format(escape_cell(key, 60), inline_code(meta[key], limit)))
     lines.append("**Categorized:** {0}".format("yes" if categorized else "no"))
     return "\n".join(lines)
@@ -336,8 +345,9 @@ class _Post:
             text = string.Template(self.template).safe_substitute(values).strip("\n")
             if self.possible_duplicate and not re.search(r"\$\{?duplicate_note\b", self.template):
                 text = DUPLICATE_NOTE + "\n\n" + text
-            return text
-        return self._default(values)
+        else:
+            text = self._default(values)
+        return safe_post(text, [self.settings.webhook])
 
     def _default(self, v: dict[str, str]) -> str:
         head: list[str] = []
@@ -440,7 +450,7 @@ def render_run_summary(verdict: RunVerdict, settings: config.Settings, build_nam
         "categorized: {0}".format("yes" if verdict.categorized else "no"),
         "runner: {0}".format(describe_exit(verdict.exit)),
     ]
-    meta = settings.metadata or {}
+    meta = _shown_metadata(settings)
     for key, label in METADATA_LABELS:
         if meta.get(key):
             lines.append("{0}: {1}".format(label.lower(), plain_line(meta[key])))
@@ -471,4 +481,4 @@ def render_run_summary(verdict: RunVerdict, settings: config.Settings, build_nam
                 host.host, host.result, format_counts(host.counts), host.os or "-", host.kernel or "-"))
             for reason in host.reasons:
                 lines.append("    - {0}".format(plain_line(reason)))
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines), [settings.webhook]) + "\n"

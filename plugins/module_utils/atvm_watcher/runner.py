@@ -5,7 +5,8 @@ record how it ended in ``runner-exit.json``.
 
 The command is split with shlex (no shell). It runs in its own process group; SIGTERM, SIGINT and
 SIGHUP are forwarded to the group. When the command is killed by a signal, the entry records the
-signal and then ends by the same signal, so systemd sees what happened.
+signal and then ends by the same signal, so systemd sees what happened. The command never gets a
+``MATTERMOST_*`` variable (the webhook is the watcher's alone), whatever the entry was started with.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import signal
 import stat
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 from .config import DEFAULT_STATE_ROOT, validate_build_name
 from .errors import ConfigError, StateError
@@ -122,6 +123,11 @@ def _start_failed(log_fd: int, exit_path: str, argv: List[str], exc: OSError, st
     return 127
 
 
+def child_environment(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The command's environment: the entry's own, without any ``MATTERMOST_*`` variable."""
+    return {k: v for k, v in environ.items() if not k.upper().startswith("MATTERMOST_")}
+
+
 def run(build_name: str, state_root: str, command: str, workdir: Optional[str], log_path: Optional[str]) -> int:
     validate_build_name(build_name)
     state_dir = os.path.join(state_root, build_name)
@@ -140,7 +146,7 @@ def run(build_name: str, state_root: str, command: str, workdir: Optional[str], 
     try:
         child = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, cwd=workdir or None, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-            start_new_session=True,
+            start_new_session=True, env=child_environment(os.environ),
         )
     except OSError as exc:
         return _start_failed(log_fd, exit_path, argv, exc, started)

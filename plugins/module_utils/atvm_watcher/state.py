@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .config import redact, validate_build_name
+from .config import validate_build_name
 from .errors import StateError
 from .durable import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
     CORRUPT_SUFFIX,
@@ -54,6 +54,7 @@ from .durable import (  # noqa: F401  (the store's API too)  # pylint: disable=u
 )
 from .models import safe_name  # noqa: F401  (the store's API too)
 from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401  # pylint: disable=unused-import
+from .safetext import redact
 
 try:
     import fcntl
@@ -236,7 +237,7 @@ class RunStore:
         now = utc_now()
         state.created_at = state.created_at or now
         state.updated_at = now
-        atomic_write_json(self.state_path, state.to_dict())
+        atomic_write_json(self.state_path, state.to_dict(), secrets=self._secrets)
         return state
 
     # ---- sub-runs ----
@@ -262,7 +263,7 @@ class RunStore:
         record.setdefault("key", key)
         record.setdefault("created_at", now)
         record["updated_at"] = now
-        atomic_write_json(os.path.join(directory, STATE_FILE), record)
+        atomic_write_json(os.path.join(directory, STATE_FILE), record, secrets=self._secrets)
         return record
 
     def list_subruns(self) -> List[Dict[str, Any]]:
@@ -373,8 +374,7 @@ class RunStore:
                 if key not in ("ts", "event"):
                     record[key] = value
             line = json.dumps(record, sort_keys=False, ensure_ascii=True, default=_event_default)
-            if self._secrets:
-                line = redact(line, self._secrets)
+            line = redact(line, self._secrets)
             data = (line + "\n").encode("ascii")
             fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                          FILE_MODE)
@@ -470,7 +470,7 @@ class RunStore:
             os.makedirs(self.outbox_dir, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
             raise StateError("cannot create {0}: {1}".format(self.outbox_dir, strerror(exc))) from None
-        atomic_write_json(self.outbox_path(key), rec)
+        atomic_write_json(self.outbox_path(key), rec, secrets=self._secrets)
         return rec
 
     def outbox_list(self) -> List[Dict[str, Any]]:

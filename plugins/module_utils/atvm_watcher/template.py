@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import validate_build_name
 from .errors import ConfigError, LaunchError
-from .launch import scrub
+from .safetext import redact
 
 
 def _tail(path: str, lines: int, limit: int = 256 * 1024) -> list[str]:
@@ -112,12 +112,12 @@ def render_template(build_name: str, command: str, chdir: str, log_path: str | N
     except subprocess.TimeoutExpired:
         _kill_group(proc, kill_grace)
         result.update(timed_out=True, rc=proc.returncode, duration=round(time.monotonic() - started, 3),
-                      log_tail=[scrub(line, hidden) for line in _tail(log_path, tail_lines)])
+                      log_tail=[redact(line, hidden) for line in _tail(log_path, tail_lines)])
         raise LaunchError(f"the template command did not finish within {timeout:g} seconds and was killed; nothing else "
                           f"was started (log: {log_path})",
                           **{k: v for k, v in result.items() if k not in ("changed", "msg")}) from None
     result.update(rc=rc, duration=round(time.monotonic() - started, 3),
-                  log_tail=[scrub(line, hidden) for line in _tail(log_path, tail_lines)])
+                  log_tail=[redact(line, hidden) for line in _tail(log_path, tail_lines)])
     if rc != 0:
         raise LaunchError(f"the template command exited with {rc}; nothing else was started (log: {log_path})",
                           **{k: v for k, v in result.items() if k not in ("changed", "msg")})

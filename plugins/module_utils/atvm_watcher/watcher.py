@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, TextIO
 
 from . import sdnotify
 from .artifacts import artifact_signature, read_inventory, scan_junit_dir, scan_reporter_dir
-from .config import RUNNER_UNIT, Settings, redact
+from .config import RUNNER_UNIT, Settings
 from .cypress_log import CypressLogParser
 from .decide import Evidence, decide, hosts_of_run
 from .delivery import MattermostClient, deliver_once
@@ -27,6 +27,7 @@ from .logreader import LogReader
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
 from .process import start_time
 from .render import add_duplicate_note, render_subrun
+from .safetext import redact
 from .runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
     PHASE_WATCHING, POST_FAILED, SENT, RunState, SubrunEntry, WatcherInfo,
@@ -49,9 +50,7 @@ class Watcher:
         self.systemd = Systemd(run_command)
         self.clock = clock
         self.environ = environ if environ is not None else dict(os.environ)
-        self.client = client or MattermostClient(
-            settings.webhook or "", channel=settings.channel, username=settings.username,
-            http_timeout=settings.http_timeout, deadline=settings.delivery_deadline)
+        self.client = client or MattermostClient.from_settings(settings)
         self.reader = LogReader(settings.runner_log_path())
         self.parser = CypressLogParser(settings.marker_regex)
         self.state = RunState(build_name=self.build)

@@ -63,7 +63,7 @@ def store(tmp_path):
 def make_client(url, clock=None, **kwargs):
     clock = clock or Clock()
     options = {"http_timeout": 0.3, "deadline": 5.0, "backoff_base": 0.01, "backoff_max": 0.08,
-               "sleep": clock.sleep, "clock": clock.now, "rand": lambda: 1.0}
+               "sleep": clock.sleep, "clock": clock.now, "rand": lambda: 1.0, "min_delay": 0.0}
     options.update(kwargs)
     client = delivery.MattermostClient(url, **options)
     client.test_clock = clock
@@ -203,23 +203,73 @@ def test_other_permanent_errors(double, faults, status, words):
     assert client.test_clock.sleeps == []
 
 
-def test_200_html_login_page_is_not_success(double):
+def test_200_html_login_page_is_not_success_and_is_ambiguous(double):
     double.set_faults(wrong_body=1)
-    result = make_client(double.url_for(HOOK)).post("x")
-    assert (result.ok, result.attempts) == (True, 2)
+    result = make_client(double.url_for(HOOK)).post("x", text_after_ambiguous="NOTED x")
+    assert (result.ok, result.attempts, result.ambiguous, result.noted) == (True, 2, True, True)
     assert "not Mattermost's 'ok'" in result.history[0] and "login page" in result.history[0]
+    assert "ambiguous" in result.history[0]
+    assert double.texts() == ["NOTED x"]
+
+
+def test_200_with_another_body_gives_at_most_one_more_copy_marked(double):
+    # a proxy that passes the post on but answers "okay": the post exists, the client cannot know
+    double.set_faults(wrong_body=1000, wrong_body_text="okay", wrong_body_after_create=True)
+    client = make_client(double.url_for(HOOK), deadline=60.0)
+    result = client.post("x", text_after_ambiguous=NOTE + "\n\nx")
+    assert (result.ok, result.outcome, result.status, result.attempts, result.ambiguous) == (
+        False, "ambiguous", 200, 2, True)
+    assert result.reason.startswith("gave up after 2 attempts in ")
+    assert "at most 1 more copy" in result.reason
+    assert double.texts() == ["x", NOTE + "\n\nx"]
+
+
+def test_copies_after_a_200_with_another_body_follow_the_setting(double):
+    double.set_faults(wrong_body=1000, wrong_body_text="{}", wrong_body_after_create=True)
+    result = make_client(double.url_for(HOOK), deadline=60.0, ambiguous_copies=0).post("x", text_after_ambiguous="N")
+    assert (result.outcome, result.attempts) == ("ambiguous", 1)
     assert double.texts() == ["x"]
+    double.reset()
+    double.set_faults(wrong_body=1000, wrong_body_text="", wrong_body_after_create=True)
+    result = make_client(double.url_for(HOOK), deadline=60.0, ambiguous_copies=3).post("x", text_after_ambiguous="N")
+    assert (result.outcome, result.attempts) == ("ambiguous", 4)
+    assert double.texts() == ["x", "N", "N", "N"]
 
 
-def test_200_html_forever_ends_at_the_deadline(double):
-    double.set_faults(wrong_body=1000)
-    client = make_client(double.url_for(HOOK), deadline=1.0, backoff_base=0.1, backoff_max=0.4)
+def test_429_with_retry_after_0_is_floored_and_capped(double):
+    double.set_faults(rate_limit=100000, retry_after=0)
+    client = make_client(double.url_for(HOOK), deadline=3600.0, min_delay=0.5, max_attempts=7)
     result = client.post("x")
-    assert (result.ok, result.outcome, result.status, result.attempts) == (False, "deadline", 200, 4)
-    assert client.test_clock.sleeps == pytest.approx([0.1, 0.2, 0.4])
-    assert result.reason.startswith("gave up after 4 attempts in ")
-    assert "last error: HTTP 200 but the answer is not Mattermost's 'ok'" in result.reason
-    assert double.posts == []
+    assert (result.ok, result.outcome, result.attempts, result.status) == (False, "attempts", 7, 429)
+    assert client.test_clock.sleeps == [0.5] * 6
+    assert "at most 7 attempts per post" in result.reason
+    assert len(double.requests) == 7 and double.posts == []
+
+
+def test_default_bounds_hold_whatever_the_server_says():
+    client = delivery.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK)
+    assert (client.min_delay, client.max_attempts, client.ambiguous_copies) == (1.0, 30, 1)
+    with pytest.raises(ConfigError):
+        delivery.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, max_attempts=0)
+
+
+def test_an_answer_dripping_byte_by_byte_is_cut_at_the_attempt_limit(double):
+    double.set_faults(drip=1, drip_interval=0.1, drip_for=30.0)
+    started = time.monotonic()
+    result = make_client(double.url_for(HOOK), http_timeout=0.5, deadline=30.0).post("x", text_after_ambiguous="N")
+    took = time.monotonic() - started
+    assert result.ok and result.attempts == 2 and result.ambiguous
+    assert "no complete answer within 1 s" in result.history[0]
+    assert took < 3.0  # 0.5 s + the watchdog's margin, not the 30 s of dripping
+    assert double.texts() == ["N"]
+
+
+def test_dripping_forever_ends_within_the_deadline(double):
+    double.set_faults(drip=1000, drip_interval=0.1, drip_for=30.0)
+    started = time.monotonic()
+    result = delivery.MattermostClient(double.url_for(HOOK), http_timeout=0.5, deadline=2.0, min_delay=0.1).post("x")
+    assert result.outcome == "deadline" and not result.ok
+    assert time.monotonic() - started < 2.0 + 1.0 + 0.5
 
 
 def test_delay_past_the_timeout_is_ambiguous_then_success_is_noted(double):

@@ -193,12 +193,6 @@ def test_duplicate_note_on_top():
     assert render.add_duplicate_note(render.add_duplicate_note(plain)) == render.add_duplicate_note(plain)
 
 
-def test_duplicate_note_matches_the_delivery_note():
-    delivery = pytest.importorskip(
-        "ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery")
-    assert render.DUPLICATE_NOTE == delivery.DUPLICATE_NOTE
-
-
 # ---------------------------------------------------------------------------------------------
 # size cap
 # ---------------------------------------------------------------------------------------------
@@ -366,3 +360,51 @@ def test_run_summary_without_subruns():
     verdict = models.RunVerdict(state=models.UNKNOWN, result=models.UNKNOWN)
     text = render.render_run_summary(verdict, _settings(metadata={}), "B42")
     assert text == "build B42: UNKNOWN / UNKNOWN\ncategorized: no\nrunner: running\nno (sub-)run seen yet\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# safe text: mentions, the webhook, credentials, undecodable text
+# ---------------------------------------------------------------------------------------------
+
+WEBHOOK = "https://mm.example.com/hooks/k3q9zt7wbpf1xm5ye8rgo2ncud"
+
+
+def test_slack_style_and_at_mentions_are_defused_everywhere(tmp_path):
+    hosts = [models.HostVerdict(host="h1", result=models.FAIL, reasons=["<!channel> look", "<!here>"])]
+    verdict, sub = _verdict(hosts=hosts, sub_reasons=["ping <!all> and @HERE"], name="<!channel>")
+    template = tmp_path / "t.md"
+    template.write_text("@channel $result <!here>\n$reasons\n")
+    for settings in (_settings(), _settings(message_template=str(template))):
+        text = render.render_subrun(verdict, sub, settings, "B42", 3)
+        for mention in ("<!channel>", "<!here>", "<!all>", "@HERE", "@channel"):
+            assert mention not in text
+        assert "<!\u200bhere>" in text and "@\u200bHERE" in text  # shown, not notifying
+
+
+def test_the_webhook_in_evidence_is_redacted_from_post_and_summary():
+    hosts = [models.HostVerdict(host="h1", result=models.FAIL, reasons=["POST " + WEBHOOK + " failed"])]
+    verdict, sub = _verdict(hosts=hosts, sub_reasons=["crash while posting to http://other:8065/hooks/abcdef12345"])
+    settings = _settings(webhook=WEBHOOK)
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+        assert "k3q9zt7wbpf1xm5ye8rgo2ncud" not in text and "abcdef12345" not in text
+        assert "/hooks/***" in text or "***" in text
+
+
+def test_credentials_in_the_commands_are_hidden_in_post_and_summary():
+    meta = dict(METADATA, runner_command="python3 run.py --record-key 0f1e2d3c --env password=pw9,user=bob",
+                template_command="tool --pin 4321 https://me:pa55@git.example/x")
+    verdict, sub = _verdict()
+    settings = _settings(metadata=meta, redact_names="pin")
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+        for secret in ("0f1e2d3c", "pw9", "4321", "pa55"):
+            assert secret not in text
+        assert "user=bob" in text and "git.example/x" in text
+
+
+def test_lone_surrogates_anywhere_render_as_replacement_characters():
+    hosts = [models.HostVerdict(host="h\udcff", result=models.FAIL, os="\ud83d", reasons=["x \ud83d"])]
+    verdict, sub = _verdict(hosts=hosts, sub_reasons=["cut emoji \ud83d"], name="lin\udc80ux")
+    settings = _settings(metadata=dict(METADATA, scope="a\ud800b"))
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+        text.encode("utf-8")
+        assert "x \ufffd" in text

@@ -66,11 +66,11 @@ def test_unserialisable_value_is_a_state_error_naming_the_file(tmp_path):
     assert files_in(tmp_path) == []
 
 
-def test_lone_surrogates_from_invalid_utf8_are_kept_escaped(tmp_path):
+def test_lone_surrogates_from_invalid_utf8_are_replaced(tmp_path):
     path = tmp_path / "x.json"
     text = b"bad \xff byte".decode("utf-8", "surrogateescape")
-    state.atomic_write_json(str(path), {"t": text})
-    assert state.read_json(str(path)) == {"t": text}
+    state.atomic_write_json(str(path), {"t": text, text: [text]})
+    assert state.read_json(str(path)) == {"t": "bad \ufffd byte", "bad \ufffd byte": ["bad \ufffd byte"]}
 
 
 def test_atomic_write_bytes_mode(tmp_path):
