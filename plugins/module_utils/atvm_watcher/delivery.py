@@ -294,9 +294,9 @@ class MattermostClient:
             _CURRENT.watchdog = None
         if watchdog.expired and attempt.kind != SENT_OUTCOME:
             # whatever was parsed from a cut answer (a status line, part of the headers) is no answer
-            return _Attempt("retry", None, "no complete answer within {0:g} s (the time limit of one "
-                                                     "attempt), retrying (ambiguous: the post may exist)".format(
-                                                         watchdog.seconds), ambiguous=True)
+            reason = ("no complete answer within {0:g} s (the time limit of one attempt), retrying "
+                      "(ambiguous: the post may exist)".format(watchdog.seconds))
+            return _Attempt("retry", None, reason, ambiguous=True)
         return attempt
 
     def _exchange_once(self, session: Any, text: str, timeout: float) -> _Attempt:

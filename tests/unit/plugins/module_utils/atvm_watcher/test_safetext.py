@@ -37,7 +37,7 @@ def test_clean_json_cleans_keys_and_values_at_any_depth():
     assert safetext.clean_json(deep, source) == {"a\ufffd": [["\ufffd"], {"b": "\ufffd x"}], "n": 1}
     nested = "[" * 900 + '"\\ud83d"' + "]" * 900
     doc = safetext.clean_json(json.loads(nested), nested)  # no recursion: any depth
-    for _ in range(900):
+    for dummy in range(900):
         doc = doc[0]
     assert doc == "\ufffd"
 
@@ -177,7 +177,7 @@ class _Response:
 def verdicts(draw):
     hosts = [models.HostVerdict(host=draw(TEXT), result=draw(st.sampled_from([models.PASS, models.FAIL])),
                                 os=draw(TEXT), kernel=draw(TEXT), reasons=draw(st.lists(TEXT, max_size=3)))
-             for _ in range(draw(st.integers(0, 3)))]
+             for dummy in range(draw(st.integers(0, 3)))]
     sub = models.SubrunVerdict(index=0, name=draw(TEXT), state=models.COMPLETED, result=models.FAIL, hosts=hosts,
                                reasons=draw(st.lists(TEXT, max_size=3)), run_url=draw(TEXT),
                                name_mismatch=draw(TEXT), started_at=draw(TEXT))
