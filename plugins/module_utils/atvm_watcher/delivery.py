@@ -20,32 +20,19 @@ The webhook URL and its hook id never appear in a reason, an exception, a log li
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import json
 import logging
-import math
 import random
-import re
-import socket
-import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import __version__
+from . import __version__, wire
 from .errors import ConfigError, MissingDependencyError, StateError
 from .render import DUPLICATE_NOTE, add_duplicate_note
 from .safetext import redact, safe_post
 from .state import CORRUPT, POST_FAILED, SENDING, SENT, RunStore, utc_now, validate_key
 
-try:
-    import requests
-    import requests.adapters
-    from requests.packages import urllib3  # the urllib3 that requests itself runs on
-
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - exercised only without requests
-    requests = None  # type: ignore[assignment]
-    HAS_REQUESTS = False
+from .wire import ERROR_WORDS, HAS_REQUESTS, STATUS_WORDS, requests
 
 LOG = logging.getLogger(__name__)
 
@@ -58,70 +45,6 @@ AMBIGUOUS = "ambiguous"  # gave up: the copies allowed after an ambiguous 200 ar
 ATTEMPTS = "attempts"  # gave up: the attempts allowed per post are spent
 
 MAX_POST_CHARS = 16383  # the server's own limit: a longer text becomes several posts
-_ID_RE = re.compile(r"^[a-z0-9_.]{1,120}$")
-_MAX_BODY = 65536
-
-# inner error id -> plain words (reference table)
-ERROR_WORDS = {
-    "web.incoming_webhook.invalid.app_error": "unknown or deleted hook id",
-    "web.incoming_webhook.text.app_error": "the message text is empty",
-    "web.incoming_webhook.decode.app_error": "the server could not decode the JSON payload",
-    "web.incoming_webhook.media_type.app_error": "the server could not parse the Content-Type",
-    "web.incoming_webhook.parse_form.app_error": "the server could not parse the form body",
-    "web.incoming_webhook.parse_multipart.app_error": "the server could not parse the multipart body",
-    "web.incoming_webhook.parse.app_error": "the server could not parse the payload",
-    "web.incoming_webhook.disabled.app_error": "incoming webhooks are disabled on the server",
-    "web.incoming_webhook.user.app_error": "the @user given as channel does not exist",
-    "web.incoming_webhook.channel.app_error": "the channel was not found in the webhook's team "
-                                              "(give its name, e.g. town-square, not its display name)",
-    "web.incoming_webhook.channel_locked.app_error": "the webhook is locked to its own channel and may not "
-                                                     "post to the requested one",
-    "web.incoming_webhook.permissions.app_error": "the webhook's creator cannot read that private channel",
-    "web.incoming_webhook.split_props_length.app_error": "the message properties are too large",
-    "api.post.create_webhook_post.creating.app_error": "the server failed to create the post "
-                                                       "(part of it may have been posted)",
-    "api.context.invalid_param.app_error": "the server refused a parameter of the payload",
-    "api.context.404.app_error": "no webhook at that address (the URL path is wrong)",
-}
-
-# the server's English messages, as they appear in ``detailed_error`` (developer mode) -> inner id
-_MESSAGE_IDS = (
-    ("Invalid webhook.", "web.incoming_webhook.invalid.app_error"),
-    ("No text specified.", "web.incoming_webhook.text.app_error"),
-    ("Couldn't find the channel.", "web.incoming_webhook.channel.app_error"),
-    ("Couldn't find the user", "web.incoming_webhook.user.app_error"),
-    ("not permitted to post to the requested channel", "web.incoming_webhook.channel_locked.app_error"),
-    ("does not have appropriate permissions to channel", "web.incoming_webhook.permissions.app_error"),
-    ("disabled by the system admin", "web.incoming_webhook.disabled.app_error"),
-    ("Unable to split webhook props", "web.incoming_webhook.split_props_length.app_error"),
-    ("Unable to parse incoming data.", "web.incoming_webhook.parse.app_error"),
-)
-
-_WRAPPER_IDS = ("web.incoming_webhook.general.app_error", "api.webhook.incoming.error")
-
-# what a status means when the body does not tell (newer servers without developer mode, proxies)
-STATUS_WORDS = {
-    300: "the webhook URL redirects (fix the URL, e.g. http -> https)",
-    400: "the server rejected the post without saying why: most likely an unknown or deleted hook id "
-         "(or an unknown @user as channel)",
-    401: "the server or a proxy in front of it asks for authentication",
-    403: "the webhook may not post to that channel (locked to another channel, or a private channel)",
-    404: "the channel was not found in the webhook's team, or the webhook URL path is wrong",
-    405: "the address does not accept POST (is it really an incoming webhook URL?)",
-    413: "the request is too large for the server or a proxy in front of it",
-    414: "the request URL is too long",
-    429: "rate limited",
-    500: "internal server error (the post may have been created)",
-    501: "incoming webhooks are disabled on the server",
-    502: "bad gateway (a proxy could not reach Mattermost)",
-    503: "service unavailable",
-    504: "gateway timeout (the post may have been created behind the proxy)",
-}
-
-# statuses retried without ambiguity: the request surely created nothing
-_RETRY_CLEAN = (408, 425, 429, 502, 503)
-
-
 def _require_requests() -> None:
     if not HAS_REQUESTS:
         raise MissingDependencyError("requests")
@@ -281,17 +204,17 @@ class MattermostClient:
         return body
 
     # ---- one HTTP exchange ----
-    def _exchange(self, session: Any, text: str, timeout: float, watchdog: Optional["_Watchdog"] = None) -> _Attempt:
+    def _exchange(self, session: Any, text: str, timeout: float, watchdog: Optional["wire.Watchdog"] = None) -> _Attempt:
         """One POST; with ``watchdog`` the attempt's connection is closed when it outlives its time."""
         if watchdog is None:
             return self._exchange_once(session, text, timeout)
-        _CURRENT.watchdog = watchdog
+        wire.CURRENT.watchdog = watchdog
         watchdog.start()
         try:
             attempt = self._exchange_once(session, text, timeout)
         finally:
             watchdog.cancel()
-            _CURRENT.watchdog = None
+            wire.CURRENT.watchdog = None
         if watchdog.expired and attempt.kind != SENT_OUTCOME:
             # whatever was parsed from a cut answer (a status line, part of the headers) is no answer
             reason = ("no complete answer within {0:g} s (the time limit of one attempt), retrying "
@@ -313,7 +236,7 @@ class MattermostClient:
         except Exception as exc:  # noqa: BLE001 - classified below, never re-raised with the URL
             return self._classify_exception(exc)
         try:
-            body = _read_limited(response)
+            body = wire.read_limited(response)
         except Exception as exc:  # noqa: BLE001 - the body broke after the headers: the request went out
             response.close()
             reason = "HTTP {0} but the answer broke off ({1})".format(response.status_code, self._exc_words(exc))
@@ -322,7 +245,7 @@ class MattermostClient:
         return self._classify_response(response.status_code, response.headers, body)
 
     def _classify_response(self, status: int, headers: Any, body: bytes) -> _Attempt:
-        request_id = _header_token(headers.get("X-Request-Id"))
+        request_id = wire.header_token(headers.get("X-Request-Id"))
         content_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if status == 200 and body == b"ok":
             return _Attempt(SENT_OUTCOME, status, "HTTP 200 ok", request_id=request_id)
@@ -334,7 +257,7 @@ class MattermostClient:
             return _Attempt("retry", status, reason, ambiguous=True, request_id=request_id)
         error_id, inner_id = (None, None)
         if content_type == "application/json":
-            error_id, inner_id = _parse_error_body(body)
+            error_id, inner_id = wire.parse_error_body(body)
         words = ERROR_WORDS.get(inner_id or "") or STATUS_WORDS.get(status) or STATUS_WORDS.get(
             status // 100 * 100, "unexpected answer")
         label = "HTTP {0}".format(status)
@@ -342,7 +265,7 @@ class MattermostClient:
         if shown_id:
             label += " " + shown_id
         if status == 429:
-            retry_after = _parse_retry_after(headers.get("Retry-After"))
+            retry_after = wire.parse_retry_after(headers.get("Retry-After"))
             if retry_after is None:
                 reason = "{0}: rate limited by the server, retrying".format(label)
             else:
@@ -351,7 +274,7 @@ class MattermostClient:
         if 300 <= status < 400:
             return _Attempt(PERMANENT, status, "{0}: {1} (permanent)".format(label, STATUS_WORDS[300]),
                             request_id=request_id)
-        if status in _RETRY_CLEAN:
+        if status in wire.RETRY_CLEAN:
             return _Attempt("retry", status, "{0}: {1}, retrying".format(label, words), request_id=request_id)
         if status >= 500 and status != 501:
             return _Attempt("retry", status, "{0}: {1}, retrying (ambiguous: the post may exist)".format(label, words),
@@ -377,11 +300,11 @@ class MattermostClient:
                 return _Attempt(PERMANENT, None, "the server's TLS certificate is not trusted (permanent)")
             return _Attempt("retry", None, "TLS handshake failed ({0}), retrying".format(self._exc_words(exc)))
         if isinstance(exc, exceptions.ConnectionError):
-            cause = _root_cause(exc)
-            if _is_connect_failure(exc):
-                words = _os_words(cause) or "connection failed"
+            cause = wire.root_cause(exc)
+            if wire.is_connect_failure(exc):
+                words = wire.os_words(cause) or "connection failed"
                 return _Attempt("retry", None, "cannot connect to the Mattermost server ({0}), retrying".format(words))
-            words = _os_words(cause) or "the connection was closed"
+            words = wire.os_words(cause) or "the connection was closed"
             return _Attempt("retry", None, "the connection broke after the request was sent ({0}), retrying "
                                            "(ambiguous: the post may exist)".format(words), ambiguous=True)
         return _Attempt("retry", None, "request failed ({0}), retrying (ambiguous: the post may exist)".format(
@@ -441,11 +364,11 @@ class MattermostClient:
         # turn into a "connection dropped after sending" (ambiguous) failure
         session = requests.Session()
         for prefix in ("http://", "https://"):
-            session.mount(prefix, _WatchedAdapter())
+            session.mount(prefix, wire.WatchedAdapter())
         # past the per-read timeouts (which say more when they fire), never past the deadline
         limit = min(timeout + max(0.5, timeout / 4), max(remaining, timeout))
         try:
-            return self._exchange(session, text, timeout, _Watchdog(limit))
+            return self._exchange(session, text, timeout, wire.Watchdog(limit))
         finally:
             session.close()
 
@@ -467,226 +390,9 @@ class MattermostClient:
         return "", ""
 
 
-# ---------------------------------------------------------------------------------------------
-# the watchdog of one attempt
-# ---------------------------------------------------------------------------------------------
-
-_CURRENT = threading.local()
-
-
-class _Watchdog:
-    """Shuts the attempt's sockets down when it runs past ``seconds`` (a reply dripping byte by byte
-    defeats a per-read timeout); the blocked read then fails at once."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expired = False
-        self._sockets: List[Any] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def register(self, sock: Any) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            _shutdown(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shutdown(sock)
-
-
-def _shutdown(sock: Any) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, AttributeError, ValueError):
-        pass
-
-
-def _register_socket(connection: Any) -> None:
-    watchdog = getattr(_CURRENT, "watchdog", None)
-    sock = getattr(connection, "sock", None)
-    if watchdog is not None and sock is not None:
-        watchdog.register(sock)
-
-
-if HAS_REQUESTS:
-    class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-        def connect(self) -> None:
-            super().connect()
-            _register_socket(self)
-
-    class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            _register_socket(self)
-
-    class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-        ConnectionCls = _WatchedHTTPConnection
-
-    class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-        ConnectionCls = _WatchedHTTPSConnection
-
-    class _WatchedAdapter(requests.adapters.HTTPAdapter):
-        """requests' adapter whose connections report their socket to the attempt's watchdog."""
-
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            _watch_pools(self.poolmanager)
-
-        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            if type(manager).__name__ == "ProxyManager":  # not SOCKS: it has its own pools
-                _watch_pools(manager)
-            return manager
-
-
-def _watch_pools(manager: Any) -> None:
-    classes = dict(getattr(manager, "pool_classes_by_scheme", {}) or {})
-    classes.update({"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool})
-    manager.pool_classes_by_scheme = classes
-
-
 def _strip_retrying(reason: str) -> str:
     return reason.replace(", retrying (ambiguous: the post may exist)", " (ambiguous: the post may exist)").replace(
         ", retrying", "")
-
-
-def _read_limited(response: Any) -> bytes:
-    raw = getattr(response, "raw", None)
-    if raw is not None and hasattr(raw, "read"):
-        chunks = []
-        size = 0
-        for chunk in response.iter_content(8192):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= _MAX_BODY:
-                break
-        return b"".join(chunks)[:_MAX_BODY]
-    return bytes(response.content or b"")[:_MAX_BODY]
-
-
-def _header_token(value: Optional[str]) -> Optional[str]:
-    if value and re.fullmatch(r"[A-Za-z0-9]{1,64}", value.strip()):
-        return value.strip()
-    return None
-
-
-def _parse_retry_after(value: Optional[str]) -> Optional[float]:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _parse_error_body(body: bytes) -> Tuple[Optional[str], Optional[str]]:
-    """(outer id, inner id) from a Mattermost JSON error; ids are fixed strings, never the message."""
-    try:
-        obj = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None, None
-    if not isinstance(obj, dict):
-        return None, None
-    outer = obj.get("id")
-    outer = outer if isinstance(outer, str) and _ID_RE.match(outer) else None
-    inner = None
-    if outer and outer in ERROR_WORDS:
-        inner = outer
-    detailed = obj.get("detailed_error")
-    if isinstance(detailed, str) and detailed and (inner is None or outer in _WRAPPER_IDS):
-        for known in ERROR_WORDS:
-            if known in detailed:
-                inner = known
-                break
-        else:
-            for fragment, known in _MESSAGE_IDS:
-                if fragment in detailed:
-                    inner = known
-                    break
-    return outer, inner
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    seen = set()
-    current: Any = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        nxt = getattr(current, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = None
-            for arg in getattr(current, "args", ()):
-                if isinstance(arg, BaseException):
-                    nxt = arg
-                    break
-        if nxt is None:
-            nxt = current.__cause__ or current.__context__
-        if nxt is None:
-            return current
-        current = nxt
-    return current
-
-
-def _chain(exc: BaseException) -> List[BaseException]:
-    out: List[BaseException] = []
-    stack: List[Any] = [exc]
-    while stack and len(out) < 20:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or any(current is e for e in out):
-            continue
-        out.append(current)
-        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
-        for attr in ("reason", "__cause__", "__context__"):
-            value = getattr(current, attr, None)
-            if isinstance(value, BaseException):
-                stack.append(value)
-    return out
-
-
-def _is_connect_failure(exc: BaseException) -> bool:
-    """True when the request surely never reached the server (refused, DNS, no route, connect timeout)."""
-    for item in _chain(exc):
-        name = type(item).__name__
-        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "gaierror"):
-            return True
-        if isinstance(item, (ConnectionRefusedError,)):
-            return True
-        if isinstance(item, OSError) and getattr(item, "errno", None) in (101, 110, 111, 113):
-            return True
-    return False
-
-
-def _os_words(exc: BaseException) -> Optional[str]:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    name = type(exc).__name__
-    if name == "RemoteDisconnected":
-        return "the server closed the connection without answering"
-    if name == "IncompleteRead":
-        return "the answer was cut off"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
