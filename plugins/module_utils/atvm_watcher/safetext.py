@@ -15,7 +15,8 @@
   ``secret``, ``key``, ``auth``, plus the ``ATVM_REDACT_NAMES`` pattern).
 - :func:`defuse_mentions` stops ``@channel`` / ``@here`` / ``@all`` and ``<!channel>`` /
   ``<!here>`` / ``<!all>`` (any case) from notifying a whole channel.
-- :func:`safe_post` is all of it for a post's text (idempotent).
+- :func:`safe_post` is all of it for a post's text (idempotent); :func:`safe_payload` for every
+  string of a whole payload (attachments, props).
 """
 from __future__ import annotations
 
@@ -208,3 +209,28 @@ def safe_post(text: Any, secrets: Iterable[Optional[str]] = ()) -> str:
     """A post's text made safe: encodable, no NUL, webhook redacted, mentions defused (idempotent)."""
     out = clean(text).replace("\x00", "")
     return defuse_mentions(redact(out, secrets))
+
+
+def safe_payload(payload: Any, secrets: Iterable[Optional[str]] = ()) -> Any:
+    """A copy of a JSON-like payload with every string value passed through :func:`safe_post`."""
+    hidden = list(secrets)
+    if isinstance(payload, str):
+        return safe_post(payload, hidden)
+    if not isinstance(payload, (list, dict)):
+        return payload
+    root = _copy(payload)
+    stack: List[Any] = [root]
+    while stack:
+        container = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, item in list(items):
+            if isinstance(item, str):
+                container[key] = safe_post(item, hidden)
+            elif isinstance(item, (list, dict)):
+                container[key] = _copy(item)
+                stack.append(container[key])
+    return root
+
+
+def _copy(container: Any) -> Any:
+    return dict(container) if isinstance(container, dict) else list(container)

@@ -143,6 +143,17 @@ def test_safe_post_does_everything_once():
     assert HOOK not in out and "\x00" not in out and "@channel" not in out and "<!here>" not in out
 
 
+def test_safe_payload_makes_every_string_of_a_payload_safe_and_leaves_the_original():
+    payload = {"text": "@here", "attachments": [{"fields": [{"title": "<!all>", "value": WEBHOOK, "short": True}],
+                                                  "color": "#FF0000"}], "props": {"card": "x \ud83d"}, "n": 1}
+    out = safetext.safe_payload(payload, [WEBHOOK])
+    assert out["text"] == "@\u200bhere" and out["props"]["card"] == "x \ufffd" and out["n"] == 1
+    field = out["attachments"][0]["fields"][0]
+    assert (field["title"], field["value"], field["short"]) == ("<!\u200ball>", "***", True)
+    assert payload["attachments"][0]["fields"][0]["value"] == WEBHOOK  # a copy
+    json.dumps(out, ensure_ascii=False).encode("utf-8")
+
+
 # ---------------------------------------------------------------------------------------------
 # properties: nothing from render to delivery raises on any text
 # ---------------------------------------------------------------------------------------------
