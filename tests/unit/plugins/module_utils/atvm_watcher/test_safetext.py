@@ -37,7 +37,7 @@ def test_clean_json_cleans_keys_and_values_at_any_depth():
     assert safetext.clean_json(deep, source) == {"a\ufffd": [["\ufffd"], {"b": "\ufffd x"}], "n": 1}
     nested = "[" * 900 + '"\\ud83d"' + "]" * 900
     doc = safetext.clean_json(json.loads(nested), nested)  # no recursion: any depth
-    for dummy in range(900):
+    for _dummy in range(900):
         doc = doc[0]
     assert doc == "\ufffd"
 
