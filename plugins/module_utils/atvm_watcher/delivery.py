@@ -45,6 +45,8 @@ AMBIGUOUS = "ambiguous"  # gave up: the copies allowed after an ambiguous 200 ar
 ATTEMPTS = "attempts"  # gave up: the attempts allowed per post are spent
 
 MAX_POST_CHARS = 16383  # the server's own limit: a longer text becomes several posts
+
+
 def _require_requests() -> None:
     if not HAS_REQUESTS:
         raise MissingDependencyError("requests")

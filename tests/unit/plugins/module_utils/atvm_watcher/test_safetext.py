@@ -144,8 +144,9 @@ def test_safe_post_does_everything_once():
 
 
 def test_safe_payload_makes_every_string_of_a_payload_safe_and_leaves_the_original():
-    payload = {"text": "@here", "attachments": [{"fields": [{"title": "<!all>", "value": WEBHOOK, "short": True}],
-                                                  "color": "#FF0000"}], "props": {"card": "x \ud83d"}, "n": 1}
+    field = {"title": "<!all>", "value": WEBHOOK, "short": True}
+    payload = {"text": "@here", "attachments": [{"fields": [field], "color": "#FF0000"}],
+               "props": {"card": "x \ud83d"}, "n": 1}
     out = safetext.safe_payload(payload, [WEBHOOK])
     assert out["text"] == "@\u200bhere" and out["props"]["card"] == "x \ufffd" and out["n"] == 1
     field = out["attachments"][0]["fields"][0]
