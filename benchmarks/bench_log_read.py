@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Benchmark: reading a large runner log with the watcher's Cypress log parser.
+"""Benchmark: ``atvm-run-watcher verdict`` on a large runner log, against ``grep -F -f``.
 
 Builds runner logs of ``--size-mb`` (default 1024) and ``--small-mb`` (default 100) MiB in a
 temporary directory from the real Cypress output corpus (``tests/fixtures/cypress/stdout``):
@@ -9,18 +9,18 @@ temporary directory from the real Cypress output corpus (``tests/fixtures/cypres
 with test output taken from the corpus (mocha lines, stack traces, app and browser noise) up to
 the size. Then, in the same run, for each file:
 
-- ``grep -c '(Run Finished)' FILE``: best of ``--repeat`` wall times;
-- the parser (``cypress_log.parse_log_file``) in a child process: best of ``--repeat`` parse
-  times (measured inside the child, interpreter start-up excluded, and the whole child too);
-- the peak RSS of that child (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` read by a wrapper
-  process that ran only that child), next to the RSS of a child that only imports the parser;
-- one ``bytes.find`` pass of a word absent from the file over the same chunks: the cost of a
-  single scan in Python, to put the ratio in perspective;
+- ``grep -c -F -f <(atvm-run-watcher signatures --literals) FILE`` (run by bash, the literals
+  command included): best of ``--repeat`` wall times;
+- ``atvm-run-watcher verdict --log FILE --json``: best of ``--repeat`` wall times of the whole
+  process, and its peak RSS (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` read by a wrapper
+  process that ran only that command), next to the RSS of a child that only imports the parser;
+- where the parser's time goes: reading the chunks, translating them for the scan, the one scan
+  regex (:class:`~atvm_watcher.signatures.Scanner`), and the whole ``parse_log_file``;
 - a correctness check: every sub-run read from the big file equals the reading of its corpus
-  log alone (label, counts, rows, flags).
+  log alone (label, counts, rows, flags), and the verdict finds as many signature lines as grep.
 
 It measures and prints; it asserts nothing. The files are removed at the end (``--keep`` keeps
-them). Example: ``python3 benchmarks/bench_log_read.py --size-mb 200 --small-mb 20``.
+them). Example: ``python3 benchmarks/bench_log_read.py --size-mb 200 --small-mb 20 --tmpdir /tmp``.
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from typing import Any, Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = os.path.join(ROOT, "plugins", "module_utils")
+CLI = os.path.join(ROOT, "bin", "atvm-run-watcher")
 CORPUS = os.path.join(ROOT, "tests", "fixtures", "cypress", "stdout")
 MARKER = "===== ATVM category: cat-{0:02d} =====\n"
 # Corpus logs holding exactly one Cypress run (finished or not): the templates of the sub-runs.
@@ -58,7 +59,7 @@ TEMPLATES = [
 # Lines that must not go into the padding: they would change what the sub-runs say.
 _NOT_FILLER = re.compile(
     rb"Run Starting|Run Finished|Running:|Results|Recorded Run|ATVM category|crash|cancel|connect|onfigFile"
-    rb"|plugins file|spec files|executing the handler|exported by the"
+    rb"|plugins file|spec files|executing the handler|exported by the|[Cc]ommand failed"
 )
 
 
@@ -133,16 +134,56 @@ def child_import() -> None:
     json.dump({"seconds": 0.0}, sys.stdout)
 
 
-def child_find(path: str) -> None:
+def child_profile(path: str) -> None:
+    """Where the time goes: read only; read + translate; read + translate + scan; the parser."""
+    sys.path.insert(0, CORE)
+    from atvm_watcher import cypress_log, logreader  # pylint: disable=import-outside-toplevel
+
+    parser = cypress_log.CypressLogParser()
+    scan = parser._scanner  # pylint: disable=protected-access
+    out: Dict[str, float] = {}
+    for what in ("read", "translate", "scan"):
+        start = time.perf_counter()
+        with logreader.LogReader(path) as reader:
+            for chunk in reader.chunks():
+                if what == "read":
+                    continue
+                data = scan.translate(chunk)
+                if what == "scan":
+                    pos = 0
+                    search = scan.regex.search
+                    while True:
+                        match = search(data, pos)
+                        if match is None:
+                            break
+                        pos = data.find(b"\n", match.end()) + 1 or len(data)
+        out[what] = time.perf_counter() - start
     start = time.perf_counter()
-    hits = 0
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            data = handle.read(8 << 20)
-            if not data:
-                break
-            hits += data.find(b"no such word in this log") >= 0
-    json.dump({"seconds": time.perf_counter() - start, "hits": hits}, sys.stdout)
+    cypress_log.parse_log_file(path)
+    out["parse"] = time.perf_counter() - start
+    json.dump(out, sys.stdout)
+
+
+def child_verdict(path: str) -> None:
+    """``atvm-run-watcher verdict`` as an operator runs it (its own process)."""
+    env = dict(os.environ, PYTHONPATH=_collections_path())
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, CLI, "verdict", "--log", path, "--json"], stdout=subprocess.PIPE,
+                          env=env, check=True)
+    seconds = time.perf_counter() - start
+    doc = json.loads(proc.stdout)
+    problems = sum(len(s.get("reasons", [])) for s in doc.get("subruns", []))
+    json.dump({"seconds": seconds, "state": doc["state"], "reasons": problems}, sys.stdout)
+
+
+def _collections_path() -> str:
+    """A directory holding ansible_collections/atvm/watcher -> this checkout (made once)."""
+    base = os.path.join(tempfile.gettempdir(), "atvm-bench-collections-{0}".format(os.getuid()))
+    link = os.path.join(base, "ansible_collections", "atvm", "watcher")
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return base
 
 
 def child_rss(args: List[str]) -> None:
@@ -163,14 +204,20 @@ def _measure(args: List[str]) -> Dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ benchmark
-def _grep(path: str, repeat: int) -> float:
+def _grep(path: str, repeat: int) -> Dict[str, Any]:
+    """``grep -c -F -f <(atvm-run-watcher signatures --literals) FILE``: best wall time, count."""
     best = float("inf")
+    count = ""
+    env = dict(os.environ, PYTHONPATH=_collections_path())
+    command = 'grep -c -F -f <("$0" "$1" signatures --literals) "$2"'
     for _i in range(repeat):
         start = time.perf_counter()
         # a pipe, not /dev/null: GNU grep stops at the first match when its output is /dev/null
-        subprocess.run(["grep", "-c", "(Run Finished)", path], stdout=subprocess.PIPE, check=False)
+        proc = subprocess.run(["bash", "-c", command, sys.executable, CLI, path], stdout=subprocess.PIPE,
+                              env=env, check=False)
         best = min(best, time.perf_counter() - start)
-    return best
+        count = proc.stdout.decode().strip()
+    return {"seconds": best, "count": count}
 
 
 def _expected(templates: List[str]) -> List[Optional[Dict[str, Any]]]:
@@ -189,8 +236,10 @@ def bench_file(path: str, size_mb: int, subruns: int, repeat: int) -> Dict[str, 
     templates = build_log(path, size_mb << 20, subruns)
     size = os.path.getsize(path)
     grep = _grep(path, repeat)
-    parses = [_measure(["--_parse", path]) for _i in range(repeat)]
-    finds = [_measure(["--_find", path]) for _i in range(repeat)]
+    verdicts = [_measure(["--_verdict", path]) for _i in range(repeat)]
+    profile = json.loads(subprocess.run([sys.executable, os.path.abspath(__file__), "--_profile", path],
+                                        stdout=subprocess.PIPE, check=True).stdout)
+    parses = [_measure(["--_parse", path])]
     base = _measure(["--_import"])
     best = min(parses, key=lambda r: r["seconds"])
     errors = []
@@ -205,9 +254,10 @@ def bench_file(path: str, size_mb: int, subruns: int, repeat: int) -> Dict[str, 
         if got != want:
             errors.append("sub-run {0} ({1}) differs from its corpus log".format(index, templates[index]))
     return {
-        "size": size, "grep": grep, "parse": best["seconds"], "parse_wall": min(p["wall"] for p in parses),
-        "find": min(f["seconds"] for f in finds), "rss": max(p["maxrss_kib"] for p in parses) / 1024.0,
-        "rss_base": base["maxrss_kib"] / 1024.0, "runs": len(runs),
+        "size": size, "grep": grep["seconds"], "grep_count": grep["count"], "parse": best["seconds"],
+        "verdict": min(v["seconds"] for v in verdicts), "verdict_state": verdicts[0]["state"],
+        "profile": profile, "rss": max(v["maxrss_kib"] for v in verdicts) / 1024.0,
+        "rss_parse": best["maxrss_kib"] / 1024.0, "rss_base": base["maxrss_kib"] / 1024.0, "runs": len(runs),
         "finished": sum(1 for r in runs if r["finished"]), "errors": errors,
     }
 
@@ -221,7 +271,8 @@ def main() -> int:
     ap.add_argument("--tmpdir", default=None, help="where to build the logs (default: the system temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated logs")
     ap.add_argument("--_parse", help=argparse.SUPPRESS)
-    ap.add_argument("--_find", help=argparse.SUPPRESS)
+    ap.add_argument("--_profile", help=argparse.SUPPRESS)
+    ap.add_argument("--_verdict", help=argparse.SUPPRESS)
     ap.add_argument("--_import", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_rss", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -231,8 +282,11 @@ def main() -> int:
     if args._parse:
         child_parse(args._parse)
         return 0
-    if args._find:
-        child_find(args._find)
+    if args._profile:
+        child_profile(args._profile)
+        return 0
+    if args._verdict:
+        child_verdict(args._verdict)
         return 0
     if args._import:
         child_import()
@@ -256,22 +310,31 @@ def main() -> int:
             print("logs kept in", workdir)
 
     print()
-    print("python {0}, {1} CPU(s)".format(sys.version.split()[0], os.cpu_count()))
-    head = "{0:>9} {1:>9} {2:>10} {3:>10} {4:>9} {5:>11} {6:>10} {7:>12} {8:>9} {9:>8}"
-    print(head.format("log MiB", "grep s", "parse s", "ratio", "MB/s", "child s", "1 find s",
-                      "peak RSS MB", "base MB", "runs"))
+    print("python {0}, {1} CPU(s), load average {2:.1f}".format(sys.version.split()[0], os.cpu_count(),
+                                                               os.getloadavg()[0]))
+    head = "{0:>8} {1:>8} {2:>10} {3:>7} {4:>8} {5:>9} {6:>12} {7:>11} {8:>8} {9:>8}"
+    print(head.format("log MiB", "grep s", "verdict s", "ratio", "MB/s", "parse s", "verdict RSS", "parse RSS",
+                      "base MB", "runs"))
     for r in results:
-        print("{0:>9} {1:>9.3f} {2:>10.3f} {3:>9.2f}x {4:>9.0f} {5:>11.3f} {6:>10.3f} {7:>12.1f} {8:>9.1f} {9:>8}".format(
-            r["size_mb"], r["grep"], r["parse"], r["parse"] / r["grep"], r["size"] / r["parse"] / 1e6,
-            r["parse_wall"], r["find"], r["rss"], r["rss_base"], "{0}/{1}".format(r["finished"], r["runs"])))
+        print("{0:>8} {1:>8.2f} {2:>10.2f} {3:>6.2f}x {4:>8.0f} {5:>9.2f} {6:>9.1f} MB {7:>8.1f} MB {8:>8.1f} {9:>8}".format(
+            r["size_mb"], r["grep"], r["verdict"], r["verdict"] / r["grep"], r["size"] / r["verdict"] / 1e6,
+            r["parse"], r["rss"], r["rss_parse"], r["rss_base"], "{0}/{1}".format(r["finished"], r["runs"])))
     print()
-    print("ratio = parse time / grep -c time (best of {0} each); child s = whole parser process;".format(args.repeat))
-    print("1 find s = one bytes.find pass over the same chunks (the cost of a single scan in Python);")
-    print("runs = finished/read sub-runs; base MB = peak RSS of a child that only imports the parser.")
+    print("ratio = verdict wall time / grep -c -F -f <(signatures --literals) wall time (best of {0} each,"
+          " both whole processes);".format(args.repeat))
+    print("parse s = parse_log_file alone, inside a process; base MB = peak RSS of a process that only imports"
+          " the parser.")
+    for r in results:
+        p = r["profile"]
+        print("{0} MiB, where the parse time goes: reading {1:.2f} s, + translating {2:.2f} s, + the scan regex"
+              " {3:.2f} s; the whole parse {4:.2f} s (lines read and decided: the rest)".format(
+                  r["size_mb"], p["read"], p["translate"] - p["read"], p["scan"] - p["translate"], p["parse"]))
     if len(results) == 2:
         print("peak RSS difference between the {0} MiB and the {1} MiB log: {2:+.1f} MB".format(
             results[0]["size_mb"], results[1]["size_mb"], results[0]["rss"] - results[1]["rss"]))
     for r in results:
+        print("{0} MiB: grep counts {1} signature lines; the verdict says {2}".format(
+            r["size_mb"], r["grep_count"], r["verdict_state"]))
         for err in r["errors"]:
             print("CHECK FAILED ({0} MiB): {1}".format(r["size_mb"], err))
         if not r["errors"]:

@@ -50,12 +50,12 @@ What is read (a run starts at a wrapper marker line or at ``(Run Starting)``):
   attributed to the run before it.
 
 How it stays fast on logs of hundreds of MB: lines are not decoded one by one. The raw bytes of
-each chunk are searched by two compiled bytes regexes for the few words that matter (structure
-words, failure words; the literal part of the marker regex joins one of them or is searched
-with ``bytes.find``); only the lines holding one of them, and the lines of the few boxes and
-tables being read, are decoded and cleaned (:func:`~.logreader.clean_line`). Consequences, by
-design: a word split by an ANSI sequence (``Run\\x1b[0m Starting``) is not seen, and a line is
-examined up to ``line_cap`` bytes (64 KiB by default): the rest of a longer line is dropped, so
+each chunk are searched in one pass for the words that matter (structure words, the phrase of
+every failure signature, the literal part of the marker regex; :class:`~.signatures.Scanner`);
+only the lines holding one of them, and the lines of the few boxes and tables being read, are
+decoded, cleaned (:func:`~.logreader.clean_line`, :func:`~.logreader.split_prefix`) and read.
+Consequences, by design: a word split by an ANSI sequence (``Run\\x1b[0m Starting``) is not
+seen, and a line is examined up to ``line_cap`` bytes (64 KiB by default): the rest of a longer line is dropped, so
 memory stays bounded even for a single 50 MB line.
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ from .config import DEFAULT_MARKER_REGEX
 from .errors import ConfigError, InputError
 from .logreader import DEFAULT_CHUNK_SIZE, LogDecoder, LogReader, clean_line, split_prefix
 from .models import Counts, CypressRun, SpecRow
-from .signatures import Signature, by_name, match_line, required_literal, scan_regex
+from .signatures import Signature, by_name, match_line, required_literal, scanner
 
 LINE_CAP = 64 * 1024
 MAX_PROBLEMS = 50
@@ -80,11 +80,10 @@ _RESULTS = 2
 _FINISHED = 3
 _RUNNING_CONT = 4
 
-# Candidate lines are found in the raw bytes with regexes: one for the structure words (all
-# contain "R": the regex engine skips from one "R" to the next), one for the phrase of every
-# failure signature (:mod:`.signatures`, an alternation grouped by first byte) and the literal part
-# of the marker regex. ANSI colouring wraps these words, it does not split them
-# (``(\x1b[4mRun Starting\x1b[24m)``).
+# Candidate lines are found in the raw bytes by one scan (:class:`~.signatures.Scanner`) for the
+# structure words, the phrase of every failure signature and the literal part of the marker regex.
+# ANSI colouring wraps these words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``).
+_STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:")
 _STRUCT_ALTS = (rb"un Starting", rb"un Finished", rb"unning:", rb"esults", rb"ecorded Run:")
 _STRUCT_RE = re.compile(rb"R(?:" + rb"|".join(_STRUCT_ALTS) + rb")")
 
@@ -167,11 +166,7 @@ class CypressLogParser:
             else:
                 self._marker_every_line = True
         self.line_cap = max(256, int(line_cap))
-        finders: List[Tuple[int, Any]] = [(1, _STRUCT_RE),
-                                          (1, scan_regex((self._marker_lit,) if self._marker_lit else ()))]
-        if self._marker_every_line:
-            finders.append((0, b"\n"))
-        self._finders = finders
+        self._scanner = scanner(_STRUCT_WORDS + ((self._marker_lit,) if self._marker_lit else ()))
         self.reset()
 
     # ------------------------------------------------------------------ public API
@@ -271,15 +266,7 @@ class CypressLogParser:
             self._partial += data
 
     def _any_needle(self, raw: bytes) -> bool:
-        if self._marker_every_line:
-            return True
-        for kind, finder in self._finders:
-            if kind == 0:
-                if finder in raw:
-                    return True
-            elif finder.search(raw):
-                return True
-        return False
+        return self._marker_every_line or self._scanner.search(raw)
 
     def _one_line(self, raw: bytes, off: int, end_off: int) -> None:
         """One complete line (already capped) that did not come through :meth:`_region`."""
@@ -288,29 +275,20 @@ class CypressLogParser:
     def _region(self, data: bytes, start: int, end: int, base: int) -> None:
         """Complete lines ``data[start:end]`` (``end`` is just after a newline)."""
         cap = self.line_cap
-        finders = self._finders
-        nexts = [-2] * len(finders)
+        every = self._marker_every_line
+        search = self._scanner.regex.search
+        tdata = data if every else self._scanner.translate(data)  # same positions, see Scanner
         pos = start
         while pos < end:
-            if self._mode != _SCAN or self._others_busy:
+            if every or self._mode != _SCAN or self._others_busy:
                 le = data.find(b"\n", pos, end)
-                self._line(data[pos:min(le, pos + cap)], base + pos, base + le + 1, False)
+                self._line(data[pos:min(le, pos + cap)], base + pos, base + le + 1, every)
                 pos = le + 1
                 continue
-            best = -1
-            for k, (kind, finder) in enumerate(finders):
-                hit = nexts[k]
-                if hit != -1 and hit < pos:
-                    if kind == 0:
-                        hit = data.find(finder, pos, end)
-                    else:
-                        match = finder.search(data, pos, end)
-                        hit = match.start() if match else -1
-                    nexts[k] = hit
-                if hit >= 0 and (best < 0 or hit < best):
-                    best = hit
-            if best < 0:
+            match = search(tdata, pos, end)
+            if match is None:
                 return
+            best = match.start()
             i = data.rfind(b"\n", pos, best)
             ls = pos if i < 0 else i + 1
             le = data.find(b"\n", best, end)
