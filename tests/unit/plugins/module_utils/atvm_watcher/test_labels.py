@@ -82,3 +82,17 @@ def test_subrun_keeps_a_label_that_fits():
     assert subrun_name(_run("linux", [RHEL + ".cy.ts", UBUNTU + ".cy.ts"]), [RHEL, UBUNTU], INV, PATTERN) == (
         "linux", None)
     assert subrun_name(_run("windows", [WIN + ".cy.ts"]), [WIN], INV, PATTERN) == ("windows", None)
+
+
+def test_the_post_shows_the_inferred_name_and_the_mismatch():
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, render
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.decide import Evidence, decide
+
+    run = _run("w2k25", ["cypress/e2e/" + WIN + ".cy.ts"])
+    run.finished, run.all_passed = True, True
+    verdict = decide(Evidence(runs=[run], inventory=INV, categorized=True, offline=True))
+    sub = verdict.subruns[0]
+    assert sub.name == WIN
+    text = render.render_subrun(verdict, sub, config.Settings(), "B42", 1)
+    assert "`{0}`".format(WIN) in text
+    assert "label 'w2k25' names w2k25 but the specs ran for {0}".format(WIN) in text
