@@ -310,8 +310,8 @@ def main() -> int:
             print("logs kept in", workdir)
 
     print()
-    print("python {0}, {1} CPU(s), load average {2:.1f}".format(sys.version.split()[0], os.cpu_count(),
-                                                               os.getloadavg()[0]))
+    print("python {0}, {1} CPU(s), load average {2:.1f}".format(
+        sys.version.split()[0], os.cpu_count(), os.getloadavg()[0]))
     head = "{0:>8} {1:>8} {2:>10} {3:>7} {4:>8} {5:>9} {6:>12} {7:>11} {8:>8} {9:>8}"
     print(head.format("log MiB", "grep s", "verdict s", "ratio", "MB/s", "parse s", "verdict RSS", "parse RSS",
                       "base MB", "runs"))
