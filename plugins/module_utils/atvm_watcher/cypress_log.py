@@ -7,7 +7,9 @@
 - ``feed(data: bytes)``: the next bytes of the log; chunks may split lines (and UTF-8
   characters) anywhere, the unfinished last line is kept until its newline arrives.
 - ``finish()``: end of input: the unfinished last line is parsed as a line.
-- ``reset()``: forget everything (the log was truncated or replaced, see ``LogReader.restarted``).
+- ``reset()``: forget everything.
+- ``gap(what)``: bytes may be missing here (a log rotation, see ``LogReader.gap``); the run in
+  progress is marked ``text_lost``, nothing read is forgotten.
 - ``runs``: every Cypress run found so far, in log order, as :class:`~.models.CypressRun`
   (one sub-run of a categorized request each). The objects are updated in place while the run
   goes on; copy them (``to_dict()``) to keep a snapshot.
@@ -195,6 +197,13 @@ class CypressLogParser:
         self._tbl_bottom = False
         self._tbl_noise = 0
         self._run_width = 0
+
+    def gap(self, what: str) -> None:
+        """Bytes of the log may be missing at this point (``what`` says why, e.g. a log rotation):
+        nothing read so far is forgotten, the run in progress (if any) is marked ``text_lost``."""
+        run = self._run()
+        if run is not None and not run.finished:
+            run.text_lost = what
 
     @property
     def buffered(self) -> int:
@@ -676,8 +685,8 @@ def parse_log_file(path: str, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX
     parser = CypressLogParser(marker_regex)
     with LogReader(path, chunk_size) as reader:
         for chunk in reader.chunks():
-            if reader.restarted:
-                parser.reset()
+            if reader.gap:
+                parser.gap("the log was {0} while it was read".format(reader.restart_reason))
             parser.feed(chunk)
     parser.finish()
     return parser

@@ -286,6 +286,8 @@ def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: b
             if exit_.exit_code not in (0, None):
                 return FAILED
         return COMPLETED
+    if run.text_lost and (later_started or (ev.runner_over and exit_.known and exit_.exit_code == 0)):
+        return COMPLETED  # its end is known but its text was lost: decided from the other evidence
     if later_started:
         return FAILED
     if ev.hung and is_last:
@@ -328,7 +330,15 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         reasons = [r for r in reasons if r != NOT_FINISHED]
     if ev.preamble_problems and run.index == 0:
         reasons = list(ev.preamble_problems) + reasons
+    lost = bool(run.text_lost and not run.finished)
+    if lost:
+        reasons = [r for r in reasons if r != NOT_FINISHED]
     results: List[str] = [FAIL] if reasons else []
+    if lost:
+        # Never a PASS without its own summary: UNKNOWN at best, FAIL when other evidence fails.
+        reasons.append("{0}: its end is not in the log, so it is decided from its reporter artifacts and "
+                       "JUnit reports only".format(run.text_lost))
+        results.append(UNKNOWN)
     # Hosts.
     artifacts = ev.artifacts
     source = artifacts is not None

@@ -182,7 +182,7 @@ class LogDecoder:
 
 
 class LogReader:
-    """Follow one log file and return only the bytes appended since the last call.
+    """Follow one log file through rotations and return only the bytes appended since the last call.
 
     ``LogReader(path, chunk_size=8 MiB)``
 
@@ -190,19 +190,29 @@ class LogReader:
       there is nothing new. A missing file is not an error: it is "nothing yet" (the runner may
       not have created it). Other errors (permission denied, a directory, a FIFO or a device:
       only a regular file is read, and opening never blocks) raise :class:`~.errors.InputError`.
-    - Truncation (the file became smaller than ``offset``), replacement (the path now names
-      another inode or device: rotation, delete and re-create) and rewriting (the bytes just
-      before ``offset`` are no longer the ones we read: truncated then grown again between two
-      polls) make the reader start again from byte 0. The :meth:`poll` that does so sets
-      ``restarted`` to True (every other poll sets it to False), ``restart_reason`` to
-      ``"truncated"``, ``"replaced"`` or ``"rewritten"`` and increments ``restarts``; the bytes
-      it returns are the new file's from offset 0, so the caller resets its parser and feeds
-      them.
-    - ``offset`` is the number of bytes of the current file handed out so far.
+    - Rotations never lose what was read and keep one stream of bytes for the parser:
+
+      * replaced (the path now names another file: rename-and-create rotation): the file read so
+        far stays open and is read to its end first, and as long as it grows (a writer that does
+        not reopen its log, such as the runner entry, keeps writing there); the new file is read
+        from byte 0 after it. The old file is let go once the new one has bytes and the old one
+        none. While the path is missing (between the rename and the create), the old file is
+        still followed.
+      * truncated (the file became smaller than ``offset``: copytruncate) or rewritten (the bytes
+        just before ``offset``, or the first bytes of the file, are no longer the ones read:
+        truncated then grown again between two polls): reading goes on from byte 0 of the same file. Bytes written between the last poll
+        and the truncation went to the copy only: ``gap`` is True for such a restart.
+
+      The :meth:`poll` that notices one sets ``restarted`` to True (every other poll sets it to
+      False), ``restart_reason`` to ``"truncated"``, ``"replaced"`` or ``"rewritten"`` and
+      increments ``restarts``. The caller keeps its parser (the bytes continue the same text) and
+      journals the rotation.
+    - ``offset`` is the number of bytes of the current file handed out so far; ``total`` counts
+      every byte handed out.
     - :meth:`size_hint` is the current size of the file (``None`` when it is missing).
     - :meth:`chunks` yields chunks until the end of the file as it is now (for one-shot reads).
 
-    Memory: one chunk at a time plus a 64-byte fingerprint; the file is never read whole.
+    Memory: one chunk at a time plus two 64-byte fingerprints; the file is never read whole.
     """
 
     def __init__(self, path: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
@@ -211,22 +221,28 @@ class LogReader:
         self.path = path
         self.chunk_size = chunk_size
         self.offset = 0
+        self.total = 0
         self.restarted = False
         self.restart_reason: Optional[str] = None
+        self.gap = False
         self.restarts = 0
         self._fd: Optional[int] = None
         self._ident: Optional[Tuple[int, int]] = None
         self._tail = b""  # the last bytes handed out (up to _FINGERPRINT), ending at ``offset``
+        self._head = b""  # the first bytes of the file (up to _FINGERPRINT)
+        self._old: Optional[Tuple[int, int]] = None  # (fd, offset) of a replaced file still followed
 
     # ------------------------------------------------------------------ helpers
     def close(self) -> None:
-        """Close the file descriptor (the next poll reopens the path and checks it again)."""
-        if self._fd is not None:
-            try:
-                os.close(self._fd)
-            except OSError:
-                pass
+        """Close the file descriptors (the next poll reopens the path and checks it again)."""
+        for fd in (self._fd, self._old[0] if self._old else None):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._fd = None
+        self._old = None
 
     def __enter__(self) -> "LogReader":
         return self
@@ -240,8 +256,10 @@ class LogReader:
     def _restart(self, reason: str) -> None:
         self.offset = 0
         self._tail = b""
+        self._head = b""
         self.restarted = True
         self.restart_reason = reason
+        self.gap = reason != "replaced"
         self.restarts += 1
 
     def size_hint(self) -> Optional[int]:
@@ -263,17 +281,31 @@ class LogReader:
         self._fd = fd
         return st
 
+    def _pread(self, fd: int, offset: int) -> bytes:
+        try:
+            return os.pread(fd, self.chunk_size, offset)
+        except OSError as exc:
+            raise self._error("cannot read the log at offset {0}".format(offset), exc) from None
+
+    def _retire(self) -> None:
+        """The path names another file now: keep the one read so far to drain (and follow) it."""
+        if self._old is not None:
+            os.close(self._old[0])
+        self._old = (self._fd, self.offset) if self._fd is not None else None
+        self._fd = None
+
     def _check(self) -> bool:
         """Make sure ``_fd`` reads the file the path names now; False when there is no file."""
         try:
-            path_st = os.stat(self.path)
+            path_st: Optional[os.stat_result] = os.stat(self.path)
         except FileNotFoundError:
-            # Removed (rotation in progress) or not created yet: nothing to read for now.
-            return False
+            path_st = None  # renamed away (rotation in progress) or not created yet
         except OSError as exc:
             raise self._error("cannot stat the log", exc) from None
+        if path_st is None:
+            return self._fd is not None  # keep following the file read so far
         if self._fd is not None and (path_st.st_dev, path_st.st_ino) != self._ident:
-            self.close()
+            self._retire()
         if self._fd is None:
             st = self._open()
             if st is None:
@@ -289,35 +321,50 @@ class LogReader:
                 raise self._error("cannot stat the log", exc) from None
         if st.st_size < self.offset:
             self._restart("truncated")
-        elif self._tail:
-            try:
-                now = os.pread(self._fd, len(self._tail), self.offset - len(self._tail))
-            except OSError as exc:
-                raise self._error("cannot read the log", exc) from None
-            if now != self._tail:
-                self._restart("rewritten")
+        elif self._tail and (self._pread_at(len(self._tail), self.offset - len(self._tail)) != self._tail
+                             or self._pread_at(len(self._head), 0) != self._head):
+            self._restart("rewritten")
         return True
+
+    def _pread_at(self, size: int, offset: int) -> bytes:
+        try:
+            return os.pread(self._fd, size, offset) if self._fd is not None else b""
+        except OSError as exc:
+            raise self._error("cannot read the log", exc) from None
+
+    def _from_old(self) -> Optional[bytes]:
+        """New bytes of the replaced file, or None (then it is let go if the new file has bytes)."""
+        if self._old is None:
+            return None
+        fd, offset = self._old
+        data = self._pread(fd, offset)
+        if data:
+            self._old = (fd, offset + len(data))
+            return data
+        if self._fd is not None and (self.offset > 0 or os.fstat(self._fd).st_size > 0):
+            os.close(fd)
+            self._old = None
+        return None
 
     # ------------------------------------------------------------------ reading
     def poll(self) -> Optional[bytes]:
         """The next chunk of new bytes (at most ``chunk_size``) or ``None`` when there is none."""
         self.restarted = False
         self.restart_reason = None
+        self.gap = False
         if not self._check():
-            return None
-        if self._fd is None:  # _check() opened it or returned False
-            return None
-        try:
-            data = os.pread(self._fd, self.chunk_size, self.offset)
-        except OSError as exc:
-            raise self._error("cannot read the log at offset {0}".format(self.offset), exc) from None
-        if not data:
-            return None
-        self.offset += len(data)
-        if len(data) >= _FINGERPRINT:
-            self._tail = data[-_FINGERPRINT:]
+            data = self._from_old()
         else:
-            self._tail = (self._tail + data)[-_FINGERPRINT:]
+            data = self._from_old()
+            if data is None and self._fd is not None:
+                data = self._pread(self._fd, self.offset) or None
+                if data:
+                    if len(self._head) < _FINGERPRINT:
+                        self._head = (self._head + data)[:_FINGERPRINT]
+                    self.offset += len(data)
+                    self._tail = (self._tail + data)[-_FINGERPRINT:]
+        if data:
+            self.total += len(data)
         return data
 
     def chunks(self) -> Iterator[bytes]:

@@ -101,6 +101,7 @@ class CypressRun:
     exit_text: Optional[str] = None  # e.g. "Exiting with non-zero exit code because the run was canceled."
     start_offset: int = 0  # byte offset in the log where this run starts
     end_offset: Optional[int] = None  # byte offset after its last line, once finished
+    text_lost: Optional[str] = None  # why some of its text may be missing (a log rotation while it ran)
 
     def to_dict(self) -> Dict[str, Any]:
         return _asdict(self)

@@ -3,11 +3,18 @@
 """Tests of the incremental runner log reader and of the line cleaner."""
 from __future__ import annotations
 
+import functools
 import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors, logreader
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cypress_log import CypressLogParser
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.logreader import LogReader, clean_line
 
 
@@ -157,3 +164,104 @@ def test_directory_is_an_input_error(tmp_path):
 
 def test_default_chunk_is_large():
     assert logreader.DEFAULT_CHUNK_SIZE >= 1 << 20
+
+
+# ------------------------------------------------------------------------------ rotations
+def test_rename_rotation_follows_the_old_file_while_the_writer_stays_there(tmp_path):
+    path = str(tmp_path / "runner.log")
+    _write(path, b"one\n")
+    with LogReader(path) as reader:
+        assert reader.poll() == b"one\n"
+        os.rename(path, path + ".1")
+        _write(path + ".1", b"two\n", "ab")  # the writer still holds the renamed file
+        assert reader.poll() == b"two\n" and not reader.restarted
+        _write(path, b"")  # logrotate's create
+        _write(path + ".1", b"three\n", "ab")
+        assert reader.poll() == b"three\n"
+        assert reader.restarted and reader.restart_reason == "replaced" and not reader.gap
+        _write(path + ".1", b"four\n", "ab")
+        assert reader.poll() == b"four\n"
+        _write(path, b"five\n", "ab")  # a writer that reopened: the old file is let go
+        assert reader.poll() == b"five\n"
+        assert reader.total == len(b"one\ntwo\nthree\nfour\nfive\n")
+
+
+def test_copytruncate_restarts_in_the_same_file_and_says_text_may_be_lost(tmp_path):
+    path = str(tmp_path / "runner.log")
+    _write(path, b"first line\n")
+    with LogReader(path) as reader:
+        reader.poll()
+        with open(path, "r+b") as handle:
+            handle.truncate(0)
+        assert reader.poll() is None and reader.restarted and reader.gap
+        _write(path, b"after\n", "ab")
+        assert reader.poll() == b"after\n" and not reader.gap
+
+
+def test_truncated_and_regrown_with_the_same_tail_is_noticed_by_its_head(tmp_path):
+    path = str(tmp_path / "runner.log")
+    _write(path, b"A" * 70 + b"=" * 70)
+    with LogReader(path) as reader:
+        reader.poll()
+        _write(path, b"B" * 70 + b"=" * 100)  # same bytes just before the offset, other start
+        assert reader.poll() == b"B" * 70 + b"=" * 100
+        assert reader.restart_reason == "rewritten"
+
+
+@functools.lru_cache(maxsize=1)
+def _categorized_log() -> bytes:
+    """A categorized run of three groups, the middle one failing (Cypress run simulator)."""
+    sim = pathlib.Path(__file__).resolve().parents[5] / "tests" / "support" / "cypress_sim.py"
+    out = subprocess.run([sys.executable, str(sim), "--groups", "linux:rhel96-fc-01;windows:win2022-01;oracle:ol8-03",
+                          "--fail", "win2022-01", "--speed", "1000000", "--tests-per-spec", "2"],
+                         capture_output=True, check=False, timeout=60)  # exits 1: windows failed
+    return out.stdout
+
+
+def _runs(parser):
+    return [{k: v for k, v in run.to_dict().items() if k != "text_lost"} for run in parser.runs]
+
+
+def _reference() -> list:
+    parser = CypressLogParser()
+    parser.feed(_categorized_log())
+    parser.finish()
+    return _runs(parser)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), mode=st.sampled_from(["copytruncate", "rename-writer-stays", "rename-writer-moves"]),
+       chunk=st.integers(min_value=64, max_value=1 << 16))
+def test_any_chunking_with_any_rotation_point_gives_the_same_runs(tmp_path_factory, data, mode, chunk):
+    log = _categorized_log()
+    rotate_at = data.draw(st.integers(min_value=0, max_value=len(log)), label="rotation point")
+    cuts = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(log)), max_size=12), label="writes"))
+    path = str(tmp_path_factory.mktemp("rot") / "runner.log")
+    target = path
+    parser = CypressLogParser()
+    reader = LogReader(path, chunk_size=chunk)
+
+    def drain():
+        for piece in reader.chunks():
+            parser.feed(piece)
+
+    _write(path, b"")
+    previous = 0
+    for cut in sorted(set(cuts + [rotate_at, len(log)])):
+        _write(target, log[previous:cut], "ab")
+        previous = cut
+        drain()
+        if cut == rotate_at:
+            if mode == "copytruncate":
+                with open(path, "r+b") as handle:
+                    handle.truncate(0)
+            else:
+                os.rename(path, path + ".1")
+                _write(path, b"")
+                target = path + ".1" if mode == "rename-writer-stays" else path
+            drain()
+    drain()
+    reader.close()
+    parser.finish()
+    assert _runs(parser) == _reference()
+    assert [r.all_passed for r in parser.runs] == [True, False, True]
