@@ -240,3 +240,39 @@ def test_kill_between_sending_and_sent_gives_one_marked_copy_at_most(make_run, d
     no_traceback(run)
     run.assert_no_secret()
     assert HOOK_ID not in json.dumps(double.public_posts())
+
+
+# ---------------------------------------------------------------------------------------------- 2
+@pytest.mark.parametrize("rotation", ["copytruncate", "rename-and-create"])
+def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
+    build = "rot-" + rotation.split("-")[0]
+    run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds", "1",
+                           "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True, hosts=GROUPS3)
+    run.start_runner()
+    watcher = run.start_watcher()
+    deadline = time.time() + 30
+    while time.time() < deadline and not run.posts():
+        time.sleep(0.05)
+    assert run.posts(), "sub-run 1 was never posted"
+    rotated = run.log.with_name("runner.log.1")
+    if rotation == "copytruncate":  # what logrotate's copytruncate does
+        rotated.write_bytes(run.log.read_bytes())
+        with open(run.log, "r+b") as handle:
+            handle.truncate(0)
+    else:  # logrotate's default: rename, then create an empty log (the runner keeps its descriptor)
+        run.log.rename(rotated)
+        run.log.write_bytes(b"")
+    assert run.wait_watcher(watcher, 60) == 0
+    assert_each_posted_once(run, [
+        "#### ✅ PASS · COMPLETED · build `{0}` · sub-run 1 `linux`".format(build),
+        "#### ❌ FAIL · COMPLETED · build `{0}` · sub-run 2 `windows`".format(build),
+        "#### ✅ PASS · COMPLETED · build `{0}` · sub-run 3 `oracle`".format(build)])
+    state = run.state()
+    assert (state["run_state"], state["result"]) == ("COMPLETED", "FAIL")
+    assert [(s["name"], s["result"], s["delivery"]) for s in state["subruns"]] == [
+        ("linux", "PASS", "SENT"), ("windows", "FAIL", "SENT"), ("oracle", "PASS", "SENT")]
+    events = [json.loads(line) for line in (run.state_dir / "events.jsonl").read_text().splitlines()]
+    rotations = [e for e in events if e["event"] == "log-rotated"]
+    assert rotations and rotations[0]["reason"] == ("truncated" if rotation == "copytruncate" else "replaced")
+    no_traceback(run)
+    run.assert_no_secret()

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as StdET  # only ever fed documents without DOCTYPE
 from collections.abc import Iterable
 from typing import Any
 
-from . import config, fileio
+from . import config, inputs
 from .errors import ConfigError, InputError, MissingDependencyError
 from .durable import json_type
 from .safetext import clean_json, show_path
@@ -87,7 +87,7 @@ def _read_input(path: str, limit: int) -> tuple[os.stat_result | None, bytes | N
     """(stat, bytes, error) of an input file read whole, or why it was not (missing, not a regular file,
     over ``limit``, unreadable). Never blocks: a FIFO or a device is refused, not opened for reading."""
     try:
-        fd, st = fileio.open_regular(path)
+        fd, st = inputs.open_regular(path)
     except FileNotFoundError as exc:
         return None, None, exc.strerror or str(exc)
     except OSError as exc:
@@ -95,7 +95,7 @@ def _read_input(path: str, limit: int) -> tuple[os.stat_result | None, bytes | N
     try:
         if st.st_size > limit:
             return st, None, f"larger than {limit} bytes ({st.st_size} bytes)"
-        data = fileio.read_fd(fd, limit + 1)
+        data = inputs.read_fd(fd, limit + 1)
     except OSError as exc:
         return st, None, f"cannot read: {exc.strerror or exc}"
     finally:

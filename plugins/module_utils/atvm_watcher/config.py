@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from .errors import BuildNameError, ConfigError
-from .fileio import read_regular
+from .inputs import read_regular
 
 BUILD_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 BUILD_NAME_MAX = 100

@@ -30,7 +30,7 @@ import os
 import re
 from typing import Any, Iterator, Optional, Set, Tuple
 
-from . import fileio
+from . import inputs
 from .errors import InputError
 
 DEFAULT_CHUNK_SIZE = 8 << 20
@@ -273,7 +273,7 @@ class LogReader:
 
     def _open(self) -> Optional[os.stat_result]:
         try:
-            fd, st = fileio.open_regular(self.path)
+            fd, st = inputs.open_regular(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:

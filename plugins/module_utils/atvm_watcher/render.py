@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from . import config
 from .errors import ConfigError
-from .fileio import read_regular
+from .inputs import read_regular
 from .safetext import clean, defuse_mentions, redact, redact_command, safe_post
 from .models import (
     FAIL,

@@ -24,8 +24,8 @@ from typing import Dict, List, Mapping, Optional
 
 from .config import DEFAULT_STATE_ROOT, validate_build_name
 from .errors import ConfigError, StateError
-from .fileio import not_regular
-from .state import atomic_write_json, dump_json, utc_now
+from .inputs import not_regular
+from .durable import atomic_write_json, dump_json, utc_now
 
 # The in-progress record is padded to this size, so that the final record can still be written over
 # it in place (no new block needed) when the disk is full.

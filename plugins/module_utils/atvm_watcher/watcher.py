@@ -120,9 +120,13 @@ class Watcher:
     # ---------------------------------------------------------------- evidence
     def read_log(self) -> bool:
         data = self.reader.poll()
-        if self.reader.restarted:
-            self.journal("log-restarted", "runner log was truncated or replaced: reading it again from the start")
-            self.parser.reset()
+        if self.reader.restarted:  # a rotation: every run read so far is kept, reading goes on
+            reason = self.reader.restart_reason
+            self.journal("log-rotated", "runner log {0} (rotation): reading goes on in {1}{2}".format(
+                reason, "the new file after the old one" if reason == "replaced" else "the same file from its start",
+                "; text written just before may be lost" if self.reader.gap else ""), reason=reason)
+            if self.reader.gap:
+                self.parser.gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
         if data:
             self.parser.feed(data)
             return True
@@ -338,7 +342,7 @@ class Watcher:
             return False
         self._last_hang_check = now
         cpu = self.runner.cpu_seconds() if self.runner is not None else None
-        sig = (self.reader.offset, cpu, artifact_signature(self.settings.reporter_dir_path()))
+        sig = (self.reader.total, cpu, artifact_signature(self.settings.reporter_dir_path()))
         if sig != self._progress_sig:
             self._progress_sig = sig
             self._last_progress = now

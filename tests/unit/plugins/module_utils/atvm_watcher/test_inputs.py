@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import artifacts, config, fileio, render
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import artifacts, config, inputs, render
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, InputError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.logreader import LogReader
 
@@ -55,16 +55,16 @@ def odd(request, tmp_path):
 def test_open_regular_refuses_without_blocking(odd):
     path, kind = odd
     with bounded(), pytest.raises(OSError) as info:
-        fileio.open_regular(path)
+        inputs.open_regular(path)
     assert info.value.strerror in ("not a regular file ({0})".format(kind), "Is a directory")
 
 
 def test_read_regular_is_bounded(tmp_path):
     path = tmp_path / "big"
     path.write_bytes(b"x" * 5000)
-    st, data = fileio.read_regular(str(path), 100)
+    st, data = inputs.read_regular(str(path), 100)
     assert (st.st_size, len(data)) == (5000, 101)
-    assert fileio.read_regular(str(path), 10000)[1] == b"x" * 5000
+    assert inputs.read_regular(str(path), 10000)[1] == b"x" * 5000
 
 
 def test_every_reader_reports_an_odd_file_as_unreadable(odd, tmp_path):
