@@ -15,6 +15,9 @@ description:
     post) and the cancellation marker, and the C(ActiveState) of its watcher and runner units.
   - With O(wait=true), returns once the run state is terminal and its watcher has exited (so its posts are
     done), or fails after O(timeout) seconds.
+  - Fails when the run has ended and a post failed or is still pending with no watcher left to send it (the
+    message names the build, the posts and the command that resends them), unless O(fail_on_undelivered=false).
+    So a job that reads the run turns red when its result did not reach the channel.
   - Never changes anything.
 author:
   - atvm.watcher contributors (!UNKNOWN)
@@ -31,6 +34,13 @@ options:
       - Seconds to wait with O(wait=true) before the task fails.
     type: float
     default: 3600
+  fail_on_undelivered:
+    description:
+      - Fail when the run has ended, its watcher is gone, and a post failed (V(POST_FAILED)) or is still pending.
+      - V(false) reports the same facts (RV(undelivered)) without failing.
+    type: bool
+    default: true
+    version_added: 1.1.0
 attributes:
   check_mode:
     description: The module only reads; it runs the same in check mode.
@@ -189,9 +199,35 @@ timed_out:
   description: Whether waiting timed out (the task then fails).
   returned: always
   type: bool
+undelivered:
+  description:
+    - The delivery records of an ended run, with no watcher left, that are not V(SENT) (failed or pending).
+    - Empty while the run or its watcher is still going.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  sample: [{"key": "000-linux", "status": "POST_FAILED", "last_error": "HTTP 400 ... (permanent)"}]
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
+
+
+def _read(module: glue.AnsibleModule, build: str) -> dict:
+    params = module.params
+    info = glue.launcher(module, params["state_root"]).info(build, wait=params["wait"], timeout=params["timeout"])
+    ended = info["terminal"] and not info["units"]["watcher"]["live"]
+    undelivered = [r for r in info["outbox"] if r.get("status") != "SENT"] if ended else []
+    info["undelivered"] = undelivered
+    if undelivered and params["fail_on_undelivered"]:
+        posts = "; ".join("{0} {1}{2}".format(r.get("key"), r.get("status"), " ({0})".format(r["last_error"])
+                                              if r.get("last_error") else "") for r in undelivered)
+        raise glue.launch.LaunchError(
+            "build {0} ended ({1} {2}) but {3} post(s) did not reach the channel: {4}. Resend them with: "
+            "ansible-playbook atvm.watcher.resend_run -e build_name={0} (on the controller: atvm-run-watcher "
+            "resend --build-name {0})".format(build, info["run_state"], info["result"], len(undelivered), posts),
+            **info)
+    return info
 
 
 def main() -> None:
@@ -199,12 +235,11 @@ def main() -> None:
     spec.update({
         "wait": {"type": "bool", "default": False},
         "timeout": {"type": "float", "default": 3600},
+        "fail_on_undelivered": {"type": "bool", "default": True},
     })
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)
-    params = module.params
-    glue.finish(module, lambda: glue.launcher(module, params["state_root"]).info(
-        build, wait=params["wait"], timeout=params["timeout"]))
+    glue.finish(module, lambda: _read(module, build))
 
 
 if __name__ == "__main__":

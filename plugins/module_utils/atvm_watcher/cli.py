@@ -59,10 +59,28 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if not args.env_file:
         env = load_env(None, environ)
     settings = Settings.from_env(env)
-    if not _valid(settings, require_webhook=not args.no_webhook):
+    if not _valid(settings, require_webhook=not args.no_webhook or args.send_test):
         return EXIT_ERROR
     where = ", ".join(args.env_file) if args.env_file else "the environment"
     sys.stdout.write("configuration OK ({0})\n".format(where))
+    return _send_test(settings) if args.send_test else EXIT_OK
+
+
+def _send_test(settings: Settings) -> int:
+    """Post the one-line test message through the configured webhook; the server's refusal is the error."""
+    import socket  # pylint: disable=import-outside-toplevel
+
+    from . import __version__  # pylint: disable=import-outside-toplevel
+    from .delivery import MattermostClient  # pylint: disable=import-outside-toplevel
+
+    client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
+                              http_timeout=settings.http_timeout, deadline=min(settings.delivery_deadline, 60.0))
+    result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
+        __version__, socket.gethostname()))
+    if not result.ok:
+        _err("the test post was refused: " + result.reason, [settings.webhook])
+        return EXIT_ERROR
+    sys.stdout.write("test post sent to {0}\n".format(settings.channel or "the webhook's channel"))
     return EXIT_OK
 
 
@@ -224,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate settings (env files) without side effects")
     check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: the environment")
     check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
+    check.add_argument("--send-test", action="store_true",
+                       help="then post one test line to the channel (fails with the server's answer)")
     check.set_defaults(func=cmd_check_config)
 
     _add_run_commands(sub)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
@@ -41,6 +42,12 @@ BOOL_FIELDS = {f for f in JOB_TEMPLATE_FIELDS if f.startswith("ask_")} | {
     "force_handlers", "use_fact_cache", "survey_enabled", "become_enabled", "diff_mode",
     "allow_simultaneous", "prevent_instance_group_fallback",
 }
+CREDENTIAL_TYPE_FIELDS = {"name", "description", "kind", "inputs", "injectors", "managed"}
+CREDENTIAL_FIELDS = {"name", "description", "organization", "credential_type", "inputs", "user", "team"}
+# The kinds an API user may create (AWX's CredentialType.kind choices for managed=False types).
+CREDENTIAL_TYPE_KINDS = ("cloud", "net")
+INJECTOR_KINDS = {"env", "extra_vars", "file"}
+_TEMPLATE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 SURVEY_TYPES = {
     "text": str, "textarea": str, "password": str, "multiplechoice": str, "multiselect": str,
     "integer": int, "float": float,
@@ -101,6 +108,39 @@ def validate_survey_spec(spec: Any) -> Optional[str]:
     return None
 
 
+def validate_credential_type(body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The checks of AWX's CredentialType serializer and its inputs / injectors schemas; None when valid."""
+    unknown = sorted(set(body) - CREDENTIAL_TYPE_FIELDS)
+    if unknown:
+        return {"detail": "unknown credential type fields: {0}".format(", ".join(unknown))}
+    if body.get("managed", False) is not False:
+        return {"managed": ["Only managed=false types can be created through the API."]}
+    if body.get("kind", "cloud") not in CREDENTIAL_TYPE_KINDS:
+        return {"kind": ["Must be 'cloud' or 'net', not {0}".format(body.get("kind"))]}
+    inputs = body.get("inputs") or {}
+    fields = inputs.get("fields") or []
+    ids = [f.get("id") for f in fields if isinstance(f, dict)]
+    if len(ids) != len(fields) or len(set(ids)) != len(ids) or not all(isinstance(i, str) and i for i in ids):
+        return {"inputs": ["every field needs a unique id"]}
+    for field in fields:
+        if field.get("type", "string") not in ("string", "boolean") or not field.get("label"):
+            return {"inputs": ["field {0}: type must be string or boolean, and a label is required".format(field["id"])]}
+    for required in inputs.get("required") or []:
+        if required not in ids:
+            return {"inputs": ["required field {0} is not defined".format(required)]}
+    injectors = body.get("injectors") or {}
+    if set(injectors) - INJECTOR_KINDS:
+        return {"injectors": ["unknown injector kinds: {0}".format(sorted(set(injectors) - INJECTOR_KINDS))]}
+    for kind, values in injectors.items():
+        for name, template in (values or {}).items():
+            if not isinstance(template, str):
+                return {"injectors": ["{0}.{1} must be a string".format(kind, name)]}
+            for used in _TEMPLATE_NAME.findall(template):
+                if used not in ids:
+                    return {"injectors": ["{0}.{1} uses {2}, which is not an input field".format(kind, name, used)]}
+    return None
+
+
 class AwxDouble:
     """The API state and a server thread. Use as a context manager."""
 
@@ -110,9 +150,11 @@ class AwxDouble:
         self.tokens: Dict[int, str] = {}
         self.objects: Dict[str, Dict[int, Dict[str, Any]]] = {
             "organizations": {}, "projects": {}, "inventories": {}, "credentials": {},
-            "execution_environments": {}, "job_templates": {},
+            "execution_environments": {}, "job_templates": {}, "credential_types": {},
         }
         self.surveys: Dict[int, Dict[str, Any]] = {}
+        # the inputs of credentials as given (the API shows secret ones as $encrypted$)
+        self.secrets: Dict[int, Dict[str, Any]] = {}
         self.jt_credentials: Dict[int, List[int]] = {}
         self.requests: List[Tuple[str, str, bool]] = []
         self._next_id = 1
@@ -230,6 +272,10 @@ class AwxDouble:
                     return 200, self._list(collection, query)
                 if method == "POST" and collection == "job_templates":
                     return self._save_job_template(None, body)
+                if method == "POST" and collection == "credential_types":
+                    return self._save_credential_type(None, body)
+                if method == "POST" and collection == "credentials":
+                    return self._save_credential(None, body)
                 return 405, {"detail": "Method not allowed."}
             oid = int(parts[1])
             item = self.objects[collection].get(oid)
@@ -240,6 +286,13 @@ class AwxDouble:
                     return 200, item
                 if method == "PATCH" and collection == "job_templates":
                     return self._save_job_template(oid, body)
+                if method == "PATCH" and collection == "credential_types":
+                    return self._save_credential_type(oid, body)
+                if method == "PATCH" and collection == "credentials":
+                    return self._save_credential(oid, body)
+                if method == "DELETE" and collection == "credential_types":
+                    del self.objects[collection][oid]
+                    return 204, None
                 if method == "DELETE" and collection == "job_templates":
                     del self.objects[collection][oid]
                     self.surveys.pop(oid, None)
@@ -312,6 +365,55 @@ class AwxDouble:
             return 201, merged
         self.objects["job_templates"][oid] = merged
         return 200, merged
+
+    def _save_credential_type(self, oid: Optional[int], body: Dict[str, Any]) -> Tuple[int, Any]:
+        merged = dict(self.objects["credential_types"][oid]) if oid is not None else {}
+        merged.update(body)
+        error = validate_credential_type({k: v for k, v in merged.items() if k in CREDENTIAL_TYPE_FIELDS})
+        if error:
+            return 400, error
+        if oid is None:
+            if self.by_name("credential_types", merged.get("name", "")) is not None:
+                return 400, {"name": ["Credential type with this Name already exists."]}
+            oid = self._next_id
+            self._next_id += 1
+            merged.update({"id": oid, "type": "credential_type", "managed": False, "related": {},
+                           "url": "{0}credential_types/{1}/".format(API, oid)})
+            self.objects["credential_types"][oid] = merged
+            return 201, merged
+        self.objects["credential_types"][oid] = merged
+        return 200, merged
+
+    def _save_credential(self, oid: Optional[int], body: Dict[str, Any]) -> Tuple[int, Any]:
+        """A credential of a custom type: its inputs are checked against the type, secrets read back as $encrypted$."""
+        unknown = sorted(set(body) - CREDENTIAL_FIELDS)
+        if unknown:
+            return 400, {"detail": "unknown credential fields: {0}".format(", ".join(unknown))}
+        current = self.objects["credentials"][oid] if oid is not None else {}
+        merged = dict(current)
+        merged.update(body)
+        kind = self.objects["credential_types"].get(merged.get("credential_type"))
+        if kind is None:
+            return 400, {"credential_type": ["Invalid pk - object does not exist."]}
+        fields = {f["id"]: f for f in kind["inputs"].get("fields", [])}
+        stored = dict(self.secrets.get(oid, {}))
+        for name, value in (body.get("inputs") or {}).items():
+            if name not in fields:
+                return 400, {"inputs": {name: ["'{0}' is not a field of the credential type".format(name)]}}
+            if value != "$encrypted$":
+                stored[name] = value
+        missing = [r for r in kind["inputs"].get("required", []) if not stored.get(r)]
+        if missing:
+            return 400, {"inputs": {name: ["required for this credential type"] for name in missing}}
+        merged["inputs"] = {k: ("$encrypted$" if fields[k].get("secret") else v) for k, v in stored.items()}
+        if oid is None:
+            oid = self._next_id
+            self._next_id += 1
+            merged.update({"id": oid, "type": "credential", "related": {},
+                           "url": "{0}credentials/{1}/".format(API, oid)})
+        self.objects["credentials"][oid] = merged
+        self.secrets[oid] = stored
+        return (201 if not current else 200), merged
 
     def _survey(self, oid: int, method: str, body: Any) -> Tuple[int, Any]:
         if method == "GET":

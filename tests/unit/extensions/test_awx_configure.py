@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 PLAYBOOK = ROOT / "playbooks" / "awx_configure.yml"
 DATA_FILE = ROOT / "extensions" / "awx" / "job_templates.yml"
+CREDENTIAL_TYPE_FILE = ROOT / "extensions" / "awx" / "credential_type.yml"
+WEBHOOK = "https://chat.example.org/hooks/awxtestsecrethook0000000001"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 PASSWORD = "pw-Zq81kVt0sEcret"
 
@@ -72,6 +74,8 @@ def _run(double: AwxDouble, *extra: str, **overrides: Any) -> subprocess.Complet
 
 def _seed(double: AwxDouble, playbooks: List[str]) -> None:
     org = double.add("organizations", "Default")
+    # The module looks the credential type up by name, whatever its kind: a managed one must not be taken.
+    double.add("credential_types", "Machine", kind="ssh", managed=True, inputs={}, injectors={})
     double.add("projects", "ATVM watcher", organization=org, playbooks=playbooks)
     double.add("inventories", "ATVM controllers", organization=org)
     double.add("credentials", "ATVM controllers SSH")
@@ -94,13 +98,16 @@ def runs():
     with AwxDouble(username="admin", password=PASSWORD) as checked, \
             AwxDouble(username="admin", password=PASSWORD) as double:
         _seed(checked, playbooks)
+        # Check mode creates nothing: the webhook credential is there as an operator made it in AWX.
+        checked.add("credentials", "ATVM Mattermost webhook")
         _seed(double, playbooks)
         check = _start(checked, "--check")
-        first = _start(double)
+        first = _start(double, awx_configure_mattermost_webhook=WEBHOOK, awx_configure_mattermost_channel="atvm-runs")
         results = {"check": (_finish(check), list(checked.requests)), "checked": checked}
         results["first"] = (_finish(first), list(double.requests))
         double.requests.clear()
-        results["second"] = (_run(double), list(double.requests))
+        results["second"] = (_run(double, awx_configure_mattermost_webhook=WEBHOOK,
+                                  awx_configure_mattermost_channel="atvm-runs"), list(double.requests))
         results["double"] = double
         yield results
 
@@ -113,10 +120,47 @@ def test_check_mode_changes_nothing(runs):
     assert runs["checked"].objects["job_templates"] == {}
     for template in yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))["atvm_awx_job_templates"]:
         assert '"{0}: changed"'.format(template["name"]) in proc.stdout
-    assert _recap(proc.stdout)["changed"] == 1
+    assert _recap(proc.stdout)["changed"] == 2  # the credential type (reported), the templates (summarised)
+    assert runs["checked"].by_name("credential_types", "ATVM Mattermost webhook") is None
 
 
-def test_first_run_creates_the_four_templates(runs):
+def _credential_type_data() -> Dict[str, Any]:
+    # !unsafe marks AWX's own injector templates: read them as the plain strings AWX receives.
+    class Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        pass
+
+    Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+    return yaml.load(CREDENTIAL_TYPE_FILE.read_text(encoding="utf-8"), Loader=Loader)["atvm_awx_credential_type"]
+
+
+def test_first_run_creates_the_credential_type_and_the_credential(runs):
+    double: AwxDouble = runs["double"]
+    data = _credential_type_data()
+    created = double.by_name("credential_types", data["name"])
+    assert created is not None
+    assert (created["kind"], created["inputs"], created["injectors"]) == (data["kind"], data["inputs"], data["injectors"])
+    # The injector feeds the install playbook's own variables, from the type's fields.
+    assert created["injectors"] == {"extra_vars": {"controller_webhook": "{{ webhook }}",
+                                                   "controller_channel": "{{ channel }}",
+                                                   "controller_username": "{{ username }}"}}
+    assert [f["id"] for f in created["inputs"]["fields"] if f.get("secret")] == ["webhook"]
+    credential = double.by_name("credentials", "ATVM Mattermost webhook")
+    assert credential["credential_type"] == created["id"]
+    assert credential["inputs"]["webhook"] == "$encrypted$"
+    assert double.secrets[credential["id"]] == {"webhook": WEBHOOK, "channel": "atvm-runs", "username": ""}
+
+
+def test_the_reinstall_template_carries_the_webhook_credential_and_no_secret_question(runs):
+    double: AwxDouble = runs["double"]
+    reinstall = double.by_name("job_templates", "ATVM - reinstall controller")
+    linked = [double.objects["credentials"][c]["name"] for c in double.jt_credentials[reinstall["id"]]]
+    assert linked == ["ATVM controllers SSH", "ATVM Mattermost webhook"]
+    questions = [q["variable"] for q in double.surveys[reinstall["id"]]["spec"]]
+    assert not {"controller_webhook", "controller_channel", "controller_username"} & set(questions)
+    assert all(q["type"] != "password" for survey in double.surveys.values() for q in survey["spec"])
+
+
+def test_first_run_creates_the_five_templates(runs):
     proc, requests = runs["first"]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     double: AwxDouble = runs["double"]
@@ -124,7 +168,7 @@ def test_first_run_creates_the_four_templates(runs):
     project = double.by_name("projects", "ATVM watcher")
     inventory = double.by_name("inventories", "ATVM controllers")
     credential = double.by_name("credentials", "ATVM controllers SSH")
-    assert len(double.objects["job_templates"]) == 4
+    assert len(double.objects["job_templates"]) == 5
     for template in data:
         created = double.by_name("job_templates", template["name"])
         assert created is not None, template["name"]
@@ -137,7 +181,9 @@ def test_first_run_creates_the_four_templates(runs):
         assert created["ask_limit_on_launch"] is template["ask_limit_on_launch"]
         assert json.loads(created["extra_vars"]) == template["extra_vars"]
         assert double.surveys[created["id"]] == template["survey_spec"]
-        assert double.jt_credentials[created["id"]] == [credential["id"]]
+        expected = [credential["id"]] + ([double.by_name("credentials", "ATVM Mattermost webhook")["id"]]
+                                         if template["key"] == "reinstall" else [])
+        assert double.jt_credentials[created["id"]] == expected
     assert all(authed for _m, path, authed in requests if "/tokens/" not in path)
 
 
@@ -146,13 +192,14 @@ def test_second_run_changes_nothing(runs):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert _writes(requests) == []
     assert _recap(proc.stdout)["changed"] == 0
-    assert proc.stdout.count(": unchanged (id ") == 4
+    assert proc.stdout.count(": unchanged (id ") == 5
 
 
 def test_the_controller_password_is_never_shown(runs):
     for key in ("check", "first", "second"):
         proc, _requests = runs[key]
         assert PASSWORD not in proc.stdout + proc.stderr
+        assert "awxtestsecrethook" not in proc.stdout + proc.stderr
 
 
 def test_a_refused_template_fails_the_play_with_its_name(tmp_path):

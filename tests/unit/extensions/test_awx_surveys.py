@@ -35,7 +35,10 @@ EXPECTED = {
     "cancel": ("playbooks/cancel_run.yml", "cancel_run.yml"),
     "status": ("playbooks/run_status.yml", "run_status.yml"),
     "reinstall": ("playbooks/install.yml", "install.yml"),
+    "resend": ("playbooks/resend_run.yml", "resend_run.yml"),
 }
+CREDENTIAL_TYPE_FILE = ROOT / "extensions" / "awx" / "credential_type.yml"
+LAUNCH_DEFAULTS = ROOT / "roles" / "launch" / "defaults" / "main.yml"
 CONDITIONAL_KEYS = {"when", "that", "failed_when", "changed_when", "until"}
 REQUIRED = object()
 COMPUTED = object()
@@ -222,7 +225,10 @@ def _expressions(value: Any, key: Optional[str] = None) -> Iterator[str]:
 
 def unconverted_reads(source: str, variable: str) -> List[str]:
     """Reads of ``variable`` in a Jinja source that are not followed by ``| bool``
-    (``| default(...) | bool`` counts as converted)."""
+    (``| default(...) | bool`` counts as converted). ``{{ variable | default(omit) }}`` as a whole
+    value is a module option: the module's argument spec converts it (or refuses it)."""
+    if re.fullmatch(r"\{\{\s*" + re.escape(variable) + r"\s*\|\s*default\(omit\)\s*\}\}", source.strip()):
+        return []
     tokens = [(t[1], t[2]) for t in _ENV.lex(source) if t[1] != "whitespace"]
     bad = []
     for i, (kind, value) in enumerate(tokens):
@@ -282,6 +288,26 @@ def job_template_options() -> Set[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def credential_type() -> Dict[str, Any]:
+    """extensions/awx/credential_type.yml, AWX's injector templates (!unsafe) read as plain strings."""
+
+    class Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        pass
+
+    Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+    return yaml.load(CREDENTIAL_TYPE_FILE.read_text(encoding="utf-8"), Loader=Loader)["atvm_awx_credential_type"]
+
+
+def injected_variables() -> Set[str]:
+    return set((credential_type()["injectors"].get("extra_vars") or {}))
+
+
+def launch_inputs() -> Dict[str, str]:
+    """launch_run.yml's playbook variable -> launch role variable (handed over unconverted)."""
+    play = yaml.safe_load(_playbook("launch").read_text(encoding="utf-8"))[0]
+    return play["vars"]["_atvm_launch_inputs"]
+
+
 def _questions(key: str) -> Dict[str, Dict[str, Any]]:
     return {q["variable"]: q for q in TEMPLATES[key]["survey_spec"]["spec"]}
 
@@ -290,17 +316,17 @@ def _playbook(key: str) -> Path:
     return ROOT / EXPECTED[key][0]
 
 
-def test_the_four_templates_are_there():
+def test_the_five_templates_are_there():
     assert set(TEMPLATES) == set(EXPECTED)
     for key, (playbook, _row) in EXPECTED.items():
         assert TEMPLATES[key]["playbook"] == playbook
         assert TEMPLATES[key]["survey_enabled"] is True
-    assert len({t["name"] for t in TEMPLATES.values()}) == 4
+    assert len({t["name"] for t in TEMPLATES.values()}) == 5
 
 
 def test_the_contract_table_is_read():
     # If the table's format changes, this fails instead of every other test passing vacuously.
-    assert set(CONTRACT) == {row for _playbook, row in EXPECTED.values()}
+    assert set(CONTRACT) == {row for _playbook, row in EXPECTED.values()} | {"uninstall.yml"}
     assert CONTRACT["launch_run.yml"]["build_name"] is REQUIRED
     assert CONTRACT["launch_run.yml"]["atvm_categorized"] is False
     assert CONTRACT["launch_run.yml"]["atvm_template_command"] == ""
@@ -310,7 +336,10 @@ def test_the_contract_table_is_read():
     assert CONTRACT["launch_run.yml"]["atvm_runner_command"] is COMPUTED
     assert CONTRACT["launch_run.yml"]["atvm_template_timeout"] == 900
     assert CONTRACT["cancel_run.yml"] == {"build_name": REQUIRED, "atvm_cancel_reason": "cancelled from Ansible"}
-    assert CONTRACT["run_status.yml"] == {"build_name": REQUIRED, "atvm_wait": False, "atvm_wait_timeout": 3600}
+    assert CONTRACT["run_status.yml"] == {"build_name": REQUIRED, "atvm_wait": False, "atvm_wait_timeout": 3600,
+                                          "atvm_fail_on_undelivered": True}
+    assert CONTRACT["resend_run.yml"] == {"build_name": REQUIRED, "atvm_resend_key": ""}
+    assert CONTRACT["launch_run.yml"]["atvm_automation_dir"] == ""
     assert {"controller_webhook", "controller_channel"} <= set(CONTRACT["install.yml"])
 
 
@@ -345,6 +374,10 @@ def test_required_playbook_variables_are_required_questions(key):
     required = [name for name, default in CONTRACT[EXPECTED[key][1]].items() if default is REQUIRED]
     assert required, "no required variable found for {0}".format(key)
     for variable in required:
+        if key == "reinstall" and variable in injected_variables():
+            # The webhook credential's injector sets it: never a survey question.
+            assert variable not in questions
+            continue
         assert variable in questions, "{0}: required variable {1} is not in the survey".format(key, variable)
         question = questions[variable]
         assert question["required"] is True
@@ -369,11 +402,11 @@ def test_defaults_match_the_playbooks(key):
         else:
             continue
         if default is COMPUTED:
-            # Computed by the playbook: an empty answer must mean "compute it", which holds when
-            # the playbook reads the variable as VAR | default('') and the role builds the value
-            # from an empty one.
-            assert re.search(re.escape(variable) + r"\s*\|\s*default\(''\)", _playbook(key).read_text(encoding="utf-8")), (
-                "{0}: {1} is computed by the playbook; an answer would replace it".format(key, variable))
+            # Computed by the role: an empty answer must mean "compute it", which holds when the
+            # playbook hands the variable to a launch role variable whose own default is empty.
+            role_defaults = yaml.safe_load(LAUNCH_DEFAULTS.read_text(encoding="utf-8"))
+            assert key == "launch" and role_defaults[launch_inputs()[variable]] == "", (
+                "{0}: {1} is computed by the role; an answer would replace it".format(key, variable))
             default = ""
         if default in ("", [], None):
             # An empty answer is the playbook's own default.
@@ -401,10 +434,26 @@ def test_choices_and_secrets(key):
         assert not str(question.get("default", "")).startswith("$encrypted$"), (key, variable)
         if question["type"] == "password":
             assert "default" not in question, "{0}: password {1} must not have a default".format(key, variable)
-    if key == "reinstall":
-        webhook = _questions(key)["controller_webhook"]
-        assert webhook["type"] == "password" and webhook["required"] is True
-        assert _questions(key)["controller_channel"]["required"] is True
+    # No template asks for a secret: the webhook lives in the AWX credential.
+    assert all(q["type"] != "password" for q in _questions(key).values())
+    assert "controller_webhook" not in _questions(key)
+
+
+def test_the_credential_type_feeds_the_install_playbook():
+    data = credential_type()
+    fields = {f["id"]: f for f in data["inputs"]["fields"]}
+    assert fields["webhook"]["secret"] is True and not fields["channel"].get("secret")
+    assert set(data["inputs"]["required"]) == {"webhook", "channel"}
+    injected = data["injectors"]["extra_vars"]
+    assert injected == {"controller_webhook": "{{ webhook }}", "controller_channel": "{{ channel }}",
+                        "controller_username": "{{ username }}"}
+    argspec = role_argument_specs(_playbook("reinstall"))
+    files = playbook_closure(_playbook("reinstall"))
+    for variable in injected:
+        assert variable in argspec and reads_variable(files, variable), variable
+    assert argspec["controller_webhook"].get("no_log") is True
+    # The reinstall template carries a credential of this type.
+    assert "awx_configure_mattermost_credential" in TEMPLATES["reinstall"]["credentials"]
 
 
 def test_no_encrypted_placeholder_anywhere_in_the_data():
@@ -427,7 +476,7 @@ def test_yes_no_answers_are_converted_with_bool(key):
     """A survey answer "false" is a non-empty string: every read must go through the bool filter
     (ansible-core 2.19 refuses a string as a conditional)."""
     variables = [v for v, q in _questions(key).items() if q["type"] == "multiplechoice" and q["choices"] == ["false", "true"]]
-    assert variables or key == "cancel"
+    assert variables or key in ("cancel", "resend")
     problems: List[Tuple[str, str, str]] = []
     for path in playbook_closure(_playbook(key)):
         text = path.read_text(encoding="utf-8")
@@ -450,6 +499,8 @@ def test_bool_check_finds_unconverted_reads():
     assert not unconverted_reads("{{ x | bool }}", "x")
     assert not unconverted_reads("{{ x | default(false) | bool }}", "x")
     assert not unconverted_reads("{{ item.x }}", "x")
+    assert not unconverted_reads("{{ x | default(omit) }}", "x")
+    assert unconverted_reads("{{ 'a' if x | default(omit) else 'b' }}", "x")
     assert not unconverted_reads("{{ 'set x=true' }}", "x")
     assert list(_expressions({"when": ["x", "y | bool"]})) == ["{{ x }}", "{{ y | bool }}"]
 
@@ -473,3 +524,4 @@ def test_placeholders_are_variables_of_the_configure_playbook():
     assert used == {"awx_configure_organization", "awx_configure_project", "awx_configure_inventory",
                     "awx_configure_credentials"}
     assert used <= defined
+    assert "awx_configure_mattermost_credential" in defined

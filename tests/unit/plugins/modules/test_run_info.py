@@ -27,8 +27,10 @@ def test_reads_a_finished_categorized_run(run_module, systemd):
         subruns.append({"index": index, "name": name, "key": key})
     store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "COMPLETED", "result": "PASS",
                                          "categorized": True, "watcher": {"phase": "delivery-failed"}, "subruns": subruns}))
-    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root}, check=True)
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root,
+                                           "fail_on_undelivered": False}, check=True)
     assert failed is False and result["changed"] is False
+    assert [(r["key"], r["status"]) for r in result["undelivered"]] == [("002-mixed", "POST_FAILED")]
     assert (result["run_state"], result["result"], result["terminal"], result["phase"]) == \
         ("COMPLETED", "PASS", True, "delivery-failed")
     assert [(s["name"], s["result"], s["delivery"]) for s in result["subruns"]] == [
@@ -60,3 +62,37 @@ def test_hostile_build_names(run_module, systemd, name):
     result, failed = run_module(run_info, {"build_name": name, "state_root": systemd.state_root})
     assert failed is True and result["build_name_refused"] is True
     assert systemd.calls == []
+
+
+def _ended_with(systemd, status, last_error=None):
+    store = RunStore(os.path.join(systemd.state_root, "b1")).ensure()
+    store.outbox_put({"key": "000-run", "subrun_index": 0, "text": "t", "status": status, "last_error": last_error})
+    store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL", "watcher": {"phase": "done"},
+                      "subruns": [{"index": 0, "name": None, "key": "000-run"}]})
+
+
+@pytest.mark.parametrize("status", ["POST_FAILED", "SENDING"])
+def test_an_ended_run_with_an_undelivered_post_fails(run_module, systemd, status):
+    _ended_with(systemd, status, "HTTP 403 web.incoming_webhook.channel_locked.app_error: locked (permanent)")
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root, "wait": True,
+                                           "timeout": 5})
+    assert failed is True
+    assert result["msg"].startswith("build b1 ended (FAILED FAIL) but 1 post(s) did not reach the channel: 000-run " + status)
+    assert "channel_locked" in result["msg"]
+    assert "ansible-playbook atvm.watcher.resend_run -e build_name=b1" in result["msg"]
+    assert "atvm-run-watcher resend --build-name b1" in result["msg"]
+    assert result["delivery"]["sent"] == 0 and result["undelivered"][0]["status"] == status
+
+
+def test_an_undelivered_post_is_reported_without_failing_when_asked(run_module, systemd):
+    _ended_with(systemd, "POST_FAILED")
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root,
+                                           "fail_on_undelivered": False})
+    assert failed is False and [r["key"] for r in result["undelivered"]] == ["000-run"]
+
+
+def test_a_pending_post_with_its_watcher_still_running_is_not_a_failure(run_module, systemd):
+    _ended_with(systemd, "SENDING")
+    systemd.set_state("atvm-run-watcher@b1.service", "active", pid=4242)
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root})
+    assert failed is False and result["undelivered"] == []
