@@ -67,8 +67,9 @@ def test_hostile_build_names(run_module, systemd, name):
 def _ended_with(systemd, status, last_error=None):
     store = RunStore(os.path.join(systemd.state_root, "b1")).ensure()
     store.outbox_put({"key": "000-run", "subrun_index": 0, "text": "t", "status": status, "last_error": last_error})
-    store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL", "watcher": {"phase": "done"},
-                      "subruns": [{"index": 0, "name": None, "key": "000-run"}]})
+    store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL",
+                                         "watcher": {"phase": "done"},
+                                         "subruns": [{"index": 0, "name": None, "key": "000-run"}]}))
 
 
 @pytest.mark.parametrize("status", ["POST_FAILED", "SENDING"])

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.plugins.modules import run_info, run_resend
@@ -33,8 +34,9 @@ def controller(tmp_path, monkeypatch, systemd, double):
     store = RunStore(os.path.join(systemd.state_root, "b1")).ensure()
     store.outbox_put({"key": "000-run", "subrun_index": 0, "subrun_name": None, "status": "POST_FAILED",
                       "text": ":x: FAIL build `b1`", "attempts": 1, "last_error": "HTTP 400: unknown or deleted hook id"})
-    store.save_state({"build_name": "b1", "run_state": "FAILED", "result": "FAIL", "watcher": {"phase": "delivery-failed"},
-                      "subruns": [{"index": 0, "name": None, "key": "000-run"}]})
+    store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL",
+                                         "watcher": {"phase": "delivery-failed"},
+                                         "subruns": [{"index": 0, "name": None, "key": "000-run"}]}))
     return env
 
 

@@ -69,5 +69,6 @@ def test_the_old_failed_post_is_resent_once_with_its_stored_text(run_module, sys
 def test_the_command_line_reads_the_old_run(capsys, systemd, old_root):
     assert cli.main(["status", "--build-name", BUILD, "--json"], environ={}) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["state"]["build_name"] == BUILD
+    assert (shown["build_name"], shown["run_state"], shown["result"]) == (BUILD, "FAILED", "FAIL")
+    assert shown["delivery"] == {"sent": 1, "failed": 1, "pending": 0}
     assert [(r["key"], r["status"]) for r in shown["outbox"]] == [("000-linux", "SENT"), ("001-windows", "POST_FAILED")]
