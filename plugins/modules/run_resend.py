@@ -109,7 +109,7 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
 
 def main() -> None:
     spec = glue.run_spec()
-    spec["key"] = {"type": "str"}
+    spec["key"] = {"type": "str", "no_log": False}
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)
     glue.finish(module, lambda: _resend(module, build))

@@ -126,7 +126,8 @@ def main() -> None:
     result.update(attempts=outcome.attempts, reason=outcome.reason)
     if not outcome.ok:
         module.fail_json(msg="Mattermost refused the test post: {0}".format(outcome.reason), **result)
-    module.exit_json(changed=True, **dict(result, posted=True))
+    result["posted"] = True
+    module.exit_json(changed=True, **result)
 
 
 if __name__ == "__main__":

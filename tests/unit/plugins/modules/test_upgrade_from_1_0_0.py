@@ -46,8 +46,8 @@ def test_run_info_reads_the_old_run_and_names_the_failed_post(run_module, system
     assert result["run_state"] == "FAILED" and result["result"] == "FAIL" and result["phase"] == "delivery-failed"
     assert [(s["name"], s["result"], s["delivery"]) for s in result["subruns"]] == [
         ("linux", "PASS", "SENT"), ("windows", "FAIL", "POST_FAILED")]
-    assert result["subruns"][1]["hosts"][0] == {"host": "win2022-01", "result": "FAIL",
-                                                 "reasons": ["3 of 18 tests failed"]}
+    worst = {"host": "win2022-01", "result": "FAIL", "reasons": ["3 of 18 tests failed"]}
+    assert result["subruns"][1]["hosts"][0] == worst
     assert result["metadata"]["config_family"] == "gold"
     assert result["delivery"] == {"sent": 1, "failed": 1, "pending": 0}
     assert [r["key"] for r in result["undelivered"]] == ["001-windows"]
