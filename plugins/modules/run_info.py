@@ -211,6 +211,7 @@ undelivered:
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 
 
 def _read(module: glue.AnsibleModule, build: str) -> dict:
@@ -222,7 +223,7 @@ def _read(module: glue.AnsibleModule, build: str) -> dict:
     if undelivered and params["fail_on_undelivered"]:
         posts = "; ".join("{0} {1}{2}".format(r.get("key"), r.get("status"), " ({0})".format(r["last_error"])
                                               if r.get("last_error") else "") for r in undelivered)
-        raise glue.launch.LaunchError(
+        raise LaunchError(
             "build {0} ended ({1} {2}) but {3} post(s) did not reach the channel: {4}. Resend them with: "
             "ansible-playbook atvm.watcher.resend_run -e build_name={0} (on the controller: atvm-run-watcher "
             "resend --build-name {0})".format(build, info["run_state"], info["result"], len(undelivered), posts),

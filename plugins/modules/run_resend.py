@@ -68,6 +68,8 @@ from ansible_collections.atvm.watcher.plugins.module_utils import glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import delivery
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.safetext import redact
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import POST_FAILED, RunStore
 
 _SHOWN = ("key", "status", "attempts", "possible_duplicate", "last_error", "sent_at")
@@ -101,7 +103,7 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
     result = {"changed": any(before.get(r["key"]) != "SENT" for r in records), "records": records,
               "sent": len(records) - len(failed), "not_sent": len(failed)}
     if failed:
-        raise glue.launch.LaunchError(glue.launch.scrub("{0}: {1} post(s) still not delivered: {2}".format(
+        raise LaunchError(redact("{0}: {1} post(s) still not delivered: {2}".format(
             build, len(failed), "; ".join("{0}: {1}".format(r["key"], r["last_error"]) for r in failed)),
             [settings.webhook]), **result)
     return result
