@@ -290,91 +290,94 @@ def scanner(extra: Tuple[bytes, ...] = ()) -> Scanner:
     return Scanner(tuple(s.phrase.encode("ascii") for s in SIGNATURES) + tuple(extra))
 
 
+def _class_end(pattern: str, i: int) -> int:
+    """The index just after the character class that starts at ``pattern[i]`` (``[``)."""
+    n = len(pattern)
+    j = i + 1
+    if j < n and pattern[j] == "^":
+        j += 1
+    if j < n and pattern[j] == "]":
+        j += 1
+    while j < n and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """The index just after the group that starts at ``pattern[i]`` (``(``)."""
+    n = len(pattern)
+    depth = 0
+    j = i
+    while j < n:
+        ch = pattern[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = _class_end(pattern, j) - 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    return j + 1
+
+
+def _quantifier_end(pattern: str, i: int) -> int:
+    """The index just after the quantifier at ``pattern[i]`` (``*``, ``+``, ``?`` or ``{m,n}``)."""
+    n = len(pattern)
+    if pattern[i] == "{":
+        j = pattern.find("}", i)
+        i = n if j < 0 else j + 1
+    else:
+        i += 1
+    if i < n and pattern[i] in "?+":
+        i += 1
+    return i
+
+
+def _literal_pieces(pattern: str) -> Optional[List[str]]:
+    """The runs of plain top-level characters of ``pattern``; None when it has a top-level ``|``."""
+    pieces: List[str] = []
+    current: List[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "|" or (c == "\\" and i + 1 >= n):
+            return None
+        if c == "\\" and not pattern[i + 1].isalnum():
+            current.append(pattern[i + 1])
+            i += 2
+            continue
+        if c in "*+?{" and current:
+            current.pop()  # the quantified character is optional or repeated
+        if c == "\\" or c in "[(*+?{.^$)":
+            pieces.append("".join(current))
+            current = []
+            i = {"\\": i + 2, "[": _class_end(pattern, i), "(": _group_end(pattern, i)}.get(
+                c, _quantifier_end(pattern, i) if c in "*+?{" else i + 1)
+            continue
+        current.append(c)
+        i += 1
+    pieces.append("".join(current))
+    return pieces
+
+
 def required_literal(pattern: str) -> Optional[str]:
     """The longest run of plain characters every match of ``pattern`` must contain, or None.
 
     Conservative: only top-level characters outside groups, classes and quantifiers count; an
     alternation at the top level or an inline flag (``(?i)``) gives None. Used to find candidate
-    marker lines with ``bytes.find`` before the real regex is applied to the cleaned line.
+    marker lines before the real regex is applied to the cleaned line.
     """
     if re.search(r"\(\?[aiLmsux-]+[:)]", pattern):
         return None
-    pieces: List[str] = []
+    pieces = _literal_pieces(pattern)
+    if pieces is None:
+        return None
     best = ""
-    current: List[str] = []
-
-    def flush() -> None:
-        pieces.append("".join(current))
-        current[:] = []
-
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 >= n:
-                return None
-            d = pattern[i + 1]
-            i += 2
-            if d.isalnum():
-                flush()
-            else:
-                current.append(d)
-            continue
-        if c == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            flush()
-            continue
-        if c == "(":
-            depth = 0
-            j = i
-            while j < n:
-                ch = pattern[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "[":
-                    j += 1
-                    while j < n and pattern[j] != "]":
-                        j += 2 if pattern[j] == "\\" else 1
-                elif ch == "(":
-                    depth += 1
-                elif ch == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            i = j + 1
-            flush()
-            continue
-        if c == "|":
-            return None
-        if c in "*+?{":
-            if current:
-                current.pop()
-            flush()
-            if c == "{":
-                j = pattern.find("}", i)
-                i = n if j < 0 else j + 1
-            else:
-                i += 1
-            if i < n and pattern[i] in "?+":
-                i += 1
-            continue
-        if c in ".^$)":
-            flush()
-            i += 1
-            continue
-        current.append(c)
-        i += 1
-    flush()
     for piece in pieces:
         if len(piece.strip()) > len(best.strip()):
             best = piece
