@@ -445,6 +445,7 @@ class CypressLogParser(BoxReader):
         self._box_noise = 0
         self._box_fields = []
 
+
 def parse_log_file(path: str, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX,
                    chunk_size: int = DEFAULT_CHUNK_SIZE) -> CypressLogParser:
     """Parse the whole log file at ``path`` (read in chunks of ``chunk_size`` bytes)."""
