@@ -11,6 +11,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help demo test prepare host-packages venv rootfs build testtree units e2e sanity lint molecule changelog clean
+.PHONY: settings-doc
 
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
@@ -127,6 +128,14 @@ lint: venv
 
 molecule: build rootfs
 	tests/nspawn/molecule.sh
+
+# docs/settings.md is made from the settings' declarations in config.py (a unit test fails when it
+# is stale): regenerate it after changing a setting.
+settings-doc:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/ansible_collections/atvm"; \
+	ln -s $(CURDIR) "$$tmp/ansible_collections/atvm/watcher"; \
+	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
+	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
 
 # Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
 changelog: venv

@@ -253,6 +253,56 @@ def read_env_file(path: str) -> Dict[str, str]:
 # Settings
 # ---------------------------------------------------------------------------------------------
 
+# Each setting is declared once, as a field of ``Settings`` made by ``_setting()``: its attribute
+# name, environment variable, type (``kind``), default, one-line doc and constraints. Reading an env
+# mapping (``Settings.from_env``), ``Settings.check()`` (the ``check-config`` command), ``ENV_MAP``
+# and the generated reference ``docs/settings.md`` (``settings_reference()``) all come from it.
+
+KINDS = {
+    # kind: how the docs name it
+    "text": "text",
+    "path": "path",
+    "file": "path of a readable file",
+    "int": "whole number",
+    "seconds": "seconds",
+    "flag": "flag: 1, true, yes or on",
+    "list": "comma-separated list",
+    "regex": "regular expression",
+    "jmespath": "JMESPath expression",
+    "webhook": "incoming webhook URL",
+    "channel": "channel name",
+    "build": "build name",
+    "choice": "one of",
+}
+
+
+def _setting(env: str, default: Any, doc: str, kind: str = "text", *, above: Optional[float] = None,
+             at_least: Optional[float] = None,
+             between: Optional[tuple] = None, group: Optional[str] = None, default_doc: Optional[str] = None,
+             choices: Optional[tuple] = None, secret: bool = False, section: str = "") -> Any:
+    """Declare one setting (a dataclass field carrying its environment variable, doc and constraints).
+
+    ``above``: the value must be greater than it; ``at_least``: not smaller than it; ``between``: (lowest, highest), both allowed;
+    ``group``: the named group a ``regex`` must have; ``choices``: the values a ``choice`` may take
+    (empty is always allowed); ``default_doc``: the default as the docs say it
+    when it is computed (``None`` in the field); ``secret``: never shown, not even in ``repr``.
+    """
+    if kind not in KINDS:
+        raise ValueError("unknown setting kind {0!r}".format(kind))
+    meta = {"env": env, "doc": doc, "kind": kind, "above": above, "at_least": at_least, "between": between, "group": group,
+            "default_doc": default_doc, "choices": choices, "secret": secret, "section": section}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta, repr=not secret)
+    return dataclasses.field(default=default, metadata=meta, repr=not secret)
+
+
+_MM, _PATHS, _RUN, _TIME, _POST, _JP = (
+    "Mattermost", "Paths", "The run", "Timing", "The post", "Reporter JSON fields (JMESPath)")
+
+
+def _jp(env: str, default: str, what: str) -> Any:
+    return _setting(env, default, "Where a cmcReporter JSON file holds {0}.".format(what), "jmespath", section=_JP)
+
 
 def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
@@ -260,52 +310,108 @@ def _truthy(value: Any) -> bool:
 
 @dataclasses.dataclass
 class Settings:
-    """Every setting of the watcher, with its env variable name in ``ENV_MAP``."""
+    """Every setting of the watcher; each field is declared once with ``_setting()``."""
 
-    build_name: Optional[str] = None
-    webhook: Optional[str] = dataclasses.field(default=None, repr=False)
-    channel: Optional[str] = None
-    username: Optional[str] = None
-    state_root: str = DEFAULT_STATE_ROOT
-    automation_dir: str = DEFAULT_AUTOMATION_DIR
-    runner_log: Optional[str] = None  # default: <state dir>/runner.log
-    reporter_dir: Optional[str] = None  # default: <automation_dir>/cypress/reports/cmc
-    junit_dir: Optional[str] = None  # default: <automation_dir>/cypress/results
-    junit_glob: str = "*.xml"
-    inventory: Optional[str] = None  # default: <automation_dir>/atvm/inventory/vm-inventory.md
-    runner_unit: Optional[str] = None  # default: atvm-runner@<build>.service when run by systemd
-    runner_pid: Optional[int] = None
-    categorized: bool = False
-    expected_hosts: List[str] = dataclasses.field(default_factory=list)
-    hang_timeout: float = 2700.0
-    runner_start_timeout: float = 3600.0
-    poll_interval: float = 0.25
-    hang_check_interval: float = 10.0
-    settle_quiet: float = 5.0
-    settle_max: float = 120.0
-    delivery_deadline: float = 900.0
-    http_timeout: float = 10.0
-    retry_min_delay: float = 1.0  # seconds between two attempts of a post, at least (even after Retry-After: 0)
-    delivery_max_attempts: int = 30  # attempts per post, at most
-    ambiguous_copies: int = 1  # more copies after a 200 whose body is not "ok", at most
-    redact_names: str = ""  # regex of more option / variable names whose values are hidden in posts
-    max_post_chars: int = 15000
-    message_template: Optional[str] = None
-    fail_priority: str = ""  # "" (none), "important" or "urgent": the priority of a FAIL post
-    marker_regex: str = DEFAULT_MARKER_REGEX
-    host_pattern: str = DEFAULT_HOST_PATTERN
-    archive_keep: int = 5
-    jp_host: str = "host"
-    jp_spec: str = "spec"
-    jp_status: str = "status"
-    jp_started: str = "startedAt"
-    jp_ended: str = "endedAt"
-    jp_tests: str = "stats.tests"
-    jp_passed: str = "stats.passes"
-    jp_failed: str = "stats.failures"
-    jp_pending: str = "stats.pending"
-    jp_skipped: str = "stats.skipped"
-    jp_events: str = "events"
+    build_name: Optional[str] = _setting(
+        "ATVM_BUILD_NAME", None, "The run's build name: its state directory and unit names.", "build", section=_RUN)
+    webhook: Optional[str] = _setting(
+        "MATTERMOST_ATVM_WEBHOOK", None, "The Mattermost incoming webhook the results are posted to (a secret).",
+        "webhook", secret=True, section=_MM)
+    channel: Optional[str] = _setting(
+        "MATTERMOST_ATVM_CHANNEL", None, "Channel to post to instead of the webhook's own (name or @user).",
+        "channel", section=_MM)
+    username: Optional[str] = _setting(
+        "MATTERMOST_ATVM_USERNAME", None, "User name shown on the posts (if the server allows overriding it).",
+        section=_MM)
+    state_root: str = _setting(
+        "ATVM_STATE_ROOT", DEFAULT_STATE_ROOT, "Directory holding one state directory per build.", "path",
+        section=_PATHS)
+    automation_dir: str = _setting(
+        "ATVM_AUTOMATION_DIR", DEFAULT_AUTOMATION_DIR, "The ATVM automation checkout the run works in.", "path",
+        section=_PATHS)
+    runner_log: Optional[str] = _setting(
+        "ATVM_RUNNER_LOG", None, "The runner's log the watcher reads.", "path",
+        default_doc="`<state dir>/runner.log`", section=_PATHS)
+    reporter_dir: Optional[str] = _setting(
+        "ATVM_REPORTER_DIR", None, "Directory of the per-host cmcReporter JSON files.", "path",
+        default_doc="`<automation dir>/cypress/reports/cmc`", section=_PATHS)
+    junit_dir: Optional[str] = _setting(
+        "ATVM_JUNIT_DIR", None, "Directory (or file) of the JUnit XML reports.", "path",
+        default_doc="`<automation dir>/cypress/results`", section=_PATHS)
+    junit_glob: str = _setting(
+        "ATVM_JUNIT_GLOB", "*.xml", "File name pattern of the JUnit reports in that directory.", section=_PATHS)
+    inventory: Optional[str] = _setting(
+        "ATVM_INVENTORY", None, "The VM inventory that names the run's hosts.", "path",
+        default_doc="`<automation dir>/atvm/inventory/vm-inventory.md`", section=_PATHS)
+    runner_unit: Optional[str] = _setting(
+        "ATVM_RUNNER_UNIT", None, "The systemd unit of the runner the watcher follows.",
+        default_doc="`atvm-runner@<build>.service` when run by systemd", section=_RUN)
+    runner_pid: Optional[int] = _setting(
+        "ATVM_RUNNER_PID", None, "Process id of a runner started without systemd.", "int", section=_RUN)
+    categorized: bool = _setting(
+        "ATVM_CATEGORIZED", False, "The run is split into sub-runs by category markers in the log.", "flag",
+        section=_RUN)
+    expected_hosts: List[str] = _setting(
+        "ATVM_EXPECTED_HOSTS", [], "Hosts that must report before the run can PASS.", "list", section=_RUN)
+    hang_timeout: float = _setting(
+        "ATVM_HANG_TIMEOUT", 2700.0, "No progress for this long and the run is HUNG.", "seconds", above=0,
+        section=_TIME)
+    runner_start_timeout: float = _setting(
+        "ATVM_RUNNER_START_TIMEOUT", 3600.0, "How long the runner may take to start.", "seconds", above=0,
+        section=_TIME)
+    poll_interval: float = _setting(
+        "ATVM_POLL_INTERVAL", 0.25, "Pause between two polls of the log and the runner.", "seconds", above=0,
+        section=_TIME)
+    hang_check_interval: float = _setting(
+        "ATVM_HANG_CHECK_INTERVAL", 10.0, "Pause between two hang checks.", "seconds", section=_TIME)
+    settle_quiet: float = _setting(
+        "ATVM_SETTLE_QUIET", 5.0, "A host's reporter files are settled once none was written for this long.",
+        "seconds", above=0, section=_TIME)
+    settle_max: float = _setting(
+        "ATVM_SETTLE_MAX", 120.0, "Longest wait for reporter files to settle after a sub-run ended.", "seconds",
+        above=0, section=_TIME)
+    delivery_deadline: float = _setting(
+        "ATVM_DELIVERY_DEADLINE", 900.0, "How long one post is retried before it is given up.", "seconds",
+        above=0, section=_MM)
+    http_timeout: float = _setting(
+        "ATVM_HTTP_TIMEOUT", 10.0, "Timeout of one request to Mattermost.", "seconds", above=0, section=_MM)
+    retry_min_delay: float = _setting(
+        "ATVM_RETRY_MIN_DELAY", 1.0, "Shortest pause between two attempts of a post (even after Retry-After: 0).",
+        "seconds", at_least=0.1, section=_MM)
+    delivery_max_attempts: int = _setting(
+        "ATVM_DELIVERY_MAX_ATTEMPTS", 30, "Most attempts of one post.", "int", at_least=1, section=_MM)
+    ambiguous_copies: int = _setting(
+        "ATVM_AMBIGUOUS_COPIES", 1, "Most further copies of a post after a 200 whose body is not ok.", "int",
+        at_least=0, section=_MM)
+    redact_names: str = _setting(
+        "ATVM_REDACT_NAMES", "", "More option or variable names whose values are hidden in posts.", "regex",
+        default_doc="none", section=_POST)
+    max_post_chars: int = _setting(
+        "ATVM_MAX_POST_CHARS", 15000, "Longest post, in characters.", "int", between=(1000, 16383), section=_POST)
+    message_template: Optional[str] = _setting(
+        "ATVM_MESSAGE_TEMPLATE", None, "An operator's message template (string.Template file).", "file",
+        default_doc="the built-in message", section=_POST)
+    fail_priority: str = _setting(
+        "ATVM_FAIL_PRIORITY", "", "Message priority of a FAIL post (empty: no priority).", "choice",
+        choices=("important", "urgent"), section=_POST)
+    marker_regex: str = _setting(
+        "ATVM_SUBRUN_MARKER_REGEX", DEFAULT_MARKER_REGEX, "The log line that starts a sub-run.", "regex",
+        group="label", section=_RUN)
+    host_pattern: str = _setting(
+        "ATVM_HOST_PATTERN", DEFAULT_HOST_PATTERN, "How a spec file name names its host.", "regex",
+        group="host", section=_RUN)
+    jp_host: str = _jp("ATVM_JP_HOST", "host", "the host name")
+    jp_spec: str = _jp("ATVM_JP_SPEC", "spec", "the spec file")
+    jp_status: str = _jp("ATVM_JP_STATUS", "status", "the status")
+    jp_started: str = _jp("ATVM_JP_STARTED", "startedAt", "the start time")
+    jp_ended: str = _jp("ATVM_JP_ENDED", "endedAt", "the end time")
+    jp_tests: str = _jp("ATVM_JP_TESTS", "stats.tests", "the number of tests")
+    jp_passed: str = _jp("ATVM_JP_PASSED", "stats.passes", "the number of passed tests")
+    jp_failed: str = _jp("ATVM_JP_FAILED", "stats.failures", "the number of failed tests")
+    jp_pending: str = _jp("ATVM_JP_PENDING", "stats.pending", "the number of pending tests")
+    jp_skipped: str = _jp("ATVM_JP_SKIPPED", "stats.skipped", "the number of skipped tests")
+    jp_events: str = _jp("ATVM_JP_EVENTS", "events", "the list of events")
+    # Run metadata shown in the status, read from the METADATA_ENV variables (not a setting).
     metadata: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     # ---- derived paths ----
@@ -330,15 +436,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> "Settings":
         """Build settings from an env mapping (``ENV_MAP`` names) plus keyword overrides."""
         kwargs: Dict[str, Any] = {}
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        for env_name, attr in ENV_MAP.items():
-            if env_name in env and env[env_name] != "":
-                kwargs[attr] = _convert(attr, fields[attr], env[env_name], env_name)
-        meta = {}
-        for env_name, key in METADATA_ENV.items():
-            if env.get(env_name):
-                meta[key] = env[env_name]
-        kwargs["metadata"] = meta
+        for field in SETTING_FIELDS:
+            raw = env.get(field.metadata["env"])
+            if raw is not None and raw != "":
+                kwargs[field.name] = _convert(field, raw)
+        kwargs["metadata"] = {key: env[name] for name, key in METADATA_ENV.items() if env.get(name)}
         for key, value in overrides.items():
             if value is not None:
                 kwargs[key] = value
@@ -350,119 +452,19 @@ class Settings:
     def check(self, require_webhook: bool = True) -> List[str]:
         """Validate everything that can be validated offline; returns the problems found."""
         problems: List[str] = []
-        if require_webhook:
-            if not self.webhook:
-                problems.append("MATTERMOST_ATVM_WEBHOOK is not set")
-            elif not WEBHOOK_RE.match(self.webhook):
-                problems.append(
-                    "MATTERMOST_ATVM_WEBHOOK is not an incoming webhook URL (expected http(s)://HOST/hooks/ID)"
-                )
-        if self.channel and not CHANNEL_RE.match(self.channel):
-            problems.append(
-                "MATTERMOST_ATVM_CHANNEL {0!r} is not a channel name (lower-case name such as "
-                "town-square, or @user)".format(self.channel)
-            )
-        for attr in ("marker_regex", "host_pattern"):
-            try:
-                compiled = re.compile(getattr(self, attr))
-            except re.error as exc:
-                problems.append("{0} is not a valid regular expression: {1}".format(_env_name(attr), exc))
-                continue
-            group = "label" if attr == "marker_regex" else "host"
-            if group not in compiled.groupindex:
-                problems.append("{0} has no named group (?P<{1}>...)".format(_env_name(attr), group))
-        try:
-            import jmespath  # pylint: disable=import-outside-toplevel
-        except ImportError:
-            problems.append("the Python library 'jmespath' is not installed")
-        else:
-            for attr in JP_FIELDS:
-                try:
-                    jmespath.compile(getattr(self, attr))
-                except Exception as exc:  # jmespath raises several ParseError types
-                    problems.append("{0} is not a valid JMESPath expression: {1}".format(_env_name(attr), exc))
-        for attr in ("hang_timeout", "runner_start_timeout", "poll_interval", "settle_quiet", "settle_max", "delivery_deadline", "http_timeout"):
-            if getattr(self, attr) <= 0:
-                problems.append("{0} must be greater than 0".format(_env_name(attr)))
-        if self.retry_min_delay < 0.1:
-            problems.append("ATVM_RETRY_MIN_DELAY must be at least 0.1 (seconds)")
-        if self.delivery_max_attempts < 1:
-            problems.append("ATVM_DELIVERY_MAX_ATTEMPTS must be at least 1")
-        if self.ambiguous_copies < 0:
-            problems.append("ATVM_AMBIGUOUS_COPIES must not be negative")
-        if self.redact_names:
-            try:
-                re.compile(self.redact_names)
-            except re.error as exc:
-                problems.append("ATVM_REDACT_NAMES is not a valid regular expression: {0}".format(exc))
-        if self.max_post_chars < 1000 or self.max_post_chars > 16383:
-            problems.append("ATVM_MAX_POST_CHARS must be between 1000 and 16383")
-        if self.fail_priority not in ("", "important", "urgent"):
-            problems.append("ATVM_FAIL_PRIORITY {0!r} is not one of: important, urgent (or empty: no priority)".format(
-                self.fail_priority))
-        if self.message_template and not os.path.isfile(self.message_template):
-            problems.append("ATVM_MESSAGE_TEMPLATE {0} is not a readable file".format(self.message_template))
-        elif self.message_template:
+        for field in SETTING_FIELDS:
+            for problem in _problems(field, getattr(self, field.name), require_webhook):
+                if problem not in problems:
+                    problems.append(problem)
+        if self.message_template and os.path.isfile(self.message_template):  # it also depends on automation_dir
             problems.extend(filter(None, [template_path_problem(self.message_template, self.automation_dir)]))
-        if self.build_name is not None:
-            try:
-                validate_build_name(self.build_name)
-            except BuildNameError as exc:
-                problems.append(str(exc))
         return problems
 
 
-JP_FIELDS = (
-    "jp_host", "jp_spec", "jp_status", "jp_started", "jp_ended", "jp_tests", "jp_passed",
-    "jp_failed", "jp_pending", "jp_skipped", "jp_events",
-)
-
-ENV_MAP = {
-    "ATVM_BUILD_NAME": "build_name",
-    "MATTERMOST_ATVM_WEBHOOK": "webhook",
-    "MATTERMOST_ATVM_CHANNEL": "channel",
-    "MATTERMOST_ATVM_USERNAME": "username",
-    "ATVM_STATE_ROOT": "state_root",
-    "ATVM_AUTOMATION_DIR": "automation_dir",
-    "ATVM_RUNNER_LOG": "runner_log",
-    "ATVM_REPORTER_DIR": "reporter_dir",
-    "ATVM_JUNIT_DIR": "junit_dir",
-    "ATVM_JUNIT_GLOB": "junit_glob",
-    "ATVM_INVENTORY": "inventory",
-    "ATVM_RUNNER_UNIT": "runner_unit",
-    "ATVM_RUNNER_PID": "runner_pid",
-    "ATVM_CATEGORIZED": "categorized",
-    "ATVM_EXPECTED_HOSTS": "expected_hosts",
-    "ATVM_HANG_TIMEOUT": "hang_timeout",
-    "ATVM_RUNNER_START_TIMEOUT": "runner_start_timeout",
-    "ATVM_POLL_INTERVAL": "poll_interval",
-    "ATVM_HANG_CHECK_INTERVAL": "hang_check_interval",
-    "ATVM_SETTLE_QUIET": "settle_quiet",
-    "ATVM_SETTLE_MAX": "settle_max",
-    "ATVM_DELIVERY_DEADLINE": "delivery_deadline",
-    "ATVM_HTTP_TIMEOUT": "http_timeout",
-    "ATVM_RETRY_MIN_DELAY": "retry_min_delay",
-    "ATVM_DELIVERY_MAX_ATTEMPTS": "delivery_max_attempts",
-    "ATVM_AMBIGUOUS_COPIES": "ambiguous_copies",
-    "ATVM_REDACT_NAMES": "redact_names",
-    "ATVM_MAX_POST_CHARS": "max_post_chars",
-    "ATVM_MESSAGE_TEMPLATE": "message_template",
-    "ATVM_FAIL_PRIORITY": "fail_priority",
-    "ATVM_SUBRUN_MARKER_REGEX": "marker_regex",
-    "ATVM_HOST_PATTERN": "host_pattern",
-    "ATVM_ARCHIVE_KEEP": "archive_keep",
-    "ATVM_JP_HOST": "jp_host",
-    "ATVM_JP_SPEC": "jp_spec",
-    "ATVM_JP_STATUS": "jp_status",
-    "ATVM_JP_STARTED": "jp_started",
-    "ATVM_JP_ENDED": "jp_ended",
-    "ATVM_JP_TESTS": "jp_tests",
-    "ATVM_JP_PASSED": "jp_passed",
-    "ATVM_JP_FAILED": "jp_failed",
-    "ATVM_JP_PENDING": "jp_pending",
-    "ATVM_JP_SKIPPED": "jp_skipped",
-    "ATVM_JP_EVENTS": "jp_events",
-}
+SETTING_FIELDS = tuple(f for f in dataclasses.fields(Settings) if "env" in f.metadata)
+# environment variable -> attribute, for every setting
+ENV_MAP = {f.metadata["env"]: f.name for f in SETTING_FIELDS}
+JP_FIELDS = tuple(f.name for f in SETTING_FIELDS if f.metadata["kind"] == "jmespath")
 
 # Run metadata shown in the status (per-run env, written by the launch modules).
 METADATA_ENV = {
@@ -477,27 +479,127 @@ METADATA_ENV = {
 }
 
 
-def _env_name(attr: str) -> str:
-    for env_name, name in ENV_MAP.items():
-        if name == attr:
-            return env_name
-    return attr
-
-
-def _convert(attr: str, field: "dataclasses.Field[Any]", raw: str, env_name: str) -> Any:
-    default = field.default if field.default is not dataclasses.MISSING else None
-    if attr == "expected_hosts":
+def _convert(field: "dataclasses.Field[Any]", raw: str) -> Any:
+    """The value of one setting from its environment text; a clear error names the variable."""
+    kind, env_name = field.metadata["kind"], field.metadata["env"]
+    if kind == "list":
         return [h.strip() for h in raw.split(",") if h.strip()]
-    if attr == "categorized":
+    if kind == "flag":
         return _truthy(raw)
-    if attr in ("runner_pid", "max_post_chars", "archive_keep", "delivery_max_attempts", "ambiguous_copies"):
+    if kind in ("int", "seconds"):
         try:
-            return int(raw)
+            return int(raw) if kind == "int" else float(raw)
         except ValueError:
-            raise ConfigError("{0}={1!r} is not a whole number".format(env_name, raw)) from None
-    if isinstance(default, float):
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError("{0}={1!r} is not a number".format(env_name, raw)) from None
+            what = "a whole number" if kind == "int" else "a number"
+            raise ConfigError("{0}={1!r} is not {2}".format(env_name, raw, what)) from None
     return raw
+
+
+def _kind_problem(kind: str, env_name: str, value: Any, group: Optional[str],
+                  choices: Optional[tuple] = None) -> Optional[str]:
+    """What is wrong with ``value`` as a value of its kind, or None."""
+    if kind == "webhook" and not WEBHOOK_RE.match(value):
+        return "{0} is not an incoming webhook URL (expected http(s)://HOST/hooks/ID)".format(env_name)
+    if kind == "channel" and not CHANNEL_RE.match(value):
+        return "{0} {1!r} is not a channel name (lower-case name such as town-square, or @user)".format(
+            env_name, value)
+    if kind == "choice" and value not in choices:
+        return "{0} {1!r} is not one of: {2} (or empty)".format(env_name, value, ", ".join(choices))
+    if kind == "file" and not os.path.isfile(value):
+        return "{0} {1} is not a readable file".format(env_name, value)
+    if kind == "build":
+        try:
+            validate_build_name(value)
+        except BuildNameError as exc:
+            return str(exc)
+    if kind == "regex":
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            return "{0} is not a valid regular expression: {1}".format(env_name, exc)
+        if group and group not in compiled.groupindex:
+            return "{0} has no named group (?P<{1}>...)".format(env_name, group)
+    if kind == "jmespath":
+        try:
+            import jmespath  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            return "the Python library 'jmespath' is not installed"
+        try:
+            jmespath.compile(value)
+        except Exception as exc:  # jmespath raises several ParseError types
+            return "{0} is not a valid JMESPath expression: {1}".format(env_name, exc)
+    return None
+
+
+def _problems(field: "dataclasses.Field[Any]", value: Any, require_webhook: bool) -> List[str]:
+    """The problems of one setting's value: its kind, then its constraints."""
+    meta = field.metadata
+    env_name = meta["env"]
+    if value is None or value == "":
+        if meta["kind"] == "webhook" and require_webhook:
+            return ["{0} is not set".format(env_name)]
+        return []
+    if meta["kind"] == "webhook" and not require_webhook:
+        return []
+    problem = _kind_problem(meta["kind"], env_name, value, meta["group"], meta["choices"])
+    if problem:
+        return [problem]
+    if meta["above"] is not None and value <= meta["above"]:
+        return ["{0} must be greater than {1}".format(env_name, meta["above"])]
+    if meta["at_least"] is not None and value < meta["at_least"]:
+        return ["{0} must be at least {1}".format(env_name, meta["at_least"])]
+    if meta["between"] is not None and not meta["between"][0] <= value <= meta["between"][1]:
+        return ["{0} must be between {1} and {2}".format(env_name, *meta["between"])]
+    return []
+
+
+def _default_text(field: "dataclasses.Field[Any]") -> str:
+    meta = field.metadata
+    if meta["default_doc"]:
+        return meta["default_doc"]
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    if default is None or default == []:
+        return "not set"
+    if isinstance(default, bool):
+        return "`true`" if default else "`false`"
+    if isinstance(default, float) and default.is_integer():
+        default = int(default)
+    return "`{0}`".format(default)
+
+
+def settings_reference() -> str:
+    """The Markdown reference of every setting (``docs/settings.md``), made from the declarations."""
+    lines = [
+        "<!-- Generated from the Settings declarations in plugins/module_utils/atvm_watcher/config.py:",
+        "     do not edit; run `make settings-doc`. -->",
+        "# Watcher settings",
+        "",
+        "The watcher reads these environment variables from the controller-wide env file "
+        "(`{0}`) and the run's own `watcher.env`; `atvm-run-watcher check-config` checks them "
+        "all.".format(GLOBAL_ENV_FILE),
+        "An empty value is the same as an unset one.",
+    ]
+    sections: Dict[str, List[str]] = {}
+    for field in SETTING_FIELDS:
+        meta = field.metadata
+        rules = [KINDS[meta["kind"]], "default " + _default_text(field)]
+        if meta["above"] is not None:
+            rules.append("greater than {0}".format(meta["above"]))
+        if meta["at_least"] is not None:
+            rules.append("at least {0}".format(meta["at_least"]))
+        if meta["between"] is not None:
+            rules.append("from {0} to {1}".format(*meta["between"]))
+        if meta["choices"]:
+            rules[0] = "one of " + ", ".join("`{0}`".format(c) for c in meta["choices"])
+        if meta["group"]:
+            rules.append("with the named group `(?P<{0}>...)`".format(meta["group"]))
+        if meta["kind"] == "webhook":
+            rules.append("required by the watcher")
+        sections.setdefault(meta["section"], []).append(
+            "- `{0}` ({1}): {2} Attribute `{3}`.".format(meta["env"], "; ".join(rules), meta["doc"], field.name))
+    for title, entries in sections.items():
+        lines.extend(["", "## " + title, ""] + entries)
+    lines.extend(["", "## Run metadata", "",
+                  "Written into the run's `watcher.env` by the launch modules and shown by `status`:", ""])
+    lines.extend("- `{0}`: {1}".format(name, key.replace("_", " ")) for name, key in METADATA_ENV.items())
+    return "\n".join(lines) + "\n"
