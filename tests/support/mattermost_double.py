@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A local double of a Mattermost server's incoming webhooks (standard library only).
 
-It answers exactly as ``reference/mattermost-incoming-webhook.md`` describes the real server
+It answers exactly as ``docs/decision-rules.md`` (delivery contract) describes the real server
 (``server/channels/web/webhook.go`` and ``app/webhook.go``): 200 ``text/plain`` ``ok`` with
 ``X-Request-Id`` / ``X-Version-Id``; JSON errors wrapped the way newer servers wrap them (outer id
 ``web.incoming_webhook.general.app_error``, ``detailed_error`` empty unless developer mode, or the

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Readers of the run's files other than the runner log (DESIGN §4.2-4.4).
+"""Readers of the run's files other than the runner log (docs/decision-rules.md, "What the watcher reads").
 
 - cmcReporter per-host JSON artifacts, read through the JMESPath settings (``jp_*``);
 - JUnit XML written by mocha-junit-reporter (hostile XML refused: defusedxml when present, else a

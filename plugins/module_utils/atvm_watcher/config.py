@@ -570,7 +570,10 @@ def _default_text(field: "dataclasses.Field[Any]") -> str:
 def settings_reference() -> str:
     """The Markdown reference of every setting (``docs/settings.md``), made from the declarations."""
     lines = [
-        "<!-- Generated from the Settings declarations in plugins/module_utils/atvm_watcher/config.py:",
+        "<!-- Copyright: (c) 2026, atvm.watcher contributors",
+        "     GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or "
+        "https://www.gnu.org/licenses/gpl-3.0.txt)",
+        "     Generated from the Settings declarations in plugins/module_utils/atvm_watcher/config.py:",
         "     do not edit; run `make settings-doc`. -->",
         "# Watcher settings",
         "",

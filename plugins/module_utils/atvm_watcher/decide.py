@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The rules of DESIGN §5: run state and result, per (sub-)run and per host.
+"""The rules of docs/decision-rules.md: run state and result, per (sub-)run and per host.
 
 Pure functions over already-read evidence: the same code decides for the watcher and for the
 offline ``verdict`` command. PASS only when every source agrees; every other outcome says why.

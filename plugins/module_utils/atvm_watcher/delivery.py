@@ -1,8 +1,8 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Mattermost incoming-webhook client and exactly-once delivery over the outbox (DESIGN §6).
+"""Mattermost incoming-webhook client and exactly-once delivery over the outbox (docs/decision-rules.md).
 
-The contract is ``reference/mattermost-incoming-webhook.md``: success is status 200 with the body
+The contract is ``docs/decision-rules.md``: success is status 200 with the body
 exactly ``ok``; connection failures, 429 (after ``Retry-After``), 502/503/504 and a wrong 200 body
 are retried with bounded exponential backoff inside an overall deadline; 400/403/404/413/501 stop at
 once; a read timeout, a dropped connection after the request went out, 500, 504 and a 200 whose
@@ -419,7 +419,7 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
                  journal: Optional[Callable[[str], Any]] = None,
                  render_duplicate: Optional[Callable[[str], str]] = None,
                  max_chars: Optional[int] = None) -> Dict[str, Any]:
-    """Post ``text`` under ``key`` at most once, and never lose it (DESIGN §6). Returns the final record.
+    """Post ``text`` under ``key`` at most once, and never lose it (docs/decision-rules.md). Returns the final record.
 
     SENT: nothing is posted. SENDING, CORRUPT, or POST_FAILED after an ambiguous attempt: the post
     may exist, so it goes out again with the possible-duplicate note. Otherwise: SENDING with the

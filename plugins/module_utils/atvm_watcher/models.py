@@ -11,7 +11,7 @@ import dataclasses
 import re
 from typing import Any, Dict, List, Optional
 
-# Run states (docs/troubleshooting.md#run-states-and-results).
+# Run states (docs/decision-rules.md).
 RUNNING = "RUNNING"
 COMPLETED = "COMPLETED"
 FAILED = "FAILED"

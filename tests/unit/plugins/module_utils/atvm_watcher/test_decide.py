@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The rules of DESIGN §5, one false-PASS trap at a time, against a baseline that does PASS."""
+"""The rules of docs/decision-rules.md, one false-PASS trap at a time, against a baseline that does PASS."""
 from __future__ import annotations
 
 import copy
