@@ -4,7 +4,6 @@
 double and ``atvm-run-watcher watch`` in separate processes."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -16,6 +15,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from ansible_collections.atvm.watcher.tests.support import mattermost_double
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / "bin"
 SIM = ROOT / "tests" / "support" / "cypress_sim.py"
@@ -23,17 +24,9 @@ HOOK_ID = "e2ehook0000000000000000001"
 CHANNEL = "atvm-runs"
 
 
-def _load_double():
-    spec = importlib.util.spec_from_file_location("atvm_e2e_mattermost_double", ROOT / "tests" / "support" / "mattermost_double.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def double():
-    module = _load_double()
-    server = module.MattermostDouble(hook_ids=(HOOK_ID,), channels=(CHANNEL,))
+    server = mattermost_double.MattermostDouble(hook_ids=(HOOK_ID,), channels=(CHANNEL,))
     server.start()
     yield server
     server.stop()

@@ -19,7 +19,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from awx_double import AwxDouble  # pylint: disable=import-error
+from ansible_collections.atvm.watcher.tests.unit.extensions.awx_double import AwxDouble
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

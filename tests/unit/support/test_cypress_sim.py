@@ -3,7 +3,6 @@
 """Tests of the Cypress run simulator (tests/support/cypress_sim.py)."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -18,21 +17,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import artifacts, config
+from ansible_collections.atvm.watcher.tests.support import cypress_sim as sim
 
 TESTS = pathlib.Path(__file__).resolve().parents[2]
 SIM_PATH = TESTS / "support" / "cypress_sim.py"
 CORPUS = TESTS / "fixtures" / "cypress" / "stdout"
 
 
-def _load_sim():
-    spec = importlib.util.spec_from_file_location("cypress_sim_under_test", str(SIM_PATH))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-sim = _load_sim()
 
 GROUPS = "linux:rhel96-fc-01,ubuntu2204-01;windows:win2022-01,win2019-01;sles:sles15sp5-01"
 ALL_HOSTS = ["rhel96-fc-01", "ubuntu2204-01", "win2022-01", "win2019-01", "sles15sp5-01"]

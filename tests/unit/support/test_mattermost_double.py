@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
@@ -16,11 +14,7 @@ import urllib.parse
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / "support" / "mattermost_double.py"
-_spec = importlib.util.spec_from_file_location("atvm_mattermost_double", _PATH)
-mmd = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("atvm_mattermost_double", mmd)
-_spec.loader.exec_module(mmd)
+from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 
 HOOK = "k3q9zt7wbpf1xm5ye8rgo2ncud"
 OTHER = "h4x8s2m6v0c7n1b5j9d3f6g8aa"
@@ -364,7 +358,7 @@ def test_command_line_mode(tmp_path):
     port_file = tmp_path / "port"
     record = tmp_path / "record.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, str(_PATH), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
+        [sys.executable, mmd.__file__, "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
          "--hook-id", HOOK, "--channel", "town-square", "--channel", "atvm-runs", "--record", str(record),
          "--fail-5xx", "1", "--fail-status", "503"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -3,16 +3,11 @@
 """Drive a module's main() with module args, a stand-in systemd behind run_command, and capture the result."""
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from fake_systemd import FakeSystemd  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.atvm.watcher.tests.unit.plugins.modules.fake_systemd import FakeSystemd
 
 
 class ModuleExit(Exception):

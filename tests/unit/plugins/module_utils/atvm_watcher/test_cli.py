@@ -3,27 +3,18 @@
 """The CLI: ``verdict`` on the real corpus and on hostile input, ``check-config``, ``status``, ``cancel``."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
-import sys
 
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
+from ansible_collections.atvm.watcher.tests.support import cypress_sim
 
 HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parents[5]
 CORPUS = ROOT / "tests" / "fixtures" / "cypress"
 HOOK = "http://127.0.0.1:9/hooks/clitesthook01"
-
-
-def _sim():
-    spec = importlib.util.spec_from_file_location("atvm_cli_test_sim", ROOT / "tests" / "support" / "cypress_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def verdict(capsys, *args):
@@ -79,7 +70,7 @@ def test_verdict_exit_code_makes_the_state(capsys):
 
 
 def _generated(tmp_path, *extra):
-    sim = _sim()
+    sim = cypress_sim
     log = tmp_path / "runner.log"
     rep = tmp_path / "rep"
     junit = tmp_path / "junit"

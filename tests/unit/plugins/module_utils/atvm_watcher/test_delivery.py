@@ -3,7 +3,6 @@
 """delivery.py against the real Mattermost double: every fault's outcome, exactly once, and no secret anywhere."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -21,11 +20,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import d
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
     ConfigError, MissingDependencyError, StateError)
 
-_DOUBLE = pathlib.Path(__file__).resolve().parents[4] / "support" / "mattermost_double.py"
-_spec = importlib.util.spec_from_file_location("atvm_mattermost_double", _DOUBLE)
-mmd = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("atvm_mattermost_double", mmd)
-_spec.loader.exec_module(mmd)
+from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 
 HOOK = "k3q9zt7wbpf1xm5ye8rgo2ncud"
 UNKNOWN = "u7d2f9h4k6m8p1r3t5v0x2z4bq"

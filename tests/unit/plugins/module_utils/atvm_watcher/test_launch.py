@@ -3,12 +3,10 @@
 """launch, template, launcher, systemd: template step, watcher / runner start, cancel and info against a stand-in systemd."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
 import stat
-import sys
 import time
 
 import pytest
@@ -21,12 +19,8 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors i
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
 
-_FAKE = pathlib.Path(__file__).resolve().parents[2] / "modules" / "fake_systemd.py"
-_spec = importlib.util.spec_from_file_location("atvm_fake_systemd", _FAKE)
-fake_systemd = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("atvm_fake_systemd", fake_systemd)
-_spec.loader.exec_module(fake_systemd)
-FakeSystemd = fake_systemd.FakeSystemd
+from ansible_collections.atvm.watcher.tests.unit.plugins.modules import fake_systemd
+from ansible_collections.atvm.watcher.tests.unit.plugins.modules.fake_systemd import FakeSystemd
 
 HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y", "..", "", ".hidden", "a/b", "a" * 101]
 W = "atvm-run-watcher@{0}.service"
