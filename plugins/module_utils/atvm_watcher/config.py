@@ -291,6 +291,8 @@ def _setting(env: str, default: Any, doc: str, kind: str = "text", *, above: Opt
         raise ValueError("unknown setting kind {0!r}".format(kind))
     meta = {"env": env, "doc": doc, "kind": kind, "above": above, "at_least": at_least, "between": between, "group": group,
             "default_doc": default_doc, "choices": choices, "secret": secret, "section": section}
+    # The field is made here and placed in the class body by the caller.
+    # pylint: disable=invalid-field-call
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta, repr=not secret)
     return dataclasses.field(default=default, metadata=meta, repr=not secret)
