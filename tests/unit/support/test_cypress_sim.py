@@ -23,8 +23,6 @@ TESTS = pathlib.Path(__file__).resolve().parents[2]
 SIM_PATH = TESTS / "support" / "cypress_sim.py"
 CORPUS = TESTS / "fixtures" / "cypress" / "stdout"
 
-
-
 GROUPS = "linux:rhel96-fc-01,ubuntu2204-01;windows:win2022-01,win2019-01;sles:sles15sp5-01"
 ALL_HOSTS = ["rhel96-fc-01", "ubuntu2204-01", "win2022-01", "win2019-01", "sles15sp5-01"]
 MARKER_RE = re.compile(config.DEFAULT_MARKER_REGEX)
