@@ -20,7 +20,7 @@ import pytest
 import yaml
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config
 
-from awx_double import validate_survey_spec  # pylint: disable=import-error
+from ansible_collections.atvm.watcher.tests.unit.extensions.awx_double import validate_survey_spec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
