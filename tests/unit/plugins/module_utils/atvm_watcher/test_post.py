@@ -4,22 +4,17 @@
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
 import pathlib
 import re
-import sys
 
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, models, post
+from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.test_render import METADATA
 
 TESTS = pathlib.Path(__file__).resolve().parents[4]
-_spec = importlib.util.spec_from_file_location("atvm_mattermost_double", TESTS / "support" / "mattermost_double.py")
-mmd = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("atvm_mattermost_double", mmd)
-_spec.loader.exec_module(mmd)
 
 HOOK = "p7c2m9x4q1w8e5r3t6y0u2i4oa"
 NEWEST_SERVER_BODY = 128 * 1024
