@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import pathlib
 import re
 
 import pytest
@@ -14,7 +13,6 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import c
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.test_render import METADATA
 
-TESTS = pathlib.Path(__file__).resolve().parents[4]
 
 HOOK = "p7c2m9x4q1w8e5r3t6y0u2i4oa"
 NEWEST_SERVER_BODY = 128 * 1024
