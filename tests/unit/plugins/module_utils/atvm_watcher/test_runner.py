@@ -15,6 +15,10 @@ import pytest
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import runner
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, StateError
 
+# A child Python imports the collection as the tests do: from the directory that holds ansible_collections/.
+_COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(runner.__file__), *[os.pardir] * 6))
+CHILD_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_COLLECTIONS_ROOT, os.environ.get("PYTHONPATH")])))
+
 
 @pytest.fixture
 def state_root(tmp_path):
@@ -74,7 +78,7 @@ def test_a_file_size_limit_of_zero_loses_no_exit_code_and_raises_nothing(state_r
         sys.exit(runner.main(["--build-name", "b1", "--state-root", sys.argv[1], "--command", "sh -c 'exit 6'"]))
     """)
     proc = subprocess.run([sys.executable, "-c", script, str(state_root)], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=60, check=False)
+                          env=CHILD_ENV, timeout=60, check=False)
     assert proc.returncode == 6, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "File too large" in proc.stderr
@@ -86,7 +90,7 @@ def test_a_signal_is_recorded(state_root):
     script = "import importlib, sys; sys.exit(importlib.import_module('" + runner.__name__ + "').run(" \
              "'b1', sys.argv[1], \"sh -c 'kill -TERM $$'\", None, None))"
     proc = subprocess.run([sys.executable, "-c", script, str(state_root)], capture_output=True, text=True,
-                          timeout=60, check=False)
+                          env=CHILD_ENV, timeout=60, check=False)
     assert proc.returncode == -15, proc.stderr
     record = _record(state_root)
     assert (record["exit_code"], record["signal"]) == (None, 15)
