@@ -44,8 +44,9 @@ banner() { printf '\n=== %s\n' "$*"; }
 banner "Mattermost double on 127.0.0.1"
 hook_id=$(python3 -c 'import secrets, string; print("".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26)))')
 DEMO_POSTS=$DEMO_WORK/posts.jsonl
+# --max-json-body: like the newest servers, the double reads at most 128 KiB of a JSON body
 python3 "$DEMO_TOP/tests/support/mattermost_double.py" --host 127.0.0.1 --port 0 --port-file "$DEMO_WORK/port" \
-  --hook-id "$hook_id" --channel town-square --record "$DEMO_POSTS" >"$DEMO_WORK/double.log" 2>&1 &
+  --hook-id "$hook_id" --channel town-square --record "$DEMO_POSTS" --max-json-body 131072 >"$DEMO_WORK/double.log" 2>&1 &
 double_pid=$!
 for _ in $(seq 1 100); do [ -s "$DEMO_WORK/port" ] && break; sleep 0.05; done
 [ -s "$DEMO_WORK/port" ] || { cat "$DEMO_WORK/double.log" >&2; exit 1; }

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # A categorized run of about a minute: three groups (one with a failing host) played by the Cypress
 # run simulator, launched with launch_run.yml, followed with run_status.yml; each post is shown as
-# the channel shows it when it arrives, then the final state.
+# the channel shows it when it arrives (demo/show_posts.py: headline, the attachment with its colour,
+# fields and host table, the info card), then the final state.
 set -euo pipefail
 inside() { "$NSPAWN" exec "$DEMO_CONTAINER" "$@"; }
 sim=/opt/atvm-sim/cypress_sim.py
@@ -45,28 +46,7 @@ ansible-playbook -i "$DEMO_INVENTORY" atvm.watcher.launch_run -e "@$DEMO_WORK/la
 
 echo
 echo "--- what the channel shows, post by post, while the run goes on:"
-python3 - "$DEMO_POSTS" "$build" <<'PY' &
-import json, os, sys, time
-path, build = sys.argv[1], sys.argv[2]
-seen = 0
-while True:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.readlines()
-    except FileNotFoundError:
-        lines = []
-    for line in lines[seen:]:
-        post = json.loads(line)
-        if "build `{0}`".format(build) not in post["text"]:
-            continue
-        stamp = post.get("received_at", "")[11:19]
-        print("\n┌─ ~{0} · {1} · {2} UTC".format(post.get("channel") or "town-square", post.get("username") or "webhook", stamp))
-        for text_line in post["text"].splitlines():
-            print("│ " + text_line)
-        print("└─", flush=True)
-    seen = len(lines)
-    time.sleep(0.5)
-PY
+python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$build" --follow --color &
 follower=$!
 
 echo "\$ ansible-playbook -i demo/inventory.yml atvm.watcher.run_status -e build_name=$build -e atvm_wait=true"
