@@ -146,8 +146,9 @@ class E2ERun:
         return records
 
     def posts(self) -> List[str]:
+        """What the channel shows of each post of this build: its text, then its attachments and card."""
         marker = "build `{0}`".format(self.build)
-        return [p["text"] for p in self.double.posts if marker in p["text"]]
+        return [shown(p) for p in self.double.posts if marker in p["text"]]
 
     def exit_record(self) -> Dict[str, Any]:
         return json.loads((self.state_dir / "runner-exit.json").read_text())
@@ -163,6 +164,16 @@ class E2ERun:
                 data = path.read_bytes()
                 for secret in secrets:
                     assert secret.encode() not in data, "{0} holds the webhook".format(path)
+
+
+def shown(post: Dict[str, Any]) -> str:
+    """A post as text: the message, each attachment's fields, text and footer, then the info card."""
+    lines = [post["text"]]
+    for attachment in post.get("attachments") or []:
+        lines.extend("{0}: {1}".format(f["title"], f["value"]) for f in attachment.get("fields") or [])
+        lines.extend(attachment.get(key) or "" for key in ("text", "footer"))
+    lines.append(((post.get("props") or {}).get("card")) or "")
+    return "\n".join(line for line in lines if line)
 
 
 def _quote(arg: str) -> str:

@@ -28,8 +28,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import __version__, wire
 from .errors import ConfigError, MissingDependencyError, StateError
+from .post import Message, Payload, safe_payload, stored_message, with_note
 from .render import DUPLICATE_NOTE, add_duplicate_note
-from .safetext import redact, safe_post
+from .safetext import redact
 from .state import CORRUPT, POST_FAILED, SENDING, SENT, RunStore, utc_now, validate_key
 
 from .wire import ERROR_WORDS, HAS_REQUESTS, STATUS_WORDS, requests
@@ -195,8 +196,9 @@ class MattermostClient:
         """What must be redacted from anything derived from this client's traffic."""
         return [self._webhook]
 
-    def payload(self, text: str) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"text": safe_post(text, self.secrets)}
+    def payload(self, message: Message) -> Dict[str, Any]:
+        """The request body: ``message`` (a text or a payload, every string made safe), channel, username, icon."""
+        body = safe_payload(message, self.secrets)
         if self.channel:
             body["channel"] = self.channel
         if self.username:
@@ -206,7 +208,8 @@ class MattermostClient:
         return body
 
     # ---- one HTTP exchange ----
-    def _exchange(self, session: Any, text: str, timeout: float, watchdog: Optional["wire.Watchdog"] = None) -> _Attempt:
+    def _exchange(self, session: Any, text: Message, timeout: float,
+                  watchdog: Optional["wire.Watchdog"] = None) -> _Attempt:
         """One POST; with ``watchdog`` the attempt's connection is closed when it outlives its time."""
         if watchdog is None:
             return self._exchange_once(session, text, timeout)
@@ -224,7 +227,7 @@ class MattermostClient:
             return _Attempt("retry", None, reason, ambiguous=True)
         return attempt
 
-    def _exchange_once(self, session: Any, text: str, timeout: float) -> _Attempt:
+    def _exchange_once(self, session: Any, text: Message, timeout: float) -> _Attempt:
         data = json.dumps(self.payload(text), ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -317,9 +320,10 @@ class MattermostClient:
         delay = min(self.backoff_max, self.backoff_base * (2 ** min(n, 30)))
         return delay * (0.5 + 0.5 * self._rand())
 
-    def post(self, text: str, text_after_ambiguous: Optional[str] = None,
+    def post(self, text: Message, text_after_ambiguous: Optional[Message] = None,
              on_attempt: Optional[Callable[[int, str], Any]] = None) -> DeliveryResult:
-        """Post ``text``; after an ambiguous attempt, later attempts send ``text_after_ambiguous`` when given.
+        """Post ``text`` (a text or a payload); after an ambiguous attempt, later attempts send
+        ``text_after_ambiguous`` when given.
 
         Never raises for network or server trouble: the result says what happened.
         """
@@ -357,7 +361,7 @@ class MattermostClient:
                                       attempt.request_id, history)
             self._sleep(wait)
 
-    def _attempt(self, text: str, remaining: float) -> _Attempt:
+    def _attempt(self, text: Message, remaining: float) -> _Attempt:
         """One attempt on a fresh connection, bounded in total by the HTTP timeout (and what is left)."""
         timeout = max(min(self.http_timeout, remaining), min(self.http_timeout, 1.0))
         if self._session is not None:
@@ -401,7 +405,7 @@ def _strip_retrying(reason: str) -> str:
 # exactly once
 # ---------------------------------------------------------------------------------------------
 
-_PROTECTED = ("key", "status", "text", "schema", "created_at", "updated_at", "sent_at", "possible_duplicate",
+_PROTECTED = ("key", "status", "text", "payload", "schema", "created_at", "updated_at", "sent_at", "possible_duplicate",
               "attempts", "last_error", "sent_text", "outcome", "possibly_posted", "http_status")
 
 
@@ -415,27 +419,31 @@ def _journal(journal: Optional[Callable[[str], Any]], line: str) -> None:
         LOG.info("%s", line)
 
 
-def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str, meta: Optional[Dict[str, Any]] = None,
+def deliver_once(store: RunStore, client: MattermostClient, key: str, text: Message,
+                 meta: Optional[Dict[str, Any]] = None,
                  journal: Optional[Callable[[str], Any]] = None,
                  render_duplicate: Optional[Callable[[str], str]] = None,
                  max_chars: Optional[int] = None) -> Dict[str, Any]:
-    """Post ``text`` under ``key`` at most once, and never lose it (docs/decision-rules.md). Returns the final record.
+    """Post ``text`` (a text or a payload) under ``key`` at most once, and never lose it
+    (docs/decision-rules.md). Returns the final record.
 
     SENT: nothing is posted. SENDING, CORRUPT, or POST_FAILED after an ambiguous attempt: the post
     may exist, so it goes out again with the possible-duplicate note. Otherwise: SENDING with the
-    exact text is written (atomically) before the request; SENT after 200 ``ok``; POST_FAILED with
-    ``last_error`` (the text kept for ``resend``) when it cannot be delivered.
-    The text is made safe first (:func:`~.safetext.safe_post`): what is stored is what is posted.
-    The note is added by ``render_duplicate``, by default :func:`~.render.add_duplicate_note`
-    (once, within ``max_chars``, by default the server's limit).
+    exact payload (``payload``; its ``text`` also as ``text``) is written (atomically) before the
+    request; SENT after 200 ``ok``; POST_FAILED with ``last_error`` (the payload kept for ``resend``)
+    when it cannot be delivered. An earlier record's message wins: its ``payload``, or the ``text``
+    of a record written before payloads were kept, sent as it was.
+    Every string is made safe first (:func:`~.safetext.safe_post`): what is stored is what is posted.
+    The note is added to the payload's ``text`` by ``render_duplicate``, by default
+    :func:`~.render.add_duplicate_note` (once, within ``max_chars``, by default the server's limit).
     Raises :class:`StateError` when the SENDING record cannot be written (then nothing is posted).
     """
     validate_key(key)
     limit = max_chars or MAX_POST_CHARS
     note = render_duplicate or (lambda t: add_duplicate_note(t, limit))
 
-    def render(body: str) -> str:
-        return safe_post(note(body), client.secrets)
+    def render(body: Payload) -> Payload:
+        return safe_payload(with_note(body, note), client.secrets)
 
     with store.outbox_lock(key):
         existing = store.outbox_get(key)
@@ -445,7 +453,7 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
             return existing
         possible_duplicate = False
         record: Dict[str, Any] = {}
-        base_text = safe_post(text, client.secrets)
+        base = safe_payload(text, client.secrets)
         if existing is not None:
             status = existing.get("status")
             if status == SENDING:
@@ -460,15 +468,16 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
                 possible_duplicate = True
             if status != CORRUPT:
                 record = {k: v for k, v in existing.items() if k != "corrupt_files"}
-                if isinstance(existing.get("text"), str) and existing["text"]:
-                    base_text = safe_post(existing["text"], client.secrets)  # the message of the first attempt
+                first_message = stored_message(existing)
+                if first_message is not None and first_message != {"text": ""}:
+                    base = safe_payload(first_message, client.secrets)  # the message of the first attempt
         for field, value in (meta or {}).items():
             if field not in _PROTECTED:
                 record[field] = value
-        noted_text = render(base_text)
-        first_text = noted_text if possible_duplicate else base_text
+        noted = render(base)
+        first = noted if possible_duplicate else base
         record.update({
-            "key": key, "status": SENDING, "text": base_text, "sent_text": first_text,
+            "key": key, "status": SENDING, "payload": base, "text": base["text"], "sent_text": first["text"],
             "possible_duplicate": possible_duplicate, "attempts": int(record.get("attempts") or 0),
             "sent_at": None, "last_error": record.get("last_error"),
         })
@@ -486,12 +495,12 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
                 # later attempts carry the note: record that the post may now be doubled
                 try:
                     record.update({"attempts": previous_attempts + number, "last_error": detail,
-                                   "possible_duplicate": True, "sent_text": noted_text})
+                                   "possible_duplicate": True, "sent_text": noted["text"]})
                     store.outbox_put(record)
                 except StateError as exc:
                     _journal(journal, "delivery {0}: cannot update the delivery record: {1}".format(key, exc))
 
-        result = client.post(first_text, text_after_ambiguous=noted_text, on_attempt=on_attempt)
+        result = client.post(first, text_after_ambiguous=noted, on_attempt=on_attempt)
         record["attempts"] = previous_attempts + result.attempts
         record["http_status"] = result.status
         record["outcome"] = result.outcome
@@ -500,7 +509,7 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: str,
         if result.ok:
             duplicate = possible_duplicate or result.ambiguous
             record.update({"status": SENT, "sent_at": utc_now(), "possible_duplicate": duplicate,
-                           "sent_text": noted_text if (possible_duplicate or result.noted) else base_text,
+                           "sent_text": noted["text"] if (possible_duplicate or result.noted) else base["text"],
                            "last_error": None})
             record.pop("possibly_posted", None)
             line = "delivery {0}: sent after {1} attempt{2}{3}".format(
@@ -548,11 +557,12 @@ def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
                 record["key"], record.get("sent_at")))
             out.append(record)
             continue
-        if status == CORRUPT or not isinstance(record.get("text"), str):
+        message = stored_message(record)
+        if status == CORRUPT or message is None:
             _journal(journal, "delivery {0}: the record was unreadable and set aside ({1}); its text is lost, "
                               "nothing to resend".format(record["key"], ", ".join(record.get("corrupt_files") or [])))
             out.append(record)
             continue
-        out.append(deliver_once(store, client, record["key"], record["text"], journal=journal,
+        out.append(deliver_once(store, client, record["key"], message, journal=journal,
                                 render_duplicate=render_duplicate, max_chars=max_chars))
     return out

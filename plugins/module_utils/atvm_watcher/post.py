@@ -9,7 +9,7 @@ hosts that did not PASS, and the host table. The run metadata and the template a
 go to ``props.card`` (the web app's info panel). ``priority`` is added to a FAIL post only when the
 operator asks for it (``settings.fail_priority``).
 
-What Mattermost accepts and its limits are in ``docs/mattermost.md``; this module keeps within them:
+The layout and the limits are in docs/architecture.md ("The post"); this module keeps within them:
 
 - the headline within ``settings.max_post_chars`` (the server splits longer text into posts);
 - the attachment text and the card each within ``settings.max_post_chars`` characters;
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import __version__, config
 from .models import FAIL, PASS, UNKNOWN, HostVerdict, RunVerdict, SubrunVerdict
@@ -40,11 +40,14 @@ from .render import (
     escape_cell,
     format_counts,
     format_duration,
+    headline,
     inline_code,
+    most,
     plain_line,
     render_subrun,
 )
-from .render import _LEVELS, _SEVERITY
+from . import safetext
+from .render import _LEVELS, _SEVERITY, _shown_metadata
 from .render import _hard_cut as hard_cut
 from .render import _one_line as one_line
 
@@ -67,6 +70,7 @@ HOSTS_HEADER = (
 )
 
 Payload = Dict[str, Any]
+Message = Union[str, Payload]  # a plain text (schema-1 outbox records) or a payload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,22 +116,32 @@ def body_size(payload: Payload) -> int:
     return len(json.dumps(payload, ensure_ascii=False).encode("utf-8", "replace"))
 
 
-def map_strings(value: Any, func: Callable[[str], str]) -> Any:
-    """A copy of ``value`` (dicts, lists, scalars) with ``func`` applied to every string in it."""
-    if isinstance(value, str):
-        return func(value)
-    if isinstance(value, dict):
-        return {key: map_strings(item, func) for key, item in value.items()}
-    if isinstance(value, list):
-        return [map_strings(item, func) for item in value]
-    return value
-
-
 def with_note(payload: Payload, note_text: Callable[[str], str]) -> Payload:
     """A copy of ``payload`` whose ``text`` went through ``note_text`` (the possible-duplicate note)."""
     out = dict(payload)
     out["text"] = note_text(str(payload.get("text") or ""))
     return out
+
+
+def as_payload(message: Message) -> Payload:
+    """``message`` as a payload: a plain text becomes ``{"text": text}`` (a copy either way)."""
+    return dict(message) if isinstance(message, dict) else {"text": message}
+
+
+def safe_payload(message: Message, secrets: List[Optional[str]]) -> Payload:
+    """``message`` as a payload with every string in it made safe (:func:`~.safetext.safe_payload`)."""
+    return safetext.safe_payload(as_payload(message), secrets)
+
+
+def stored_message(record: Dict[str, Any]) -> Optional[Payload]:
+    """What an outbox record posts: its ``payload`` (schema 2), else its ``text`` (schema 1, as it was)."""
+    payload = record.get("payload")
+    if isinstance(payload, dict) and isinstance(payload.get("text"), str):
+        return payload
+    text = record.get("text")
+    if isinstance(text, str):
+        return {"text": text}
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,13 +177,7 @@ class _Card:
         return str(self.sub.index + 1)
 
     def headline(self) -> str:
-        sub = self.sub
-        text = "{0} **{1}** \u00b7 {2} \u00b7 build {3}".format(
-            _emoji(sub.result), escape_cell(sub.result, 20), escape_cell(sub.state, 20),
-            inline_code(self.build_name, MAX_HEADLINE_NAME))
-        if self.verdict.categorized:
-            text += " \u00b7 sub-run {0} {1}".format(self.position(), inline_code(sub.name, MAX_HEADLINE_NAME))
-        return text
+        return headline(self.verdict, self.sub, self.build_name, self.total)
 
     def fallback(self) -> str:
         sub = self.sub
@@ -191,7 +199,7 @@ class _Card:
         duration = format_duration(sub.duration_seconds)
         if duration:
             fields.append(_field("Duration", duration))
-        family = (self.settings.metadata or {}).get("config_family")
+        family = _shown_metadata(self.settings).get("config_family")
         if family:
             fields.append(_field("Config family", inline_code(family, MAX_FIELD_CHARS - 2)))
         if self.hosts:
@@ -254,7 +262,7 @@ class _Card:
         return "\n\n".join(b for b in blocks if b)
 
     def card(self, limit: int) -> str:
-        sub, meta = self.sub, self.settings.metadata or {}
+        sub, meta = self.sub, _shown_metadata(self.settings)
         title = "### Build {0}".format(inline_code(self.build_name, MAX_HEADLINE_NAME))
         if self.verdict.categorized:
             title += " \u00b7 sub-run {0} {1}".format(self.position(), inline_code(sub.name, MAX_HEADLINE_NAME))
@@ -294,18 +302,6 @@ def _priority(settings: config.Settings, result: str) -> Optional[Dict[str, str]
     if result == FAIL and settings.fail_priority in PRIORITIES:
         return {"priority": settings.fail_priority}
     return None
-
-
-def _most(upper: int, fits: Callable[[int], bool]) -> int:
-    """The largest n in [0, upper] with fits(n), assuming fits is monotonic (0 when none fits)."""
-    lo, hi = 0, upper
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 class _Limits:
@@ -355,11 +351,11 @@ def _fit(card: _Card, limits: _Limits, priority: Optional[Dict[str, str]]) -> Pa
     quarter = min(limits.chars, limits.body // 4) // 4
     # Reasons get at most a quarter of the room, the hosts not PASS half, the table the rest; then
     # whatever is left over goes back to the hosts not PASS and the reasons.
-    reasons = _most(counts[0], lambda k: len(card.reasons_block(k, level[2])) <= quarter)
-    not_pass = _most(counts[1], lambda k: len(card.not_pass_block(k, level)) <= 2 * quarter)
-    rows = _most(counts[2], lambda k: fits(build(reasons, not_pass, k, level)))
-    not_pass = _most(counts[1], lambda k: fits(build(reasons, k, rows, level)))
-    reasons = _most(counts[0], lambda k: fits(build(k, not_pass, rows, level)))
+    reasons = most(counts[0], lambda k: len(card.reasons_block(k, level[2])) <= quarter)
+    not_pass = most(counts[1], lambda k: len(card.not_pass_block(k, level)) <= 2 * quarter)
+    rows = most(counts[2], lambda k: fits(build(reasons, not_pass, k, level)))
+    not_pass = most(counts[1], lambda k: fits(build(reasons, k, rows, level)))
+    reasons = most(counts[0], lambda k: fits(build(k, not_pass, rows, level)))
     payload = build(reasons, not_pass, rows, level)
     attachment = payload["attachments"][0]
     while not fits(payload) and attachment["text"]:
@@ -377,14 +373,16 @@ def build_post(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Setting
     """The webhook payload (``text``, ``attachments``, ``props``, ``priority``) of one (sub-)run.
 
     Channel, username and icon are not in it (the client adds them). The payload keeps room for
-    the possible-duplicate note (see :func:`with_note`). Raises :class:`ConfigError` when the
-    operator template cannot be read.
+    the possible-duplicate note (see :func:`with_note`). Every string in it is safe
+    (:func:`~.safetext.safe_post`: encodable, webhook redacted, no channel-wide mention), and the
+    commands shown hide their credentials. Raises :class:`ConfigError` when the operator template
+    cannot be read.
     """
     priority = _priority(settings, sub.result)
     if settings.message_template:
         payload: Payload = {"text": render_subrun(verdict, sub, settings, build_name, total_subruns)}
         if priority:
             payload["priority"] = priority
-        return payload
-    card = _Card(verdict, sub, settings, build_name, total_subruns)
-    return _fit(card, _Limits(settings), priority)
+    else:
+        payload = _fit(_Card(verdict, sub, settings, build_name, total_subruns), _Limits(settings), priority)
+    return safe_payload(payload, [settings.webhook])

@@ -277,6 +277,17 @@ def _metadata_block(settings: config.Settings, categorized: bool, limit: int) ->
     return "\n".join(lines)
 
 
+def headline(verdict: RunVerdict, sub: SubrunVerdict, build_name: str, total: int) -> str:
+    """The one-line headline of a post: result, state, build and, in a categorized run, the sub-run
+    (``total`` 0: the number of sub-runs is not known yet)."""
+    text = "#### {0} {1} \u00b7 {2} \u00b7 build {3}".format(
+        _emoji(sub.result), escape_cell(sub.result), escape_cell(sub.state), inline_code(build_name, 100))
+    if verdict.categorized:
+        position = "{0}/{1}".format(sub.index + 1, total) if total else str(sub.index + 1)
+        text += " \u00b7 sub-run {0} {1}".format(position, inline_code(sub.name, 100))
+    return text
+
+
 class _Post:
     """Everything a post is made of, rendered at a given detail level with a subset of rows/reasons."""
 
@@ -304,13 +315,7 @@ class _Post:
         return self._rows[level]
 
     def headline(self) -> str:
-        sub = self.sub
-        text = "#### {0} {1} \u00b7 {2} \u00b7 build {3}".format(
-            _emoji(sub.result), escape_cell(sub.result), escape_cell(sub.state), inline_code(self.build_name, 100))
-        if self.verdict.categorized:
-            position = "{0}/{1}".format(sub.index + 1, self.total) if self.total else str(sub.index + 1)
-            text += " \u00b7 sub-run {0} {1}".format(position, inline_code(sub.name, 100))
-        return text
+        return headline(self.verdict, self.sub, self.build_name, self.total)
 
     def values(self, n_rows: int, n_reasons: int, level: tuple[int, int, int, int]) -> dict[str, str]:
         sub = self.sub
@@ -373,6 +378,18 @@ class _Post:
         return "\n\n".join(blocks)
 
 
+def most(upper: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in [0, upper] with fits(n), assuming fits is monotonic (0 when none fits)."""
+    lo, hi = 0, upper
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _fit(post: _Post, budget: int) -> str:
     """The most detailed rendering of ``post`` within ``budget`` characters."""
     n_hosts, n_reasons = len(post.hosts), len(post.reasons)
@@ -384,17 +401,6 @@ def _fit(post: _Post, budget: int) -> str:
 
     def length(rows: int, reasons: int) -> int:
         return len(post.render(rows, reasons, level))
-
-    def most(upper: int, fits: Callable[[int], bool]) -> int:
-        """The largest n in [0, upper] with fits(n), assuming fits is monotonic (0 when none fits)."""
-        lo, hi = 0, upper
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if fits(mid):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
 
     # Run-level reasons get at most a quarter of the post, host rows the rest; then whatever room is
     # left over goes back to the reasons.

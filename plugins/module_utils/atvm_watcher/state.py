@@ -6,7 +6,7 @@ Layout of ``<state root>/<build name>/`` (see docs/architecture.md)::
 
     state.json                     the run (schema 1, owned by :class:`.runstate.RunState`)
     subruns/<NNN>-<name>/state.json one sub-run
-    outbox/<key>.json              one delivery record per post
+    outbox/<key>.json              one delivery record per post (schema 2: the exact payload)
     cancel                         the cancellation marker
     runner-exit.json               written by the runner entry
     events.jsonl                   append-only journal
@@ -66,6 +66,8 @@ except ImportError:  # pragma: no cover - not on a Linux controller
 
 LOG = logging.getLogger(__name__)
 
+OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text only (still read and resent)
+
 STATE_FILE = "state.json"
 CANCEL_FILE = "cancel"
 EXIT_FILE = "runner-exit.json"
@@ -112,6 +114,9 @@ def _validate_outbox_record(obj: Dict[str, Any]) -> Optional[str]:
         return "status {0!r} is not one of {1}".format(obj.get("status"), ", ".join(OUTBOX_STATUSES))
     if not isinstance(obj.get("text"), str):
         return "no message text"
+    payload = obj.get("payload")
+    if payload is not None and not (isinstance(payload, dict) and isinstance(payload.get("text"), str)):
+        return "the payload is not a message object with a text"
     return None
 
 
@@ -463,7 +468,7 @@ class RunStore:
         if problem:
             raise StateError("cannot write outbox record {0}: {1}".format(key, problem))
         now = utc_now()
-        rec["schema"] = SCHEMA
+        rec["schema"] = OUTBOX_SCHEMA if "payload" in rec else SCHEMA
         rec.setdefault("created_at", now)
         rec["updated_at"] = now
         try:

@@ -12,13 +12,15 @@ from .cypress_log import parse_log_file
 from .decide import Evidence, decide
 from .errors import InputError
 from .models import ExitInfo
+from .post import build_post
 from .render import render_subrun
 
 
 def offline_verdict(settings: Settings, log: str, reporter_dir: Optional[str] = None, junit: Optional[str] = None,
                     inventory: Optional[str] = None, exit_code: Optional[int] = None,
                     build_name: str = "verdict") -> Dict[str, Any]:
-    """The ``verdict --json`` document: state, result, reasons, subruns (with hosts and message)."""
+    """The ``verdict --json`` document: state, result, reasons, subruns (with hosts, the text ``message``
+    and the webhook payload ``post``)."""
     if not os.path.isfile(log):
         raise InputError(log, "no such file")
     parser = parse_log_file(log, settings.marker_regex)
@@ -42,4 +44,5 @@ def offline_verdict(settings: Settings, log: str, reporter_dir: Optional[str] = 
     doc = verdict.to_dict()
     for sub, out in zip(verdict.subruns, doc["subruns"]):
         out["message"] = render_subrun(verdict, sub, settings, build_name, len(verdict.subruns))
+        out["post"] = build_post(verdict, sub, settings, build_name, len(verdict.subruns))
     return doc

@@ -26,7 +26,8 @@ from .durable import SCHEMA, utc_now
 from .logreader import LogReader
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
 from .process import start_time
-from .render import add_duplicate_note, render_subrun
+from .post import Message, build_post, stored_message
+from .render import add_duplicate_note
 from .safetext import redact
 from .runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
@@ -202,9 +203,10 @@ class Watcher:
         entry.name, entry.state, entry.result, entry.key = name, sub.state, sub.result, key
         entry.finalized, entry.finalized_at = True, utc_now()
         post = sub.state in POSTED_STATES
-        text = render_subrun(verdict, sub, self.settings, self.build, total) if post else None
+        payload = build_post(verdict, sub, self.settings, self.build, total) if post else None
         record = {"schema": SCHEMA, "index": sub.index, "name": name, "key": key, "verdict": sub.to_dict(),
-                  "posted": post, "text": text, "decided_at": utc_now()}
+                  "posted": post, "text": payload["text"] if payload else None, "payload": payload,
+                  "decided_at": utc_now()}
         self.store.save_subrun(sub.index, name, record)
         self.journal("subrun-decided", "sub-run {0} {1}: {2} / {3}{4}".format(
             sub.index + 1, name, sub.state, sub.result, "" if post else " (not posted)"),
@@ -212,13 +214,13 @@ class Watcher:
         entry.delivery = PENDING if post else NOT_POSTED
         self.save()
         if post:
-            self.deliver(entry, text or "")
+            self.deliver(entry, payload or "")
 
-    def deliver(self, entry: SubrunEntry, text: str) -> None:
+    def deliver(self, entry: SubrunEntry, message: Message) -> None:
         self.set_phase(PHASE_DELIVERING)
         meta = {"subrun_index": entry.index, "subrun_name": entry.name}
         limit = self.settings.max_post_chars
-        record = deliver_once(self.store, self.client, entry.key or "", text, meta,
+        record = deliver_once(self.store, self.client, entry.key or "", message, meta,
                               journal=lambda m: self.journal("delivery", m),
                               render_duplicate=lambda t: add_duplicate_note(t, limit))
         entry.delivery = record.get("status")
@@ -237,7 +239,7 @@ class Watcher:
             if not record or not record.get("posted"):
                 continue
             self.journal("delivery-resume", "resuming delivery of sub-run {0} {1}".format(entry.index + 1, entry.name))
-            self.deliver(entry, record.get("text") or "")
+            self.deliver(entry, stored_message(record) or "")
 
     def _hosts_quiet(self, run_index: int) -> bool:
         """True when the reporter artifacts of this sub-run's hosts have settled.

@@ -15,7 +15,7 @@ show = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(show)
 
 POST = {
-    "text": "\u274c **FAIL** \u00b7 COMPLETED \u00b7 build `demo-1` \u00b7 sub-run 3/3 `windows`",
+    "text": "#### \u274c FAIL \u00b7 COMPLETED \u00b7 build `demo-1` \u00b7 sub-run 3/3 `windows`",
     "channel": "town-square", "username": None, "received_at": "2026-11-29T14:10:05.123456Z",
     "priority": {"priority": "important"},
     "attachments": [{
@@ -33,7 +33,7 @@ POST = {
 @pytest.fixture
 def record(tmp_path):
     path = tmp_path / "posts.jsonl"
-    other = dict(POST, text="\u2705 **PASS** \u00b7 COMPLETED \u00b7 build `other`", attachments=[], priority=None)
+    other = dict(POST, text="#### \u2705 PASS \u00b7 COMPLETED \u00b7 build `other`", attachments=[], priority=None)
     path.write_text(json.dumps(POST) + "\n" + json.dumps(other) + "\n", encoding="utf-8")
     return path
 

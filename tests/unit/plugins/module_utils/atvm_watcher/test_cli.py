@@ -59,6 +59,8 @@ def test_verdict_on_corpus(capsys, name):
     sub = doc["subruns"][0]
     assert sub["result"] != "PASS"
     assert sub["message"].startswith("####")
+    assert sub["post"]["text"] == sub["message"].splitlines()[0]
+    assert sub["post"]["attachments"][0]["color"] in ("#D24B4E", "#8D8D8D")
 
 
 def test_verdict_exit_code_makes_the_state(capsys):

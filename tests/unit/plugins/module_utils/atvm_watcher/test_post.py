@@ -98,7 +98,7 @@ def double():
 def test_fail_post_layout():
     payload = _build(settings=_settings(fail_priority="important"))
     assert set(payload) == {"text", "attachments", "props", "priority"}
-    assert payload["text"] == "\u274c **FAIL** \u00b7 COMPLETED \u00b7 build `B42` \u00b7 sub-run 2/3 `linux`"
+    assert payload["text"] == "#### \u274c FAIL \u00b7 COMPLETED \u00b7 build `B42` \u00b7 sub-run 2/3 `linux`"
     [att] = payload["attachments"]
     assert att["color"] == post.COLOR_FAIL
     assert att["fallback"] == "FAIL \u00b7 COMPLETED \u00b7 build B42 \u00b7 sub-run 2/3 linux"
@@ -119,7 +119,8 @@ def test_headline_is_one_line_and_names_result_state_build_and_subrun():
     for result, state in ((models.PASS, models.COMPLETED), (models.FAIL, models.FAILED), (models.UNKNOWN, models.FAILED)):
         text = _build(result=result, state=state)["text"]
         assert "\n" not in text
-        assert "**{0}**".format(result) in text and state in text and "`B42`" in text and "sub-run 2/3 `linux`" in text
+        assert text.startswith("#### " + post.RESULT_EMOJI[result] + " " + result + " \u00b7 " + state + " \u00b7 ")
+        assert state in text and "`B42`" in text and "sub-run 2/3 `linux`" in text
     assert "sub-run" not in _build(categorized=False)["text"]
 
 
@@ -235,12 +236,7 @@ def test_with_note_marks_the_text_and_keeps_the_rest():
     noted = post.with_note(payload, lambda text: ":warning: possible duplicate\n\n" + text)
     assert noted["text"] == ":warning: possible duplicate\n\n" + payload["text"]
     assert noted["attachments"] == payload["attachments"] and noted["props"] == payload["props"]
-    assert payload["text"].startswith("\u274c")
-
-
-def test_map_strings_reaches_every_string():
-    value = {"a": ["x", {"b": "y", "n": 1, "t": True}], "c": None}
-    assert post.map_strings(value, str.upper) == {"a": ["X", {"b": "Y", "n": 1, "t": True}], "c": None}
+    assert payload["text"].startswith("#### \u274c")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,3 +326,14 @@ def test_the_double_accepts_the_post_as_built_without_a_warning(double, result):
     assert stored["props"] == payload["props"]
     assert stored["attachments"] == payload["attachments"]
     assert stored["priority"] == payload.get("priority")
+
+
+def test_the_webhook_is_redacted_from_every_string_of_the_payload():
+    webhook = "https://chat.example.org/hooks/" + HOOK
+    hosts = [_host("rhel96-fc-01", models.FAIL, ["POST " + webhook + " failed"])]
+    meta = dict(METADATA, runner_command="notify --url " + webhook, scope=webhook)
+    verdict, sub = _verdict(hosts=hosts, sub_reasons=["posting to " + webhook])
+    sub.run_url = webhook
+    payload = post.build_post(verdict, sub, _settings(metadata=meta, webhook=webhook), "B42", 3)
+    assert [s for s in _strings(payload) if HOOK in s or "/hooks/" + HOOK[:6] in s] == []
+    assert "POST *** failed" in payload["attachments"][0]["text"]
