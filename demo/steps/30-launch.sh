@@ -31,9 +31,10 @@ import json, sys
 path, build, runner, auto = sys.argv[1:]
 with open(path, "w") as handle:
     json.dump({"build_name": build, "atvm_categorized": True, "atvm_runner_command": runner,
-               "atvm_scope": "demo: three groups, one failing host",
+               "atvm_scope": "demo: three groups, one failing host", "atvm_config_family": "gold",
                "atvm_watcher_settings": {"ATVM_REPORTER_DIR": auto + "/runs/" + build + "/cmc",
-                                         "ATVM_JUNIT_DIR": auto + "/runs/" + build + "/results"}}, handle)
+                                         "ATVM_JUNIT_DIR": auto + "/runs/" + build + "/results",
+                                         "ATVM_FAIL_PRIORITY": "important"}}, handle)
 PY
 
 echo
