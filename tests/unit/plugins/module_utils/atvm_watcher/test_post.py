@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, models, post
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
@@ -337,3 +338,27 @@ def test_the_webhook_is_redacted_from_every_string_of_the_payload():
     payload = post.build_post(verdict, sub, _settings(metadata=meta, webhook=webhook), "B42", 3)
     assert [s for s in _strings(payload) if HOOK in s or "/hooks/" + HOOK[:6] in s] == []
     assert "POST *** failed" in payload["attachments"][0]["text"]
+
+
+# every code point, lone surrogates included, and the pieces that matter: mentions, table and code marks
+_ANY_TEXT = st.lists(st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=200),
+    st.sampled_from(["@channel", "<!here>", "@ALL", "|", "`", "```", "\n", "\ud83d", "\udcff", "\U0001F4A5" * 50])),
+    max_size=6).map("".join)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(_ANY_TEXT, min_size=0, max_size=6), reasons=st.lists(_ANY_TEXT, max_size=8),
+       meta=st.dictionaries(st.sampled_from(sorted(METADATA)), _ANY_TEXT, max_size=4),
+       result=st.sampled_from([models.PASS, models.FAIL, models.RUN, models.UNKNOWN, "??"]),
+       max_chars=st.integers(1000, 16383))
+def test_any_text_gives_a_payload_that_encodes_and_keeps_its_limits(names, reasons, meta, result, max_chars):
+    hosts = [_host(name, models.FAIL if i % 2 else models.PASS, reasons[:3]) for i, name in enumerate(names)]
+    verdict, sub = _verdict(result=result, hosts=hosts, sub_reasons=reasons, name=(names or ["x"])[0])
+    payload = post.build_post(verdict, sub, _settings(metadata=meta, max_post_chars=max_chars), "B42", 3)
+    json.dumps(payload, ensure_ascii=False).encode("utf-8")  # never raises (no lone surrogate left)
+    att = payload["attachments"][0]
+    assert "\n" not in payload["text"] and len(att["text"]) <= max_chars and len(payload["props"]["card"]) <= max_chars
+    assert post.body_size(payload) <= post.MAX_BODY_BYTES - post.BODY_RESERVE_BYTES
+    assert all(isinstance(f["short"], bool) and len(f["value"]) <= post.MAX_FIELD_CHARS for f in att["fields"])
+    assert [s for s in _strings(payload) if MENTION.search(s)] == []
