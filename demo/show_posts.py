@@ -1,15 +1,14 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print the posts the Mattermost double recorded (its JSONL file) as the channel shows them.
 
-Each post: who posted and when, the message text, then its attachment with a bar in the
+Each post: who posted and when, the message text, then its attachment with a stripe in the
 attachment's colour down the left side (and the colour named in words), the fields (short ones two
 per row), the attachment text, the footer; the priority label and a line saying the post has an
 info card (``props.card``), which follows, indented. ``NO_COLOR`` (or a stdout that is not a
-terminal, unless ``--color``) prints the bar without escape codes.
+terminal, unless ``--color``) prints the stripe without escape codes.
 
-    show_posts.py POSTS.jsonl [--build NAME] [--follow] [--color]
+    python3 demo/show_posts.py POSTS.jsonl [--build NAME] [--follow] [--color]
 """
 import argparse
 import json
@@ -72,8 +71,8 @@ def render(post: Dict[str, Any], ansi: bool) -> str:
     out.extend("\u2502 " + line for line in (post.get("text") or "").splitlines())
     for attachment in post.get("attachments") or []:
         color = attachment.get("color")
-        bar = _bar(color, ansi)
-        out.append("\u2502 {0} attachment, {1}".format(bar, _color_words(color)))
+        stripe = _bar(color, ansi)
+        out.append("\u2502 {0} attachment, {1}".format(stripe, _color_words(color)))
         body: List[str] = []
         for key in ("pretext", "title"):
             if attachment.get(key):
@@ -85,7 +84,7 @@ def render(post: Dict[str, Any], ansi: bool) -> str:
         if attachment.get("footer"):
             body.append("")
             body.append(attachment["footer"])
-        out.extend("\u2502 {0} {1}".format(bar, line) for line in body)
+        out.extend("\u2502 {0} {1}".format(stripe, line) for line in body)
     card = (post.get("props") or {}).get("card")
     if card:
         out.append("\u2502 \u24d8 info card (props.card, in the right-hand panel):")

@@ -42,16 +42,16 @@ def test_a_post_with_its_attachment_colour_fields_and_card(record, capsys, monke
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert show.main([str(record), "--build", "demo-1", "--color"]) == 0
     out = capsys.readouterr().out
-    bar = "\x1b[38;2;210;75;78m\u2503\x1b[0m"
+    stripe = "\x1b[38;2;210;75;78m\u2503\x1b[0m"
     lines = out.splitlines()
     assert lines[1] == "\u250c\u2500 ~town-square \u00b7 webhook \u00b7 14:10:05 UTC"
     assert lines[2:4] == ["\u2502 [IMPORTANT]", "\u2502 " + POST["text"]]
-    assert lines[4] == "\u2502 {0} attachment, red (#D24B4E)".format(bar)
-    assert lines[5].startswith("\u2502 {0} Result: \u274c FAIL ".format(bar)) and lines[5].endswith("State: COMPLETED")
-    assert lines[6] == "\u2502 {0} Duration: 42s".format(bar)
-    assert lines[7] == "\u2502 {0} Recorded run: http://127.0.0.1/runs/1".format(bar)
-    assert "\u2502 {0} - 1 of 2 spec(s) failed".format(bar) in lines
-    assert "\u2502 {0} atvm.watcher 1.0.0".format(bar) in lines
+    assert lines[4] == "\u2502 {0} attachment, red (#D24B4E)".format(stripe)
+    assert lines[5].startswith("\u2502 {0} Result: \u274c FAIL ".format(stripe)) and lines[5].endswith("State: COMPLETED")
+    assert lines[6] == "\u2502 {0} Duration: 42s".format(stripe)
+    assert lines[7] == "\u2502 {0} Recorded run: http://127.0.0.1/runs/1".format(stripe)
+    assert "\u2502 {0} - 1 of 2 spec(s) failed".format(stripe) in lines
+    assert "\u2502 {0} atvm.watcher 1.0.0".format(stripe) in lines
     assert "\u2502     **Scope:** `demo`" in lines
     assert "build `other`" not in out
 
