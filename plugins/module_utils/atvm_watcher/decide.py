@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .artifacts import host_for_spec, is_meta_spec
 from .labels import os_mismatch
@@ -238,14 +238,17 @@ def _spec_keys(run: CypressRun) -> set:
 
 
 def junit_reasons(reports: List[JUnitReport], run: CypressRun, categorized: bool,
-                  not_before: Optional[float]) -> List[str]:
+                  not_before: Optional[float], window: Optional[Callable[[float], bool]] = None) -> List[str]:
+    """Why the JUnit XML does not allow a PASS. In a categorized request a report counts for the
+    sub-run whose specs it names; an unreadable one (no names to go by) for the sub-run it was
+    written in (``window``: its modification time is in this sub-run's window)."""
     reasons: List[str] = []
     keys = _spec_keys(run)
     for report in reports:
         if not_before is not None and report.mtime and report.mtime < not_before:
             continue
         if report.error:
-            if not categorized:
+            if not categorized or not report.mtime or window is None or window(report.mtime):
                 reasons.append("JUnit XML {0} unreadable: {1}".format(os.path.basename(report.path), report.error))
             continue
         if report.meta_only:
@@ -305,13 +308,15 @@ def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: b
 
 def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_last: bool,
                   later_started: bool, state_override: Optional[str] = None,
-                  earlier_failed: bool = False) -> SubrunVerdict:
+                  earlier_failed: bool = False, never_ran: Sequence[str] = ()) -> SubrunVerdict:
+    """One (sub-)run; ``never_ran``: expected hosts no earlier sub-run had, owed by this (last) one."""
     hosts = hosts_of_run(run, ev.inventory, ev.host_pattern)
     if not ev.categorized:
         for host in ev.expected_hosts:
             if host not in hosts:
                 hosts.append(host)
     name, mismatch = subrun_name(run, hosts, ev.inventory, ev.host_pattern)
+    hosts.extend(h for h in never_ran if h not in hosts)
     not_before = ev.not_before.get(run.index, ev.run_not_before)
     if not_before is not None:
         not_before -= SLACK_SECONDS
@@ -366,7 +371,7 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         verdict.hosts.append(hv)
         results.append(hv.result)
     # JUnit.
-    jreasons = junit_reasons(ev.junit, run, ev.categorized, not_before)
+    jreasons = junit_reasons(ev.junit, run, ev.categorized, not_before, lambda mtime: _in_window(ev, run.index, mtime))
     if jreasons:
         reasons.extend(jreasons)
         results.append(FAIL)
@@ -484,11 +489,16 @@ def decide(ev: Evidence) -> RunVerdict:
     last = len(runs) - 1
     for pos, run in enumerate(runs):
         earlier_failed = any(s.result == FAIL for s in verdict.subruns)
-        verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last, earlier_failed=earlier_failed))
+        # Once the runner is over no sub-run can follow: an expected host that no sub-run had is
+        # MISSING in the last one, so that a post says so.
+        seen = {h.host for s in verdict.subruns for h in s.hosts}
+        never_ran = [h for h in ev.expected_hosts if h not in seen] if pos == last and ev.runner_over else []
+        verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last,
+                                             earlier_failed=earlier_failed, never_ran=never_ran))
     results = [s.result for s in verdict.subruns]
     if state in (COMPLETED, FAILED):
-        seen = {h.host for s in verdict.subruns for h in s.hosts}
-        missing = [h for h in ev.expected_hosts if h not in seen]
+        ran = {h.host for s in verdict.subruns for h in s.hosts if h.result != MISSING}
+        missing = [h for h in ev.expected_hosts if h not in ran]
         if missing:
             verdict.reasons.append("expected host(s) never ran: {0}".format(", ".join(missing)))
             results.append(FAIL)

@@ -1,0 +1,463 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mutation testing of the decision rules: single-point AST mutants, each run against the unit tests.
+
+Usage (from the checkout; ``make mutation`` runs it)::
+
+    python tests/mutation/mutate.py [--jobs N] [--list] [--only TEXT] [--timeout S]
+
+Every mutant changes one place of a target (see :data:`TARGETS`): a comparison swapped or moved
+over its boundary, a condition forced true or false, ``and``/``or`` swapped, a ``not`` dropped, a
+result or state name turned into PASS/COMPLETED (or PASS into FAIL), a call statement (such as
+``results.append(FAIL)``) or an augmented assignment removed, a ``continue``/``break`` dropped, a
+number or boolean constant changed, a compared string changed, ``+``/``-`` swapped, ``any``/``all``
+swapped. The mutant is written into a copy of the checkout of its own, and the unit test files that
+import the target's module run on it (``pytest -x`` in a forked interpreter that has pytest and the
+third-party libraries already imported, so one mutant costs a fraction of a second).
+
+A mutant is *killed* when a test fails (or it times out). A surviving mutant must be listed in
+``tests/mutation/equivalent.txt`` with the reason it cannot change what the code decides; the run
+fails when a survivor is not listed, when a listed mutant is killed (the entry is stale and must go)
+or when fewer than :data:`MIN_SCORE` of all mutants are killed. It prints one line per survivor and
+a summary: ``killed/survived/total``.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CORE = "plugins/module_utils/atvm_watcher"
+EQUIVALENT = os.path.join(HERE, "equivalent.txt")
+MIN_SCORE = 0.90
+
+# file -> the top-level names / qualified function names mutated in it (None: the whole module)
+TARGETS: Dict[str, Optional[Tuple[str, ...]]] = {
+    CORE + "/decide.py": None,
+    # the renderer's result line: the headline of a post and the emoji of a result
+    CORE + "/render.py": ("RESULT_EMOJI", "_emoji", "_Post.headline"),
+}
+
+RESULT_NAMES = ("FAIL", "UNKNOWN", "RUN", "MISSING")
+STATE_NAMES = ("CANCELLED", "FAILED", "HUNG", "TERMINATED", "RUNNING", "UNKNOWN")
+COMPARE_SWAP = {
+    ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq], ast.Lt: [ast.GtE, ast.LtE], ast.LtE: [ast.Gt, ast.Lt],
+    ast.Gt: [ast.LtE, ast.GtE], ast.GtE: [ast.Lt, ast.Gt], ast.In: [ast.NotIn], ast.NotIn: [ast.In],
+    ast.Is: [ast.IsNot], ast.IsNot: [ast.Is],
+}
+SKIP_FIELDS = {"annotation", "returns", "decorator_list", "type_comment"}
+
+
+# -------------------------------------------------------------------------------------------------
+# mutants
+# -------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Mutant:
+    path: str  # relative to the checkout
+    qualname: str
+    line: int
+    kind: str
+    before: str
+    after: str
+    site: int  # position of the site in the walk of the module
+    variant: int  # which of the site's mutations
+    key: str = ""
+
+
+Mutation = Tuple[str, str, Callable[[ast.AST], ast.AST]]  # kind, replacement text, transform of a copy
+
+
+def _src(node: ast.AST, limit: int = 70) -> str:
+    text = re.sub(r"\s+", " ", ast.unparse(node))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _const(value: object) -> ast.Constant:
+    return ast.Constant(value=value)
+
+
+def _is_docstring(node: ast.AST, parent: Optional[ast.AST]) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            and parent is not None and getattr(parent, "body", [None])[0] is node)
+
+
+def _mutations(node: ast.AST, parent: Optional[ast.AST], module_level: bool) -> List[Mutation]:
+    """The single-point mutations of ``node`` itself (its children are sites of their own)."""
+    out: List[Mutation] = []
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            for new in COMPARE_SWAP.get(type(op), []):
+                def swap(n, i=i, new=new):
+                    n.ops[i] = new()
+                    return n
+                out.append(("compare", "", swap))
+    elif isinstance(node, ast.BoolOp):
+        def flip(n):
+            n.op = ast.Or() if isinstance(n.op, ast.And) else ast.And()
+            return n
+        out.append(("boolop", "", flip))
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        out.append(("drop-not", "", lambda n: n.operand))
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        targets = []
+        if node.id in RESULT_NAMES:
+            targets.append("PASS")
+        if node.id in STATE_NAMES:
+            targets.append("COMPLETED")
+        if node.id == "PASS":
+            targets.append("FAIL")
+        if node.id == "COMPLETED":
+            targets.append("FAILED")
+        for target in targets:
+            out.append(("name", "", lambda n, t=target: ast.Name(id=t, ctx=ast.Load())))
+    elif isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            out.append(("constant", "", lambda n: _const(not n.value)))
+        elif isinstance(value, (int, float)):
+            out.append(("constant", "", lambda n: _const(n.value + 1)))
+        elif isinstance(value, str) and (isinstance(parent, ast.Compare) or (module_level and isinstance(parent, ast.Tuple))):
+            out.append(("constant", "", lambda n: _const("XX" + n.value + "XX")))
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        def arith(n):
+            n.op = ast.Sub() if isinstance(n.op, ast.Add) else ast.Add()
+            return n
+        out.append(("arith", "", arith))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all"):
+        def anyall(n):
+            n.func = ast.Name(id="all" if n.func.id == "any" else "any", ctx=ast.Load())
+            return n
+        out.append(("any-all", "", anyall))
+    elif isinstance(node, (ast.Expr, ast.AugAssign, ast.Continue, ast.Break)) and not _is_docstring(node, parent):
+        if not isinstance(node, ast.Expr) or isinstance(node.value, ast.Call):
+            out.append(("remove", "pass", lambda n: ast.Pass()))
+    # conditions forced true / false
+    if isinstance(node, (ast.If, ast.IfExp, ast.While)) and not isinstance(node.test, ast.Constant):
+        for value in (True, False):
+            def force(n, value=value):
+                n.test = _const(value)
+                return n
+            out.append(("force-{0}".format(str(value).lower()), "", force))
+    if isinstance(node, ast.comprehension):
+        for i, _cond in enumerate(node.ifs):
+            for value in (True, False):
+                def force_if(n, i=i, value=value):
+                    n.ifs[i] = _const(value)
+                    return n
+                out.append(("force-{0}".format(str(value).lower()), "", force_if))
+    return out
+
+
+def _walk(tree: ast.Module, scope: Optional[Sequence[str]]) -> Iterator[Tuple[ast.AST, Optional[ast.AST], str, bool]]:
+    """(node, parent, qualname, module_level) of every node that may be mutated, in a fixed order."""
+
+    def visit(node: ast.AST, parent: Optional[ast.AST], qual: str, active: bool, module_level: bool):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return
+        if active:
+            yield node, parent, qual, module_level
+        for field, value in ast.iter_fields(node):
+            if field in SKIP_FIELDS:
+                continue
+            children = value if isinstance(value, list) else [value]
+            for child in children:
+                if not isinstance(child, ast.AST):
+                    continue
+                if _is_docstring(child, node):
+                    continue
+                child_qual, child_active, child_module = qual, active, module_level
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    child_qual = child.name if not qual else qual + "." + child.name
+                    child_active = scope is None or child_qual in scope or active
+                    child_module = False
+                elif node is tree:
+                    names = [t.id for t in getattr(child, "targets", [getattr(child, "target", None)]) if isinstance(t, ast.Name)]
+                    child_qual = names[0] if names else ""
+                    child_active = scope is None or child_qual in scope
+                yield from visit(child, node, child_qual, child_active, child_module)
+
+    yield from visit(tree, None, "", scope is None, True)
+
+
+def enumerate_mutants(path: str, scope: Optional[Sequence[str]], source: str) -> List[Mutant]:
+    tree = ast.parse(source)
+    mutants: List[Mutant] = []
+    seen: Dict[str, int] = {}
+    for site, (node, parent, qual, module_level) in enumerate(_walk(tree, scope)):
+        for variant, (kind, _text, transform) in enumerate(_mutations(node, parent, module_level)):
+            new = transform(copy.deepcopy(node))
+            before, after = _src(node), _src(new)
+            if kind.startswith("force-") and not isinstance(node, ast.comprehension):
+                before, after = _src(node.test), _src(new.test)  # a forced condition: show the condition only
+            if isinstance(node, ast.comprehension):
+                before, after = "if " + " if ".join(_src(c) for c in node.ifs), "if " + " if ".join(_src(c) for c in new.ifs)
+            base = "{0}:{1}: {2} -> {3} [{4}]".format(os.path.basename(path), qual or "<module>", before, after, kind)
+            seen[base] = seen.get(base, 0) + 1
+            line = getattr(node, "lineno", 0) or getattr(node.target, "lineno", 0) if isinstance(node, ast.comprehension) \
+                else getattr(node, "lineno", 0)
+            mutants.append(Mutant(path=path, qualname=qual or "<module>", line=line, kind=kind,
+                                  before=before, after=after, site=site, variant=variant,
+                                  key="{0} #{1}".format(base, seen[base])))
+    return mutants
+
+
+def mutated_source(source: str, scope: Optional[Sequence[str]], mutant: Mutant) -> str:
+    tree = ast.parse(source)
+    for site, (node, parent, _qual, module_level) in enumerate(_walk(tree, scope)):
+        if site != mutant.site:
+            continue
+        _kind, _text, transform = _mutations(node, parent, module_level)[mutant.variant]
+        new = transform(node)
+        if new is not node:
+            _replace(parent, node, new)
+        return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    raise RuntimeError("mutant site {0} not found in {1}".format(mutant.site, mutant.path))
+
+
+def _replace(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for field, value in ast.iter_fields(parent):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if item is old:
+                    value[i] = new
+                    return
+        elif value is old:
+            setattr(parent, field, new)
+            return
+    raise RuntimeError("node not found in its parent")
+
+
+# -------------------------------------------------------------------------------------------------
+# running the tests against a mutant
+# -------------------------------------------------------------------------------------------------
+
+
+def test_files(module: str) -> List[str]:
+    """The unit test files that import ``module`` (its own test file first)."""
+    pattern = re.compile(r"^\s*(from|import)\s.*\b{0}\b".format(re.escape(module)), re.M)
+    found = []
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "tests", "unit")):
+        for name in sorted(files):
+            if name.startswith("test_") and name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as handle:
+                    if pattern.search(handle.read()):
+                        found.append(os.path.relpath(path, ROOT))
+    own = "test_{0}.py".format(module)
+    return sorted(found, key=lambda p: (os.path.basename(p) != own, p))
+
+
+def make_tree(base: str) -> str:
+    """A copy of the checkout (tracked and new files) under ``base``/ansible_collections/atvm/watcher."""
+    tree = os.path.join(base, "ansible_collections", "atvm", "watcher")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for rel in files:
+        if not rel or not (rel.startswith(("plugins/", "tests/")) or "/" not in rel):
+            continue
+        src = os.path.join(ROOT, rel)
+        if not os.path.isfile(src):
+            continue
+        dst = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(src, dst)
+    return tree
+
+
+class Worker:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.tree = make_tree(base)
+        self.pid: Optional[int] = None
+        self.mutant: Optional[Mutant] = None
+        self.started = 0.0
+
+    def start(self, mutant: Optional[Mutant], source: str, tests: List[str]) -> None:
+        if mutant is not None:
+            with open(os.path.join(self.tree, mutant.path), "w", encoding="utf-8") as handle:
+                handle.write(source)
+        self.mutant, self.started = mutant, time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the child: run pytest on the tree copy and exit with its code
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                os.chdir(self.tree)
+                # only the copy is importable as the collection (not a checkout on PYTHONPATH)
+                sys.path[:] = [self.base] + [p for p in sys.path if not os.path.isdir(
+                    os.path.join(p or ".", "ansible_collections", "atvm", "watcher"))]
+                import pytest
+                code = pytest.main(["-q", "-x", "-p", "no:cacheprovider", "--rootdir", self.tree] + tests)
+                os._exit(int(code))
+            except BaseException:  # noqa: B036 - whatever happens in the child is a failed run
+                os._exit(99)
+        self.pid = pid
+
+    def restore(self, mutant: Mutant) -> None:
+        shutil.copy2(os.path.join(ROOT, mutant.path), os.path.join(self.tree, mutant.path))
+
+
+def _wait(workers: List[Worker], timeout: float) -> Tuple[Worker, str]:
+    """The first worker whose child ended (or timed out), with the outcome: killed / survived / timeout."""
+    while True:
+        for worker in workers:
+            if worker.pid is None:
+                continue
+            pid, status = os.waitpid(worker.pid, os.WNOHANG)
+            if pid == 0:
+                if time.monotonic() - worker.started > timeout:
+                    os.kill(worker.pid, signal.SIGKILL)
+                    os.waitpid(worker.pid, 0)
+                    worker.pid = None
+                    return worker, "timeout"
+                continue
+            worker.pid = None
+            code = os.waitstatus_to_exitcode(status)
+            return worker, "survived" if code == 0 else "killed"
+        time.sleep(0.01)
+
+
+def run_all(mutants: List[Mutant], sources: Dict[str, str], scopes: Dict[str, Optional[Sequence[str]]],
+            tests: Dict[str, List[str]], jobs: int, timeout: float) -> Dict[str, str]:
+    outcome: Dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="atvm-mutation-") as tmp:
+        workers = [Worker(os.path.join(tmp, "w{0}".format(i))) for i in range(jobs)]
+        # the unmutated tree must pass, or every mutant would look killed
+        for path in sources:
+            workers[0].start(None, "", tests[path])
+            _worker, result = _wait(workers[:1], timeout * 5)
+            if result != "survived":
+                raise SystemExit("mutation: the unit tests fail without any mutant ({0}); fix them first".format(
+                    " ".join(tests[path])))
+        queue = list(mutants)
+        idle = list(workers)
+        done = 0
+        while queue or len(idle) < len(workers):
+            while queue and idle:
+                mutant = queue.pop(0)
+                worker = idle.pop()
+                worker.start(mutant, mutated_source(sources[mutant.path], scopes[mutant.path], mutant), tests[mutant.path])
+            worker, result = _wait([w for w in workers if w not in idle], timeout)
+            outcome[worker.mutant.key] = result
+            worker.restore(worker.mutant)
+            idle.append(worker)
+            done += 1
+            if done % 50 == 0:
+                print("mutation: {0}/{1} mutants run".format(done, len(mutants)), flush=True)
+    return outcome
+
+
+# -------------------------------------------------------------------------------------------------
+# the list of equivalent mutants
+# -------------------------------------------------------------------------------------------------
+
+
+def read_equivalent(path: str) -> Dict[str, str]:
+    """``mutant: KEY`` / ``reason: TEXT`` pairs; a mutant without a reason is an error."""
+    entries: Dict[str, str] = {}
+    key = None
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line.startswith("mutant: "):
+                if key is not None:
+                    raise SystemExit("{0}:{1}: the mutant before has no reason".format(path, number))
+                key = line[len("mutant: "):].strip()
+            elif line.startswith("reason: ") and key is not None and line[len("reason: "):].strip():
+                entries[key] = line[len("reason: "):].strip()
+                key = None
+            else:
+                raise SystemExit("{0}:{1}: expected 'mutant: KEY' followed by 'reason: TEXT'".format(path, number))
+    if key is not None:
+        raise SystemExit("{0}: the last mutant has no reason".format(path))
+    return entries
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds one mutant's tests may take")
+    parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--only", default="", help="run only the mutants whose key contains this text")
+    parser.add_argument("--equivalent", default=EQUIVALENT)
+    args = parser.parse_args(argv)
+
+    sources = {}
+    mutants: List[Mutant] = []
+    tests: Dict[str, List[str]] = {}
+    for path, scope in TARGETS.items():
+        with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+            sources[path] = handle.read()
+        mutants.extend(enumerate_mutants(path, scope, sources[path]))
+        tests[path] = test_files(os.path.splitext(os.path.basename(path))[0])
+    if args.only:
+        mutants = [m for m in mutants if args.only in m.key]
+    if args.list:
+        for mutant in mutants:
+            print("{0}:{1}: {2}".format(mutant.path, mutant.line, mutant.key))
+        print("{0} mutants".format(len(mutants)))
+        return 0
+    equivalent = read_equivalent(args.equivalent)
+    # pytest and the libraries the core imports are loaded once, before the workers fork
+    sys.dont_write_bytecode = True
+    for name in ("pytest", "requests", "psutil", "jmespath", "defusedxml", "hypothesis"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    started = time.monotonic()
+    outcome = run_all(mutants, sources, TARGETS, tests, max(1, args.jobs), args.timeout)
+    elapsed = time.monotonic() - started
+
+    survivors = [m for m in mutants if outcome[m.key] == "survived"]
+    unexplained = [m for m in survivors if m.key not in equivalent]
+    stale = [m for m in mutants if m.key in equivalent and outcome[m.key] != "survived"]
+    for mutant in survivors:
+        print("{0} {1}:{2}: {3}".format("equivalent" if mutant.key in equivalent else "SURVIVED", mutant.path,
+                                        mutant.line, mutant.key))
+    for mutant in stale:
+        print("KILLED but listed as equivalent (remove it from {0}): {1}".format(
+            os.path.relpath(args.equivalent, ROOT), mutant.key))
+    killed = len(mutants) - len(survivors)
+    timeouts = sum(1 for m in mutants if outcome[m.key] == "timeout")
+    for path in TARGETS:
+        mine = [m for m in mutants if m.path == path]
+        print("mutation: {0}: {1} killed, {2} survived, {3} mutants".format(
+            path, sum(1 for m in mine if outcome[m.key] != "survived"), sum(1 for m in mine if outcome[m.key] == "survived"),
+            len(mine)))
+    score = killed / len(mutants) if mutants else 1.0
+    print("mutation: {0} killed ({1} by timeout), {2} survived ({3} listed as equivalent), {4} mutants: {5:.1%} killed"
+          " in {6:.0f} s".format(killed, timeouts, len(survivors), len(survivors) - len(unexplained), len(mutants),
+                                 score, elapsed))
+    failed = False
+    if unexplained:
+        print("mutation: {0} surviving mutant(s) not listed in {1}: kill them with a test, or list them with the"
+              " reason they cannot change a result".format(len(unexplained), os.path.relpath(args.equivalent, ROOT)))
+        failed = True
+    if stale:
+        failed = True
+    if score < MIN_SCORE and not args.only:
+        print("mutation: fewer than {0:.0%} of the mutants killed".format(MIN_SCORE))
+        failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
