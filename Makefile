@@ -6,6 +6,8 @@
 #
 # Both set up what they need on a fresh Debian machine: host packages (apt), the .venv
 # (tests/requirements.txt) and the container rootfs (cached in /var/cache/atvm-watcher).
+#
+# make mutation   mutation testing of the decision rules (decide.py, the renderer's result line)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -136,6 +138,13 @@ settings-doc:
 	ln -s $(CURDIR) "$$tmp/ansible_collections/atvm/watcher"; \
 	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
 	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
+
+# Single-point mutants of decide.py and of the renderer's result line, each run against the unit
+# tests that import them; fails on a survivor not listed (with its reason) in
+# tests/mutation/equivalent.txt, or below 90 % killed. Not part of `make test` (it takes minutes).
+.PHONY: mutation
+mutation: venv
+	python tests/mutation/mutate.py
 
 # Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
 changelog: venv

@@ -29,9 +29,7 @@ import copy
 import dataclasses
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -261,105 +259,128 @@ def test_files(module: str) -> List[str]:
     return sorted(found, key=lambda p: (os.path.basename(p) != own, p))
 
 
-def make_tree(base: str) -> str:
-    """A copy of the checkout (tracked and new files) under ``base``/ansible_collections/atvm/watcher."""
-    tree = os.path.join(base, "ansible_collections", "atvm", "watcher")
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           check=True, capture_output=True).stdout.decode().split("\0")
-    for rel in files:
-        if not rel or not (rel.startswith(("plugins/", "tests/")) or "/" not in rel):
+def module_name(path: str) -> str:
+    return "ansible_collections.atvm.watcher." + os.path.splitext(path)[0].replace("/", ".")
+
+
+def apply_in_memory(path: str, source: str) -> None:
+    """Run ``source`` as the module of ``path`` (already imported), and make every module that took
+    a name from it (``from .decide import decide``) see the new object."""
+    module = sys.modules[module_name(path)]
+    old = dict(vars(module))
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - the mutant under test
+    changed = {id(value): module.__dict__[name] for name, value in old.items()
+               if name in module.__dict__ and module.__dict__[name] is not value}
+    for other in list(sys.modules.values()):
+        if other is None or other is module:
             continue
-        src = os.path.join(ROOT, rel)
-        if not os.path.isfile(src):
-            continue
-        dst = os.path.join(tree, rel)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(src, dst)
-    return tree
+        for name, value in list(vars(other).items()):
+            if id(value) in changed:
+                setattr(other, name, changed[id(value)])
 
 
-class Worker:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.tree = make_tree(base)
-        self.pid: Optional[int] = None
-        self.mutant: Optional[Mutant] = None
-        self.started = 0.0
+class Driver:
+    """A pytest plugin: collect once, then run the collected tests in a forked child per mutant.
 
-    def start(self, mutant: Optional[Mutant], source: str, tests: List[str]) -> None:
-        if mutant is not None:
-            with open(os.path.join(self.tree, mutant.path), "w", encoding="utf-8") as handle:
-                handle.write(source)
-        self.mutant, self.started = mutant, time.monotonic()
+    The child changes the already imported module in its own memory only: the checkout is never
+    written, and the parent stays unmutated for the next mutant.
+    """
+
+    def __init__(self, mutants: List[Mutant], sources: Dict[str, str], scopes: Dict[str, Optional[Sequence[str]]],
+                 tests: Dict[str, List[str]], jobs: int, timeout: float) -> None:
+        self.mutants, self.sources, self.scopes, self.tests = mutants, sources, scopes, tests
+        self.jobs, self.timeout = jobs, timeout
+        self.outcome: Dict[str, str] = {}
+        self.baseline_failed: Optional[str] = None
+
+    def _items(self, session, path: str) -> list:
+        wanted = {os.path.basename(t) for t in self.tests[path]}
+        return [item for item in session.items if os.path.basename(str(item.path)) in wanted]
+
+    def _fork(self, items: list, path: Optional[str], source: str) -> int:
         pid = os.fork()
-        if pid == 0:  # the child: run pytest on the tree copy and exit with its code
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 1)
-                os.dup2(devnull, 2)
-                os.chdir(self.tree)
-                # only the copy is importable as the collection (not a checkout on PYTHONPATH)
-                sys.path[:] = [self.base] + [p for p in sys.path if not os.path.isdir(
-                    os.path.join(p or ".", "ansible_collections", "atvm", "watcher"))]
-                import pytest
-                code = pytest.main(["-q", "-x", "-p", "no:cacheprovider", "--rootdir", self.tree] + tests)
-                os._exit(int(code))
-            except BaseException:  # noqa: B036 - whatever happens in the child is a failed run
-                os._exit(99)
-        self.pid = pid
+        if pid:
+            return pid
+        code = 3
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            if path is not None:
+                apply_in_memory(path, source)
+            from _pytest.runner import runtestprotocol
+            code = 0
+            for i, item in enumerate(items):
+                reports = runtestprotocol(item, nextitem=items[i + 1] if i + 1 < len(items) else None, log=False)
+                if any(r.failed for r in reports):
+                    code = 1
+                    break
+        except BaseException:  # noqa: B036 - whatever happens in the child is a failed run
+            code = 2
+        os._exit(code)
 
-    def restore(self, mutant: Mutant) -> None:
-        shutil.copy2(os.path.join(ROOT, mutant.path), os.path.join(self.tree, mutant.path))
+    def _wait(self, running: Dict[int, Tuple[Optional[Mutant], float]]) -> Tuple[Optional[Mutant], str]:
+        while True:
+            for pid, (mutant, started) in list(running.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done == 0:
+                    if time.monotonic() - started <= self.timeout:
+                        continue
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    del running[pid]
+                    return mutant, "timeout"
+                del running[pid]
+                return mutant, "survived" if os.waitstatus_to_exitcode(status) == 0 else "killed"
+            time.sleep(0.005)
 
-
-def _wait(workers: List[Worker], timeout: float) -> Tuple[Worker, str]:
-    """The first worker whose child ended (or timed out), with the outcome: killed / survived / timeout."""
-    while True:
-        for worker in workers:
-            if worker.pid is None:
-                continue
-            pid, status = os.waitpid(worker.pid, os.WNOHANG)
-            if pid == 0:
-                if time.monotonic() - worker.started > timeout:
-                    os.kill(worker.pid, signal.SIGKILL)
-                    os.waitpid(worker.pid, 0)
-                    worker.pid = None
-                    return worker, "timeout"
-                continue
-            worker.pid = None
-            code = os.waitstatus_to_exitcode(status)
-            return worker, "survived" if code == 0 else "killed"
-        time.sleep(0.01)
+    def pytest_runtestloop(self, session):
+        if session.testsfailed:  # collection errors
+            self.baseline_failed = "the collection"
+            return True
+        # the unmutated code must pass, or every mutant would look killed
+        for path in self.sources:
+            pid = self._fork(self._items(session, path), None, "")
+            if self._wait({pid: (None, time.monotonic())})[1] != "survived":
+                self.baseline_failed = path
+                return True
+        running: Dict[int, Tuple[Optional[Mutant], float]] = {}
+        queue = list(self.mutants)
+        done = 0
+        while queue or running:
+            while queue and len(running) < self.jobs:
+                mutant = queue.pop(0)
+                source = mutated_source(self.sources[mutant.path], self.scopes[mutant.path], mutant)
+                pid = self._fork(self._items(session, mutant.path), mutant.path, source)
+                running[pid] = (mutant, time.monotonic())
+            mutant, result = self._wait(running)
+            self.outcome[mutant.key] = result
+            done += 1
+            if done % 100 == 0:
+                print("mutation: {0}/{1} mutants run".format(done, len(self.mutants)), flush=True)
+        return True
 
 
 def run_all(mutants: List[Mutant], sources: Dict[str, str], scopes: Dict[str, Optional[Sequence[str]]],
             tests: Dict[str, List[str]], jobs: int, timeout: float) -> Dict[str, str]:
-    outcome: Dict[str, str] = {}
+    import pytest
+
+    driver = Driver(mutants, sources, scopes, tests, jobs, timeout)
+    files = sorted({f for fs in tests.values() for f in fs})
     with tempfile.TemporaryDirectory(prefix="atvm-mutation-") as tmp:
-        workers = [Worker(os.path.join(tmp, "w{0}".format(i))) for i in range(jobs)]
-        # the unmutated tree must pass, or every mutant would look killed
-        for path in sources:
-            workers[0].start(None, "", tests[path])
-            _worker, result = _wait(workers[:1], timeout * 5)
-            if result != "survived":
-                raise SystemExit("mutation: the unit tests fail without any mutant ({0}); fix them first".format(
-                    " ".join(tests[path])))
-        queue = list(mutants)
-        idle = list(workers)
-        done = 0
-        while queue or len(idle) < len(workers):
-            while queue and idle:
-                mutant = queue.pop(0)
-                worker = idle.pop()
-                worker.start(mutant, mutated_source(sources[mutant.path], scopes[mutant.path], mutant), tests[mutant.path])
-            worker, result = _wait([w for w in workers if w not in idle], timeout)
-            outcome[worker.mutant.key] = result
-            worker.restore(worker.mutant)
-            idle.append(worker)
-            done += 1
-            if done % 50 == 0:
-                print("mutation: {0}/{1} mutants run".format(done, len(mutants)), flush=True)
-    return outcome
+        # this checkout, and no other, is the collection the tests import
+        os.makedirs(os.path.join(tmp, "ansible_collections", "atvm"))
+        os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "atvm", "watcher"))
+        sys.path[:] = [tmp] + [p for p in sys.path if not os.path.isdir(os.path.join(p or ".", "ansible_collections", "atvm", "watcher"))]
+        os.chdir(ROOT)
+        pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", ROOT, "--no-header", "-o", "console_output_style=classic"]
+                    + files, plugins=[driver])
+    if driver.baseline_failed:
+        raise SystemExit("mutation: the unit tests of {0} fail without any mutant: fix them first".format(driver.baseline_failed))
+    missing = [m.key for m in mutants if m.key not in driver.outcome]
+    if missing:
+        raise SystemExit("mutation: {0} mutants were not run (collection failed?)".format(len(missing)))
+    return driver.outcome
 
 
 # -------------------------------------------------------------------------------------------------
@@ -415,13 +436,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("{0} mutants".format(len(mutants)))
         return 0
     equivalent = read_equivalent(args.equivalent)
-    # pytest and the libraries the core imports are loaded once, before the workers fork
     sys.dont_write_bytecode = True
-    for name in ("pytest", "requests", "psutil", "jmespath", "defusedxml", "hypothesis"):
-        try:
-            __import__(name)
-        except ImportError:
-            pass
     started = time.monotonic()
     outcome = run_all(mutants, sources, TARGETS, tests, max(1, args.jobs), args.timeout)
     elapsed = time.monotonic() - started

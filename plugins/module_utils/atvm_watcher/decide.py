@@ -489,10 +489,10 @@ def decide(ev: Evidence) -> RunVerdict:
     last = len(runs) - 1
     for pos, run in enumerate(runs):
         earlier_failed = any(s.result == FAIL for s in verdict.subruns)
-        # Once the runner is over no sub-run can follow: an expected host that no sub-run had is
+        # Once the request is over no sub-run can follow: an expected host that no sub-run had is
         # MISSING in the last one, so that a post says so.
         seen = {h.host for s in verdict.subruns for h in s.hosts}
-        never_ran = [h for h in ev.expected_hosts if h not in seen] if pos == last and ev.runner_over else []
+        never_ran = [h for h in ev.expected_hosts if h not in seen] if pos == last and state in (COMPLETED, FAILED) else []
         verdict.subruns.append(decide_subrun(ev, run, claimed, pos == last, pos < last,
                                              earlier_failed=earlier_failed, never_ran=never_ran))
     results = [s.result for s in verdict.subruns]

@@ -391,6 +391,9 @@ def test_artifact_of_a_host_no_spec_names_counts_in_a_plain_request():
     verdict = d.decide(evidence(artifacts=[artifact(h) for h in HOSTS] + [extra], run_not_before=999.0))
     assert [(h.host, h.result) for h in verdict.subruns[0].hosts] == [(HOSTS[0], PASS), (HOSTS[1], PASS), ("ol8-03", FAIL)]
     assert verdict.result == FAIL
+    extra.mtime = 997.0  # the run's start, less two seconds of slack
+    verdict = d.decide(evidence(artifacts=[artifact(h) for h in HOSTS] + [extra], run_not_before=999.0))
+    assert [h.host for h in verdict.subruns[0].hosts] == list(HOSTS) + ["ol8-03"]
     # an older artifact of such a host belongs to an earlier run
     extra.mtime = 10.0
     verdict = d.decide(evidence(artifacts=[artifact(h) for h in HOSTS] + [extra], run_not_before=999.0))
@@ -506,6 +509,20 @@ def test_running_request_shows_a_failure_at_once_and_missing_hosts_as_running():
         (HOSTS[0], FAIL, ["reporter status FAIL"]), (HOSTS[1], RUN, ["no reporter artifact newer than the run's start"])])])
 
 
+def test_crash_text_while_the_runner_lives_fails_at_once():
+    run = unfinished(finished_run())
+    run.crashed, run.problems = True, ["We detected that the Electron Renderer process just crashed."]
+    verdict = d.decide(evidence(runs=[run], runner_over=False, exit=ExitInfo()))
+    assert outline(verdict)[:2] == (RUNNING, FAIL)
+    assert verdict.subruns[0].reasons == ["We detected that the Electron Renderer process just crashed."]
+
+
+def test_exit_known_without_code_or_signal_fails_a_plain_request():
+    verdict = d.decide(evidence(exit=ExitInfo(known=True, running=False)))
+    assert outline(verdict) == (FAILED, FAIL, [], [("rhel96-fc-01-win2022-02", FAILED, FAIL, [], [
+        (HOSTS[0], PASS, []), (HOSTS[1], PASS, [])])])
+
+
 def test_preamble_problems_belong_to_the_first_subrun():
     ev = evidence(runs=categorized_runs(), artifacts=ALL3, inventory=INV3, categorized=True,
                   preamble_problems=["Could not find a Cypress configuration file."])
@@ -530,7 +547,8 @@ def test_recorded_run_url_and_specs_of_a_subrun():
 
 # ---------------------------------------------------------------------------------------------- JUnit
 
-def junit(path="/j/r.xml", files=(spec(HOSTS[0]),), failed=0, errors=0, mtime=1000.0, **kw):
+def junit(path="/j/r.xml", files=None, failed=0, errors=0, mtime=1000.0, **kw):
+    files = [spec(HOSTS[0])] if files is None else files
     return JUnitReport(path=path, files=list(files), counts=Counts(3, 3 - failed, failed, 0, 0), errors=errors,
                        mtime=mtime, **kw)
 
@@ -552,6 +570,11 @@ def test_clean_junit_and_stale_junit_say_nothing():
     # a report without a time is not taken for an old one
     assert d.decide(evidence(junit=[junit(errors=1, mtime=0.0)], run_not_before=900.0)).result == FAIL
     assert d.decide(evidence(junit=[junit(errors=1, mtime=898.0)], run_not_before=900.0)).result == FAIL
+
+
+def test_junit_of_a_plain_request_counts_whatever_specs_it_names():
+    verdict = d.decide(evidence(junit=[junit(files=["cypress/e2e/smoke.cy.ts"], failed=1)]))
+    assert (verdict.result, verdict.subruns[0].reasons) == (FAIL, ["JUnit XML r.xml: 1 failure(s)/error(s)"])
 
 
 def test_unreadable_junit_fails_a_plain_request():
@@ -615,7 +638,8 @@ def test_merge_runs_sees_every_run():
     a.problems, c.problems = ["p1"], ["p3"]
     c.current_spec = "cypress/e2e/last.cy.ts"
     merged = d._merge_runs([a, b, c])
-    assert (merged.index, merged.label, merged.started, merged.finished, merged.all_passed) == (0, "first", True, True, True)
+    assert (merged.index, merged.label, merged.label_source) == (0, "first", "marker")
+    assert (merged.started, merged.finished, merged.all_passed) == (True, True, True)
     assert (merged.failed_specs, merged.total_specs) == (2, 5)
     assert merged.totals == Counts(4, 3, 1, 0, 0)
     assert merged.specs_found == [spec(HOSTS[0]), spec(HOSTS[1])] and merged.specs_run == merged.specs_found
@@ -894,6 +918,11 @@ def test_categorized_expected_host_that_never_ran_is_missing_in_the_last_subrun(
         ("linux", COMPLETED, PASS, [], [("rhel96-fc-01", PASS, [])]),
         ("windows", COMPLETED, FAIL, [], [("win2022-02", PASS, []),
                                           ("ol8-03", MISSING, ["no reporter artifact newer than the run's start"])])])
+    # decided from the log alone (no exit status), the same
+    verdict = d.decide(cat(runs=runs, artifacts=arts, expected_hosts=["ol8-03"], offline=True, runner_over=False,
+                           exit=ExitInfo()))
+    assert (verdict.state, verdict.result, states(verdict)) == (COMPLETED, FAIL, [(COMPLETED, PASS), (COMPLETED, FAIL)])
+    assert [h.host for h in verdict.subruns[1].hosts] == ["win2022-02", "ol8-03"]
     # while the runner runs, a later sub-run may still bring it
     unfinished(runs[1])
     verdict = d.decide(cat(runs=runs, artifacts=arts, expected_hosts=["ol8-03"], runner_over=False, exit=ExitInfo()))

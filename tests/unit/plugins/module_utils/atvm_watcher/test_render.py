@@ -129,6 +129,21 @@ def test_headline_emoji_by_result(result, emoji):
     assert "Why not PASS" not in text
 
 
+def test_headline_of_a_result_it_does_not_know_and_of_a_request_still_running():
+    verdict, sub = _verdict(result="BOGUS", sub_reasons=[], run_reasons=[], hosts=[], index=1)
+    # 0 sub-runs in total: the request is still running, only the position is known
+    text = render.render_subrun(verdict, sub, _settings(), "B42", 0)
+    assert text.splitlines()[0] == "#### \u2754 BOGUS \u00b7 COMPLETED \u00b7 build `B42` \u00b7 sub-run 2 `linux`"
+
+
+def test_headline_cuts_long_build_and_subrun_names():
+    verdict, sub = _verdict(name="n" * 150, index=0)
+    head = render.render_subrun(verdict, sub, _settings(), "b" * 150, 1).splitlines()[0]
+    cut = "b" * 99 + render.ELLIPSIS
+    assert head == "#### \u274c FAIL \u00b7 COMPLETED \u00b7 build `{0}` \u00b7 sub-run 1/1 `{1}`".format(
+        cut, "n" * 99 + render.ELLIPSIS)
+
+
 def test_empty_metadata_and_no_link():
     verdict, sub = _verdict(hosts=[])
     sub.run_url = None
