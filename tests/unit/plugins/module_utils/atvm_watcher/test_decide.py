@@ -954,3 +954,28 @@ def test_later_subrun_started_fails_an_unfinished_one_even_when_the_runner_lives
     verdict = d.decide(cat(runs=runs, runner_over=False, exit=ExitInfo()))
     assert states(verdict) == [(FAILED, FAIL), (COMPLETED, PASS), (COMPLETED, PASS)]
     assert (verdict.state, verdict.result) == (RUNNING, FAIL)
+
+
+def test_two_artifacts_of_a_host_no_spec_names_make_one_host():
+    extra = [artifact("ol8-03", mtime=1500.0), artifact("ol8-03", mtime=1600.0)]
+    extra[1].path = "/r/ol8-03-b.json"
+    verdict = d.decide(evidence(artifacts=[artifact(h) for h in HOSTS] + extra))
+    assert [h.host for h in verdict.subruns[0].hosts] == list(HOSTS) + ["ol8-03"]
+    stray = [artifact("sles15-04", mtime=2500.0), artifact("sles15-04", mtime=2600.0)]
+    stray[1].path = "/r/sles15-04-b.json"
+    verdict = d.decide(cat(artifacts=windowed(ALL3) + stray, not_before=dict(WINDOWS)))
+    assert [h.host for h in verdict.subruns[1].hosts] == ["win2022-02", "sles15-04"]
+
+
+def test_categorized_failed_request_owes_its_never_ran_hosts_to_the_last_subrun():
+    verdict = d.decide(cat(runs=categorized_runs()[:2], artifacts=ALL3[:2], expected_hosts=["ol8-03"],
+                           exit=ExitInfo(known=True, running=False, exit_code=2)))
+    assert verdict.state == FAILED
+    assert [(h.host, h.result) for h in verdict.subruns[1].hosts] == [("win2022-02", PASS), ("ol8-03", MISSING)]
+
+
+def test_offline_fatal_preamble_does_not_fail_a_run_that_started():
+    runs = categorized_runs()
+    unfinished(runs[2])
+    ev = cat(runs=runs, offline=True, runner_over=False, exit=ExitInfo(), preamble_fatal=True)
+    assert states(d.decide(ev))[2] == (RUNNING, RUN)
