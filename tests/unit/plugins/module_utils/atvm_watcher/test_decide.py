@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import decide as d
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import (
     CANCELLED, COMPLETED, FAIL, FAILED, HUNG, MISSING, PASS, RUN, RUNNING, TERMINATED, UNKNOWN,
-    Counts, CypressRun, ExitInfo, HostArtifact, HostEvent, InventoryHost, JUnitReport, SpecRow,
+    NAME_MAX, Counts, CypressRun, ExitInfo, HostArtifact, HostEvent, InventoryHost, JUnitReport, SpecRow,
 )
 
 HOSTS = ("rhel96-fc-01", "win2022-02")
@@ -434,7 +434,7 @@ def test_subrun_name_without_label_comes_from_hosts_or_position():
     pattern = d.Evidence(runs=[]).host_pattern
     assert d.subrun_name(CypressRun(index=0), list(HOSTS), INVENTORY, pattern) == ("rhel96-fc-01-win2022-02", None)
     assert d.subrun_name(CypressRun(index=2), [], INVENTORY, pattern) == ("run-3", None)
-    assert d.subrun_name(CypressRun(index=0, label="x" * 80), [], INVENTORY, pattern) == ("x" * 60, None)
+    assert d.subrun_name(CypressRun(index=0, label="x" * 200), [], INVENTORY, pattern) == ("x" * NAME_MAX, None)
 
 
 def test_subrun_label_naming_another_host_is_replaced_and_said():
