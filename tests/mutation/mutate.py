@@ -307,8 +307,10 @@ class Driver:
         self.baseline_failed: Optional[str] = None
 
     def _items(self, session, path: str) -> list:
-        wanted = {os.path.basename(t) for t in self.tests[path]}
-        return [item for item in session.items if os.path.basename(str(item.path)) in wanted]
+        # in the order of self.tests[path]: the module's own test file first (-x stops early)
+        order = [os.path.basename(t) for t in self.tests[path]]
+        items = [item for item in session.items if os.path.basename(str(item.path)) in order]
+        return sorted(items, key=lambda item: order.index(os.path.basename(str(item.path))))
 
     def _fork(self, items: list, path: Optional[str], source: str) -> int:
         pid = os.fork()
@@ -352,11 +354,16 @@ class Driver:
             self.baseline_failed = "the collection"
             return True
         # the unmutated code must pass, or every mutant would look killed
+        slowest = 0.0
         for path in self.sources:
+            started = time.monotonic()
             pid = self._fork(self._items(session, path), None, "")
-            if self._wait({pid: (None, time.monotonic())})[1] != "survived":
+            if self._wait({pid: (None, started)})[1] != "survived":
                 self.baseline_failed = path
                 return True
+            slowest = max(slowest, time.monotonic() - started)
+        # a mutant may take longer than the unmutated code on a busy machine, not ten times as long
+        self.timeout = max(self.timeout, 10 * slowest)
         running: Dict[int, Tuple[Optional[Mutant], float]] = {}
         queue = list(self.mutants)
         done = 0
