@@ -58,7 +58,7 @@ TARGETS: Dict[str, Optional[Tuple[str, ...]]] = {
 TEST_SKIP = {
     "test_verdict_scale.py",  # decides thousands of hosts to time it; the rules are tested elsewhere
     "test_env_files.py",  # uses render only for reading a template file (not mutated)
-    "test_fileio.py",  # the same
+    "test_inputs.py",  # the same
 }
 
 RESULT_NAMES = ("FAIL", "UNKNOWN", "RUN", "MISSING")
