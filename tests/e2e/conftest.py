@@ -67,9 +67,14 @@ class E2ERun:
                        check=True, capture_output=True)
 
     # processes ------------------------------------------------------------------------------------
-    def start_runner(self) -> subprocess.Popen:
+    def start_runner(self, gate: Optional[pathlib.Path] = None) -> subprocess.Popen:
+        """Start the runner entry; with ``gate`` its command waits until that file exists (as the launch
+        holds the runner until the watcher is ready)."""
         command = " ".join([sys.executable, str(SIM)] + [_quote(a) for a in self.sim_args] + [
             "--reporter-dir", str(self.reporter), "--junit-dir", str(self.junit)])
+        if gate is not None:
+            command = "sh -c " + _quote("while [ ! -e {0} ]; do sleep 0.02; done; exec {1}".format(
+                _quote(str(gate)), command))
         self.runner = subprocess.Popen(
             [sys.executable, str(BIN / "atvm-runner"), "--build-name", self.build, "--state-root", str(self.state_root),
              "--log", str(self.log), "--command", command],
@@ -101,9 +106,14 @@ class E2ERun:
         return proc.returncode
 
     def run_to_end(self, timeout: float = 60) -> int:
-        self.start_runner()
-        time.sleep(0.1)
-        return self.wait_watcher(self.start_watcher(), timeout)
+        """Watcher first, then the runner's command, as the launch does (the watcher's start bounds
+        which artifacts belong to the run: a slow watcher start must not make them look older)."""
+        gate = self.tmp / "runner-gate"
+        self.start_runner(gate)
+        watcher = self.start_watcher()
+        self.wait_ready(timeout)
+        gate.touch()
+        return self.wait_watcher(watcher, timeout)
 
     def wait_ready(self, timeout: float = 10) -> None:
         deadline = time.time() + timeout
