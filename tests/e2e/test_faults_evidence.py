@@ -248,8 +248,10 @@ def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
     build = "rot-" + rotation.split("-")[0]
     run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds", "1",
                            "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True, hosts=GROUPS3)
-    run.start_runner()
+    run.start_runner(run.tmp / "gate")  # watcher first, as the launch does
     watcher = run.start_watcher()
+    run.wait_ready(30)
+    (run.tmp / "gate").touch()
     deadline = time.time() + 30
     while time.time() < deadline and not run.posts():
         time.sleep(0.05)

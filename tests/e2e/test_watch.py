@@ -180,8 +180,10 @@ def test_unknown_hook_is_permanent(make_run, double):
 def test_corrupt_state_is_set_aside_and_nothing_is_lost(make_run):
     run = make_run("corrupt", ["--groups", GROUPS3, "--exit-code", "0", "--spec-seconds", "1"],
                    categorized=True, hosts=GROUPS3)
-    run.start_runner()
+    run.start_runner(run.tmp / "gate")  # watcher first, as the launch does
     watcher = run.start_watcher()
+    run.wait_ready(30)
+    (run.tmp / "gate").touch()
     deadline = time.time() + 30
     while time.time() < deadline and len(run.posts()) < 1:
         time.sleep(0.05)
