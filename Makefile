@@ -131,12 +131,12 @@ lint: venv
 molecule: build rootfs
 	tests/nspawn/molecule.sh
 
-# docs/settings.md is made from the settings' declarations in config.py (a unit test fails when it
-# is stale): regenerate it after changing a setting.
+# docs/settings.md is made from the settings' declarations in config.py by tests/support/settings_doc.py
+# (a unit test fails when it is stale): regenerate it after changing a setting.
 settings-doc:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/ansible_collections/atvm"; \
 	ln -s $(CURDIR) "$$tmp/ansible_collections/atvm/watcher"; \
-	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
+	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tests.support.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
 	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
 
 # Single-point mutants of decide.py and of the renderer's result line, each run against the unit

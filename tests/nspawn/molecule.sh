@@ -2,9 +2,14 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Run `molecule test` for every scenario under extensions/molecule/ (except shared/), or for the
-# scenarios named as arguments. Every container this run booted is stopped when it ends, however
-# it ends. Exits non-zero when any scenario failed.
+# Run the Molecule scenarios under extensions/molecule/ (every one with a molecule.yml, so not
+# shared/), or those named as arguments, as pytest items: pytest-ansible's molecule plugin collects
+# each molecule.yml and runs `molecule test -s <scenario>` for it. Every container this run booted
+# is stopped when it ends, however it ends. Exits non-zero when any scenario failed.
+#
+# pytest-ansible only takes the collections path it is given (--ansible-unit-inject-only): the
+# scenarios run the built collection named by ANSIBLE_COLLECTIONS_PATH, never the checkout.
+# pytest-ansible marks running Molecule through pytest as deprecated; that warning is not shown.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,28 +20,14 @@ export ATVM_NSPAWN_RUN="${ATVM_NSPAWN_RUN:-/run/atvm-nspawn/molecule-$$}"
 trap '"$ATVM_NSPAWN" stop-all; rmdir "$ATVM_NSPAWN_RUN" 2>/dev/null' EXIT
 trap 'exit 130' INT TERM
 
-if [ $# -gt 0 ]; then
-  scenarios=("$@")
-else
-  scenarios=()
-  for d in "$top"/extensions/molecule/*/; do
-    name=$(basename "$d")
-    [ "$name" != shared ] && [ -f "$d/molecule.yml" ] && scenarios+=("$name")
-  done
-fi
-
-failed=()
-passed=()
-for s in "${scenarios[@]}"; do
-  echo "=== molecule test -s $s"
-  start=$SECONDS
-  if (cd "$top" && molecule test -s "$s"); then
-    passed+=("$s")
-    echo "=== scenario $s passed in $((SECONDS - start)) s"
-  else
-    failed+=("$s")
-    echo "=== scenario $s FAILED after $((SECONDS - start)) s"
-  fi
+scenarios=()
+for name in "$@"; do
+  [ -f "$top/extensions/molecule/$name/molecule.yml" ] || { echo "molecule: no scenario $name" >&2; exit 2; }
+  scenarios+=("extensions/molecule/$name/molecule.yml")
 done
-echo "molecule: ${#passed[@]} passed, ${#failed[@]} failed${failed:+ (${failed[*]})}"
-[ ${#failed[@]} -eq 0 ]
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(extensions/molecule)
+
+cd "$top" && python -m pytest -p no:cacheprovider --capture=no -rA --molecule --ansible-unit-inject-only \
+  -W "ignore:Running Molecule scenarios via pytest-ansible is deprecated:DeprecationWarning" \
+  -o "markers=default: a scenario on Molecule's default driver (our create.yml and destroy.yml)" \
+  "${scenarios[@]}"
