@@ -12,7 +12,7 @@ import os
 import re
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .artifacts import host_for_spec, is_meta_spec
+from .specs import host_for_spec, is_meta_spec
 from .labels import os_mismatch
 from .models import (
     CANCELLED, COMPLETED, FAIL, FAILED, HUNG, MISSING, PASS, RUN, RUNNING, TERMINATED, UNKNOWN,

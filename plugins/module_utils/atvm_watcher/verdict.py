@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Optional
 
-from .artifacts import read_inventory, read_junit, scan_junit_dir, scan_reporter_dir
+from .inventory import read_inventory
+from .junit import read_junit, scan_junit_dir
+from .reporter import scan_reporter_dir
 from .config import Settings
 from .cypress_log import parse_log_file
 from .decide import Evidence, decide

@@ -16,7 +16,9 @@ import time
 from typing import Any, Callable, Dict, List, Optional, TextIO
 
 from . import sdnotify
-from .artifacts import artifact_signature, read_inventory, scan_junit_dir, scan_reporter_dir
+from .inventory import read_inventory
+from .junit import scan_junit_dir
+from .reporter import artifact_signature, scan_reporter_dir
 from .config import RUNNER_UNIT, Settings
 from .cypress_log import CypressLogParser
 from .decide import Evidence, decide, hosts_of_run

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import artifacts, config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, inventory, junit, reporter
 from ansible_collections.atvm.watcher.tests.support import cypress_sim as sim
 
 TESTS = pathlib.Path(__file__).resolve().parents[2]
@@ -197,11 +197,11 @@ def test_artifacts_default_layout_and_final_status(categorized):
         errors = [e for e in doc["events"] if isinstance(e, list) and e[1] == "error"]
         assert len(errors) == (1 if failing else 0)
     # the watcher core reads them with its default settings
-    read = artifacts.read_reporter_artifact(str(cmc / "ubuntu2204-01.json"), config.Settings())
+    read = reporter.read_reporter_artifact(str(cmc / "ubuntu2204-01.json"), config.Settings())
     assert read.host == "ubuntu2204-01" and read.status == "FAIL" and read.error is None
     assert (read.counts.tests, read.counts.passed, read.counts.failed) == (6, 5, 1)
     assert [e.failure for e in read.events].count(True) == 1
-    good = artifacts.read_reporter_artifact(str(cmc / "rhel96-fc-01.json"), config.Settings())
+    good = reporter.read_reporter_artifact(str(cmc / "rhel96-fc-01.json"), config.Settings())
     assert good.status == "PASS" and not any(e.failure for e in good.events)
 
 
@@ -226,7 +226,7 @@ def test_artifact_variants(tmp_path):
     assert all(isinstance(d["events"], dict) for d in docs.values())
     assert [docs[h]["status"] for h in ("h2", "h3", "h4", "h5")] == ["FAIL", "PASS", "RUN", "PASS"]
     settings = config.Settings()
-    failures = {h: [e.message for e in artifacts.read_reporter_artifact(str(tmp_path / (h + ".json")), settings).events
+    failures = {h: [e.message for e in reporter.read_reporter_artifact(str(tmp_path / (h + ".json")), settings).events
                     if e.failure] for h in docs}
     assert failures["h2"] == ["post-migration boot check failed"]
     assert failures["h3"] == ["post-migration service check reported an error"]
@@ -268,7 +268,7 @@ def test_junit_files(categorized):
         ("cypress/e2e/migration/sles15sp5-01.cy.ts",): (6, 0),
     }
     # the watcher core reads them too
-    report = artifacts.read_junit(str(files[0]))
+    report = junit.read_junit(str(files[0]))
     assert report.error is None and not report.meta_only
 
 
@@ -280,7 +280,7 @@ def test_junit_meta_only_and_per_spec(tmp_path):
     for path in files:
         root = ET.parse(str(path)).getroot()
         assert [s.get("file") for s in root.findall("testsuite") if s.get("file")] == ["cypress/e2e/check-xml-files.ts"]
-        assert artifacts.read_junit(str(path)).meta_only
+        assert junit.read_junit(str(path)).meta_only
     assert _run(["--hosts", "h1,h2,h3", "--fail", "h3", "--junit-dir", str(per_spec), "--junit-per-spec"])[0] == 1
     failures = sorted(len(ET.parse(str(p)).getroot().findall(".//failure")) for p in per_spec.iterdir())
     assert failures == [0, 0, 1]
@@ -291,7 +291,7 @@ def test_inventory(categorized, tmp_path):
     lines = [line for line in text.split("\n") if line.startswith("|")]
     assert lines[0] == "| Host | OS | Kernel | Arch | Firmware | Source |"
     assert [line.split("|")[1].strip() for line in lines[2:]] == ALL_HOSTS
-    hosts = artifacts.parse_inventory_text(text)
+    hosts = inventory.parse_inventory_text(text)
     assert hosts["rhel96-fc-01"].os == "Red Hat Enterprise Linux 9.6"
     assert hosts["rhel96-fc-01"].kernel == "5.14.0-570.12.1.el9_6.x86_64"
     assert hosts["ubuntu2204-01"].kernel == "5.15.0-122-generic"

@@ -9,7 +9,8 @@ import signal
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import artifacts, config, inputs, render
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import (
+    config, inputs, inventory, junit, mochawesome, render, reporter)
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, InputError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.logreader import LogReader
 
@@ -71,12 +72,12 @@ def test_every_reader_reports_an_odd_file_as_unreadable(odd, tmp_path):
     path, _kind = odd
     settings = config.Settings()
     with bounded():
-        art = artifacts.read_reporter_artifact(path, settings)
+        art = reporter.read_reporter_artifact(path, settings)
         assert art.error and "cannot read reporter artifact" in art.error
-        assert artifacts.read_junit(path).error
-        assert artifacts.read_mochawesome(path).error
+        assert junit.read_junit(path).error
+        assert mochawesome.read_mochawesome(path).error
         with pytest.raises(InputError, match="inventory file"):
-            artifacts.read_inventory(path)
+            inventory.read_inventory(path)
         with pytest.raises(InputError, match="cannot open the log"):
             LogReader(path).poll()
         with pytest.raises(ConfigError, match="cannot read message template"):
@@ -86,18 +87,18 @@ def test_every_reader_reports_an_odd_file_as_unreadable(odd, tmp_path):
 
 
 def test_a_fifo_in_the_reporter_and_junit_dirs_is_an_unreadable_artifact(tmp_path):
-    reporter = tmp_path / "reporter"
-    reporter.mkdir()
-    (reporter / "rhel96-fc-01.json").write_text('{"host": "rhel96-fc-01", "status": "PASS"}')
-    os.mkfifo(reporter / "win2022-01.json")
+    reporter_dir = tmp_path / "reporter"
+    reporter_dir.mkdir()
+    (reporter_dir / "rhel96-fc-01.json").write_text('{"host": "rhel96-fc-01", "status": "PASS"}')
+    os.mkfifo(reporter_dir / "win2022-01.json")
     os.mkfifo(tmp_path / "elsewhere.json")
-    (reporter / "ol8-03.json").symlink_to(tmp_path / "elsewhere.json")
-    junit = tmp_path / "junit"
-    junit.mkdir()
-    os.mkfifo(junit / "results-1.xml")
+    (reporter_dir / "ol8-03.json").symlink_to(tmp_path / "elsewhere.json")
+    junit_dir = tmp_path / "junit"
+    junit_dir.mkdir()
+    os.mkfifo(junit_dir / "results-1.xml")
     with bounded():
-        arts = artifacts.scan_reporter_dir(str(reporter), config.Settings())
-        reports = artifacts.scan_junit_dir(str(junit))
+        arts = reporter.scan_reporter_dir(str(reporter_dir), config.Settings())
+        reports = junit.scan_junit_dir(str(junit_dir))
     by_host = {a.host: a for a in arts}
     assert by_host["rhel96-fc-01"].error is None
     assert "not a regular file (a FIFO)" in by_host["win2022-01"].error

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.artifacts import read_inventory
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.inventory import read_inventory
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.decide import subrun_name
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.labels import host_items, os_mismatch
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, InventoryHost

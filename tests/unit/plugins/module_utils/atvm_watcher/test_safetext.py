@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import (
-    artifacts, config, delivery, models, render, safetext, state)
+    config, delivery, models, render, safetext, state)
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.junit import scan_junit_dir
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.reporter import (
+    read_reporter_artifact, scan_reporter_dir)
 
 HOOK = "k3q9zt7wbpf1xm5ye8rgo2ncud"
 WEBHOOK = "https://mm.example.com/hooks/" + HOOK
@@ -255,7 +258,7 @@ def test_a_reporter_event_cut_in_half_is_read_as_a_replacement_character(tmp_pat
                      b'"stats": {"tests": 1, "passes": 0, "failures": 1, "pending": 0, "skipped": 0}, '
                      b'"events": [["2026-11-27T10:40:00Z", "error", "boot check failed \\ud83d"]], '
                      b'"x\\udcff": "\\ud83d\\ude00 whole"}')
-    art = artifacts.read_reporter_artifact(str(path), config.Settings())
+    art = read_reporter_artifact(str(path), config.Settings())
     assert art.error is None and art.host == "rhel96-fc-01"
     assert art.events[0].message == "boot check failed \ufffd"
     assert art.status == "FAIL\ufffd"
@@ -273,7 +276,7 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path):
     broken = os.fsencode(str(reporter)) + b"/vm-\xfe.json"
     with open(broken, "wb") as handle:
         handle.write(b"{")
-    found = {a.path: a for a in artifacts.scan_reporter_dir(str(reporter), config.Settings())}
+    found = {a.path: a for a in scan_reporter_dir(str(reporter), config.Settings())}
     good = found[str(reporter) + "/host-\\xff.json"]
     assert good.error is None and good.status == "PASS"
     bad = found[str(reporter) + "/vm-\\xfe.json"]
@@ -282,7 +285,7 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path):
     junit_dir.mkdir()
     with open(os.fsencode(str(junit_dir)) + b"/results-\xff.xml", "wb") as handle:
         handle.write(b"<testsuites><testsuite name='x' file='a.cy.ts'><testcase name='t'/></testsuite></testsuites>")
-    (report,) = artifacts.scan_junit_dir(str(junit_dir))
+    (report,) = scan_junit_dir(str(junit_dir))
     assert report.error is None and report.path.endswith("results-\\xff.xml") and report.counts.tests == 1
     for text in [a.path for a in found.values()] + [bad.error, bad.host, report.path]:
         text.encode("utf-8")
