@@ -19,6 +19,7 @@ from .specs import normalise_spec
 MAX_MOCHAWESOME_BYTES = 64 * 1024 * 1024
 MAX_SUITE_DEPTH = 200
 
+
 @dataclasses.dataclass
 class MochawesomeFailure:
     title: str

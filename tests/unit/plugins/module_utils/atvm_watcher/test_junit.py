@@ -22,9 +22,9 @@ def _write_binary_fixture() -> None:
     """One crafted file is made here, not committed: the collection's sanity checks read every
     committed file as UTF-8 text, and this one must not be (UTF-16 with a byte order mark)."""
     data = ('<?xml version="1.0" encoding="UTF-16"?>\n'
-           '<!DOCTYPE testsuites [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
-           '<testsuites><testsuite name="s" file="cypress/e2e/a.cy.ts"><testcase name="&secret;"/></testsuite>'
-           '</testsuites>\n').encode("utf-16")
+            '<!DOCTYPE testsuites [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
+            '<testsuites><testsuite name="s" file="cypress/e2e/a.cy.ts"><testcase name="&secret;"/></testsuite>'
+            '</testsuites>\n').encode("utf-16")
     path = JUNIT / "utf16-external-entity.xml"
     if not path.exists() or path.read_bytes() != data:
         path.write_bytes(data)

@@ -29,7 +29,7 @@ def test_host_for_spec(spec, expected):
 def test_host_for_spec_pattern_result_takes_inventory_spelling():
     assert specs.host_for_spec("e2e/RHEL96-FC-01.cy.ts", [], config.DEFAULT_HOST_PATTERN) == "RHEL96-FC-01"
     assert specs.host_for_spec("e2e/x/vm-RHEL96-FC-01-check.cy.ts", ["rhel96-fc-01"],
-                                   r"vm-(?P<host>.+)-check") == "rhel96-fc-01"
+                               r"vm-(?P<host>.+)-check") == "rhel96-fc-01"
 
 
 def test_host_for_spec_bad_pattern():
