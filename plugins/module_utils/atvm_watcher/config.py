@@ -345,6 +345,9 @@ class Settings:
     inventory: Optional[str] = _setting(
         "ATVM_INVENTORY", None, "The VM inventory that names the run's hosts.", "path",
         default_doc="`<automation dir>/atvm/inventory/vm-inventory.md`", section=_PATHS)
+    metrics_dir: str = _setting(
+        "ATVM_METRICS_DIR", "", "Directory of node_exporter's textfile collector the watcher writes the run's "
+        "metrics to (docs/metrics.md); an absolute path.", "path", default_doc="not set: no metrics", section=_PATHS)
     runner_unit: Optional[str] = _setting(
         "ATVM_RUNNER_UNIT", None, "The systemd unit of the runner the watcher follows.",
         default_doc="`atvm-runner@<build>.service` when run by systemd", section=_RUN)
@@ -460,6 +463,8 @@ class Settings:
                     problems.append(problem)
         if self.message_template and os.path.isfile(self.message_template):  # it also depends on automation_dir
             problems.extend(filter(None, [template_path_problem(self.message_template, self.automation_dir)]))
+        if self.metrics_dir and not os.path.isabs(self.metrics_dir):
+            problems.append("ATVM_METRICS_DIR {0} is not an absolute path".format(self.metrics_dir))
         return problems
 
 

@@ -26,6 +26,7 @@ from .delivery import MattermostClient, deliver_once
 from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
 from .durable import SCHEMA, utc_now
 from .logreader import LogReader
+from .metrics import MetricsWriter
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
 from .process import start_time
 from .post import Message, build_post, stored_message
@@ -69,6 +70,7 @@ class Watcher:
         self._quiet_cache: Dict[int, Any] = {}
         self.delivery_failed = False
         self._stop_signal: Optional[int] = None
+        self.metrics = MetricsWriter(settings.metrics_dir, self.build, clock, self.journal)
 
     # ---------------------------------------------------------------- journal
     def _say(self, line: str) -> None:
@@ -101,6 +103,7 @@ class Watcher:
             return
         self.store.save_state(self.state)
         self._saved = current
+        self.metrics.update(self.state)
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -452,4 +455,5 @@ class Watcher:
             return self.finish(HUNG)
         if self._dirty:
             self.save()
+        self.metrics.update(self.state)  # the heartbeat (bounded: written only when due)
         return None
