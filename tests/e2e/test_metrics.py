@@ -34,9 +34,11 @@ def test_watched_run_leaves_its_metrics(make_run, tmp_path):
     run = make_run("metrics-pass", ["--hosts", HOSTS2, "--spec-seconds", "1.5", "--line-interval", "0.1"],
                    hosts=HOSTS2, env={"ATVM_METRICS_DIR": str(textfile)})
     prom = textfile / "atvm_watcher_metrics-pass.prom"
-    run.start_runner()
+    gate = run.tmp / "runner-gate"
+    run.start_runner(gate)  # the runner's command waits for the watcher, as the launch does
     watcher = run.start_watcher()
     run.wait_ready()
+    gate.touch()
     live = prom_text.parse(prom.read_text())  # written as soon as the watcher saved its state
     assert _current(live, "atvm_watcher_run_state", "state") == "RUNNING"
     assert _current(live, "atvm_watcher_run_result", "result") == "RUN"
