@@ -115,7 +115,7 @@ class E2ERun:
         gate.touch()
         return self.wait_watcher(watcher, timeout)
 
-    def wait_ready(self, timeout: float = 10) -> None:
+    def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             state = self.state()
@@ -128,7 +128,7 @@ class E2ERun:
         if self.runner is not None and self.runner.poll() is None:
             self.runner.send_signal(signal.SIGTERM)
             try:
-                self.runner.wait(10)
+                self.runner.wait(30)
             except subprocess.TimeoutExpired:
                 self.runner.kill()
                 self.runner.wait()

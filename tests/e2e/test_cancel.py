@@ -17,18 +17,19 @@ def test_cli_cancel_stops_the_runner_and_the_watcher(make_run):
     run.start_runner()
     watcher = run.start_watcher()
     run.wait_ready()
-    deadline = time.time() + 10
+    deadline = time.time() + 30
     while time.time() < deadline and not (run.state_dir / "runner-exit.json.running").exists():
         time.sleep(0.05)
+    assert run.state()["runner"]["pid"] == run.runner.pid  # recorded before the watcher said it is ready
     out = subprocess.run([sys.executable, str(BIN / "atvm-run-watcher"), "cancel", "--build-name", "cancel-all",
                           "--state-root", str(run.state_root), "--reason", "test"], env=run.env,
                          capture_output=True, text=True, check=False, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "run cancel-all cancelled" in out.stdout and "runner PID {0}".format(run.runner.pid) in out.stdout
     # The runner entry and its command end because of the cancel itself (nobody else kills them here).
-    run.runner.wait(10)
+    run.runner.wait(60)
     record = run.exit_record()
     assert record["signal"] == 15 or record["exit_code"] not in (None, 0), record
-    assert run.wait_watcher(watcher, 10) == 0
+    assert run.wait_watcher(watcher, 60) == 0
     assert run.state()["run_state"] == "CANCELLED"
     assert run.posts() == [] and run.outbox() == []

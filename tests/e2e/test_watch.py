@@ -97,12 +97,14 @@ def test_cancel_marker_means_no_post(make_run):
     run.start_runner()
     watcher = run.start_watcher()
     run.wait_ready()
-    time.sleep(0.5)
+    deadline = time.time() + 30  # the runner's command runs (the cancel stops it: its end is no TERMINATED)
+    while time.time() < deadline and not (run.state_dir / "runner-exit.json.running").exists():
+        time.sleep(0.05)
     out = subprocess.run([sys.executable, str(BIN / "atvm-run-watcher"), "cancel", "--build-name", "cancel",
                           "--state-root", str(run.state_root), "--reason", "test"], env=run.env,
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert run.wait_watcher(watcher, 10) == 0
+    assert run.wait_watcher(watcher, 60) == 0
     assert run.state()["run_state"] == "CANCELLED"
     run.kill_runner_tree()
     assert run.posts() == []

@@ -44,6 +44,17 @@ def utc_now() -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def epoch_of(stamp: Any) -> Optional[float]:
+    """The epoch of a :func:`utc_now` timestamp, or None when ``stamp`` is not one."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        parsed = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 def utc_stamp(when: Optional[float] = None) -> str:
     """A UTC timestamp usable in a file name: ``20261127T100000Z``."""
     moment = datetime.datetime.fromtimestamp(time.time() if when is None else when, datetime.timezone.utc)

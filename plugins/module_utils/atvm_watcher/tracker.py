@@ -14,7 +14,8 @@ import os
 import time
 from typing import Any, Callable, Optional
 
-from .errors import LaunchError
+from .durable import CorruptFileError, epoch_of, read_json
+from .errors import LaunchError, StateError
 from .models import ExitInfo
 from .process import ProcessWatch, exit_info_from_record, merge_exit
 from .runstate import RunState
@@ -67,6 +68,29 @@ class RunnerTracker:
             self.journal("runner-pid-gone", "runner PID {0} is no longer the runner (ended or reused)".format(pid),
                          pid=pid)
 
+    def prepare(self) -> None:
+        """Before the watcher says it is ready: a ``--runner-pid`` runner is attached (its PID and
+        start time recorded) at once, so a cancel that comes right after the ready finds it."""
+        if isinstance(self.strategy, PidStrategy):
+            self.strategy.attach()
+
+    def started_epoch(self) -> Optional[float]:
+        """When this run's runner started, from what outlives state.json: the runner entry's own
+        record (``runner-exit.json.running`` at its start, ``runner-exit.json`` at its end; written
+        before its command starts, and of this run only: old state is archived at launch) and the
+        followed PID's start time (a reused PID started later). The earliest, or None."""
+        found = []
+        for path in (self.store.exit_path + ".running", self.store.exit_path):
+            try:
+                record = read_json(path)
+            except (CorruptFileError, StateError):
+                record = None
+            found.append(epoch_of((record or {}).get("started_at")))
+        if self.proc is not None:
+            found.append(self.proc.start_time)
+        known = [stamp for stamp in found if stamp]
+        return min(known) if known else None
+
     def exit_record(self) -> Optional[ExitInfo]:
         return exit_info_from_record(self.store.exit_record())
 
@@ -108,13 +132,17 @@ class PidStrategy:
         self.tracker = tracker
         self.pid = pid
 
-    def poll(self, main_exited: bool, now: float) -> Optional[ExitInfo]:
+    def attach(self) -> None:
         t = self.tracker
         if t.proc is None:
             runner = t.state.runner
             # A restarted watcher: the PID must still be the process seen before (a reused one is not).
             expect = runner.pid_start_time if runner.pid == self.pid else None
             t.attach(self.pid, expect)
+
+    def poll(self, main_exited: bool, now: float) -> Optional[ExitInfo]:
+        t = self.tracker
+        self.attach()
         if t.proc is None:  # pragma: no cover - attach always sets it
             return None
         record = t.store.exit_record() if os.path.exists(t.store.exit_path) else None

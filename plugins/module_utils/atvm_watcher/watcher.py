@@ -153,8 +153,21 @@ class Watcher:
             self._inventory_mtime = mtime
         return self._inventory
 
-    def evidence(self) -> Evidence:
+    def run_start(self) -> float:
+        """When the run started: state.json's ``created_epoch``, or the runner's start when that is
+        earlier (a corrupt state.json set aside gave the run a new, later one: the reporter artifacts
+        written before it must still count)."""
         created = float(self.state.created_epoch or self.started_at)
+        runner = self.runner.started_epoch() if self.runner is not None else None
+        if runner is not None and runner < created:
+            self.journal("run-start", "the run's start is its runner's start, {0:.1f} s before the one "
+                         "state.json had".format(created - runner))
+            self.state.created_epoch = created = runner
+            self._dirty = True
+        return created
+
+    def evidence(self) -> Evidence:
+        created = self.run_start()
         not_before: Dict[int, float] = {}
         prev = created
         for entry in self.state.subruns:
@@ -205,6 +218,8 @@ class Watcher:
         name = entry.name or sub.name
         sub.name = name
         key = entry.key or self._existing_key(sub.index) or subrun_key(sub.index, name)
+        if sub.state in POSTED_STATES and self.cancel_requested():
+            sub.state = CANCELLED  # a cancelled run is never posted, whenever the marker came
         entry.name, entry.state, entry.result, entry.key = name, sub.state, sub.result, key
         entry.finalized, entry.finalized_at = True, utc_now()
         post = sub.state in POSTED_STATES
@@ -222,6 +237,12 @@ class Watcher:
             self.deliver(entry, payload or "")
 
     def deliver(self, entry: SubrunEntry, message: Message) -> None:
+        if self.cancel_requested():
+            self.journal("delivery", "sub-run {0} {1} not posted: the run was cancelled".format(
+                entry.index + 1, entry.name), index=entry.index)
+            entry.delivery = NOT_POSTED
+            self.save()
+            return
         self.set_phase(PHASE_DELIVERING)
         meta = {"subrun_index": entry.index, "subrun_name": entry.name}
         limit = self.settings.max_post_chars
@@ -259,7 +280,7 @@ class Watcher:
         run = next((r for r in self.parser.runs if r.index == run_index), None)
         hosts = set(hosts_of_run(run, self.inventory(), self.settings.host_pattern)) if run else set()
         entry = self._subrun_entry(run_index)
-        since = entry.first_seen or self.state.created_epoch
+        since = entry.first_seen or self.run_start()
         newest = 0.0
         running = False
         for art in scan_reporter_dir(self.settings.reporter_dir_path(), self.settings,
@@ -313,6 +334,8 @@ class Watcher:
     # ---------------------------------------------------------------- end states
     def finish(self, state: Optional[str] = None, reasons: Optional[List[str]] = None) -> int:
         """Decide the request, finalize what is left, write the final state; return the exit code."""
+        if state != CANCELLED and self.cancel_requested():
+            state = CANCELLED
         ev = self.evidence()
         if state == CANCELLED:
             ev.cancelled = True
@@ -399,6 +422,7 @@ class Watcher:
         while self.read_log():
             pass
         self.track_subruns(live=False)
+        self._tracker().prepare()
         self.set_phase(PHASE_WATCHING)
         sdnotify.ready(self.environ)
         self.journal("watcher-ready", "ready: following {0}".format(
@@ -425,12 +449,19 @@ class Watcher:
             raise RuntimeError("the watcher has not started")
         return self.runner
 
+    def cancel_requested(self) -> bool:
+        """True when the cancellation marker exists now (read afresh: a cancel writes it before it
+        stops anything, so a runner found ended after it was written ended because of it)."""
+        return self.store.cancel_marker() is not None
+
+    def _finish_cancelled(self) -> int:
+        self.journal("cancelled", "cancellation marker found: nothing more will be posted")
+        return self.finish(CANCELLED)
+
     def _poll(self, runner: RunnerTracker, main_exited: bool) -> Optional[int]:
         """One look at the run; the exit code once the watch is over."""
-        cancelled = self.store.cancel_marker() is not None  # read once per poll
-        if cancelled:
-            self.journal("cancelled", "cancellation marker found: nothing more will be posted")
-            return self.finish(CANCELLED)
+        if self.cancel_requested():
+            return self._finish_cancelled()
         if self._stop_signal is not None:
             # Stopped from outside (systemctl stop) without a cancellation: leave the state as it is,
             # so a new watcher of this build resumes it.
@@ -444,6 +475,8 @@ class Watcher:
                 pass
             self.parser.finish()
             self.track_subruns(live=True)
+            if self.cancel_requested():  # the marker may have come after this poll's first look
+                return self._finish_cancelled()
             if self.settings.categorized:
                 self.consider_subruns()
             return self.finish()

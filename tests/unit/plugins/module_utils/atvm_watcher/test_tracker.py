@@ -153,3 +153,13 @@ def test_systemd_that_cannot_answer_reads_as_not_started(store):
     assert t.poll() is False
     clock.now += 11
     assert t.poll() is True and t.exit.detail == "never started"
+
+
+def test_a_runner_pid_is_recorded_before_the_first_poll(store, sleeper):
+    """The watcher prepares the tracker before it says it is ready: a cancel right after finds the PID."""
+    state = RunState(build_name="b1")
+    t, events = tracker(store, state, pid=sleeper.pid)
+    t.prepare()
+    assert state.runner.pid == sleeper.pid and state.runner.pid_start_time == process.start_time(sleeper.pid)
+    assert events[-1][0] == "runner-attached"
+    assert t.poll() is False

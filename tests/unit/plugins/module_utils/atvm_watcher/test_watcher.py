@@ -1,0 +1,134 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""watcher.py: a cancellation marker found at the moment of deciding wins (written before anything is
+stopped); the run's start survives a corrupt state.json."""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import ExitInfo
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
+
+HOOK = "http://127.0.0.1:9/hooks/watchertesthook"
+
+
+class NoPostClient:
+    """Fails the test at any post."""
+
+    secrets = (HOOK,)
+
+    def __init__(self) -> None:
+        self.posts = []
+
+    def post(self, payload, *args, **kwargs):
+        self.posts.append(payload)
+        raise AssertionError("a post was made")
+
+
+class CancelledWhilePolled:
+    """A runner that a cancel stops between the poll's first marker read and its look at the runner:
+    the marker is written (first, as the cancel does), then the runner is found ended."""
+
+    started = True
+
+    def __init__(self, store, exit_info: ExitInfo, cancel: bool = True) -> None:
+        self.store = store
+        self.cancel = cancel
+        self.over = False
+        self.exit = ExitInfo()
+        self.ended = exit_info
+
+    def poll(self, main_exited=False):
+        if self.cancel:
+            self.store.write_cancel_marker("test", "tester")
+        self.over, self.exit = True, self.ended
+        return True
+
+    def cpu_seconds(self):
+        return None
+
+    def started_epoch(self):
+        return None
+
+
+def watcher_for(tmp_path, categorized=False):
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path),
+                                 runner_log=str(tmp_path / "runner.log"), categorized=categorized)
+    client = NoPostClient()
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=client)
+    watcher.store.ensure()
+    watcher._load_state()  # pylint: disable=protected-access
+    return watcher, client
+
+
+@pytest.mark.parametrize("ended", [
+    ExitInfo(known=True, running=False, signal=15, source="exit-file"),  # stopped by the cancel: not TERMINATED
+    ExitInfo(known=True, running=False, exit_code=0, source="exit-file"),  # would be decided (and posted)
+], ids=["signal", "exit-0"])
+@pytest.mark.parametrize("categorized", [False, True])
+def test_a_marker_written_after_the_polls_first_read_wins(tmp_path, ended, categorized):
+    watcher, client = watcher_for(tmp_path, categorized)
+    runner = CancelledWhilePolled(watcher.store, ended)
+    watcher.runner = runner  # type: ignore[assignment]
+    assert watcher.store.cancel_marker() is None  # the poll's first read finds no marker
+    assert watcher._poll(runner, main_exited=True) == 0  # pylint: disable=protected-access
+    assert watcher.state.run_state == "CANCELLED"
+    assert client.posts == [] and watcher.store.outbox_list() == []
+
+
+def test_without_a_marker_the_ended_runner_is_decided(tmp_path):
+    """The same poll without a cancel: the runner killed by a signal is TERMINATED (the test above can fail)."""
+    watcher, _client = watcher_for(tmp_path)
+    runner = CancelledWhilePolled(watcher.store, ExitInfo(known=True, running=False, signal=15, source="exit-file"),
+                                  cancel=False)
+    watcher.runner = runner  # type: ignore[assignment]
+    assert watcher._poll(runner, main_exited=True) == 0  # pylint: disable=protected-access
+    assert watcher.state.run_state == "TERMINATED"
+
+
+def test_no_post_once_the_marker_exists(tmp_path):
+    """A sub-run decided before the marker was written is still not posted when the marker exists at its post."""
+    watcher, client = watcher_for(tmp_path)
+    entry, _created = watcher.state.entry(0)
+    entry.name, entry.key = "linux", "000-linux"
+    watcher.store.write_cancel_marker("test", "tester")
+    watcher.deliver(entry, {"text": "PASS"})
+    assert client.posts == [] and watcher.store.outbox_list() == []
+    assert entry.delivery == "NOT_POSTED"
+
+
+def _touch(path, mtime):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"host": path.stem}))
+    os.utime(str(path), (mtime, mtime))
+
+
+@pytest.mark.parametrize("record", ["runner-exit.json.running", "runner-exit.json"])
+def test_a_corrupt_state_keeps_the_runs_start_from_the_runners_record(tmp_path, record):
+    """state.json set aside: the new state's start is now, but the runner's record says when the run
+    began, so the artifacts written since still belong to the run (and older ones still do not)."""
+    began = 1_700_000_000.0
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path),
+                                 reporter_dir=str(tmp_path / "reports"), runner_log=str(tmp_path / "runner.log"))
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(), clock=lambda: began + 600)
+    watcher.store.ensure()
+    started = "2023-11-14T22:13:20.000Z"  # = began
+    with open(os.path.join(watcher.store.state_dir, record), "w") as handle:
+        json.dump({"schema": 1, "pid": 4242, "started_at": started}, handle)
+    with open(watcher.store.state_path, "wb") as handle:
+        handle.write(b"{\"schema\": 1, \"run_state\": \x00\xff garbage")
+    _touch(tmp_path / "reports" / "old-run.json", began - 3600)  # an earlier run's artifact
+    _touch(tmp_path / "reports" / "this-run.json", began + 30)  # written before the state was lost
+    watcher._start()  # pylint: disable=protected-access
+    assert watcher.state.created_epoch == began + 600  # the new state's own start: after the artifact
+    ev = watcher.evidence()
+    assert ev.run_not_before == began
+    assert [os.path.basename(a.path) for a in ev.artifacts] == ["this-run.json"]
+    watcher.save()
+    assert json.loads(open(watcher.store.state_path).read())["created_epoch"] == began
+    assert any(e["event"] == "run-start" for e in watcher.store.read_events())
