@@ -979,3 +979,42 @@ def test_offline_fatal_preamble_does_not_fail_a_run_that_started():
     unfinished(runs[2])
     ev = cat(runs=runs, offline=True, runner_over=False, exit=ExitInfo(), preamble_fatal=True)
     assert states(d.decide(ev))[2] == (RUNNING, RUN)
+
+
+# ---------------------------------------------------------------------------------------------- text lost to a rotation
+
+LOST = "the runner log was truncated (copytruncate) while it ran"
+LOST_REASON = LOST + ": its end is not in the log, so it is decided from its reporter artifacts and JUnit reports only"
+
+
+def lost_runs():
+    runs = categorized_runs()
+    unfinished(runs[1]).text_lost = LOST
+    return runs
+
+
+def test_subrun_whose_end_was_lost_is_unknown_at_best_never_pass():
+    verdict = d.decide(cat(runs=lost_runs()))
+    assert states(verdict) == [(COMPLETED, PASS), (COMPLETED, UNKNOWN), (COMPLETED, PASS)]
+    assert verdict.subruns[1].reasons == [LOST_REASON]
+    arts = copy.deepcopy(ALL3)
+    arts[1].status = "FAIL"
+    verdict = d.decide(cat(runs=lost_runs(), artifacts=arts))
+    assert states(verdict)[1] == (COMPLETED, FAIL)
+    runs = lost_runs()
+    runs[1].problems = ["We detected that the Electron Renderer process just crashed."]
+    verdict = d.decide(cat(runs=runs))
+    assert states(verdict)[1] == (COMPLETED, FAIL)
+    assert verdict.subruns[1].reasons == ["We detected that the Electron Renderer process just crashed.", LOST_REASON]
+
+
+def test_last_subrun_whose_end_was_lost():
+    runs = categorized_runs()
+    unfinished(runs[2]).text_lost = LOST
+    assert states(d.decide(cat(runs=runs)))[2] == (COMPLETED, UNKNOWN)
+    assert states(d.decide(cat(runs=runs, exit=ExitInfo(known=True, running=False, exit_code=1))))[2] == (FAILED, FAIL)
+    assert states(d.decide(cat(runs=runs, exit=ExitInfo(known=False, running=False))))[2] == (TERMINATED, UNKNOWN)
+    # a lost end with its table read after all: the table decides
+    runs[2].finished, runs[2].all_passed, runs[2].totals = True, True, Counts(3, 3, 0, 0, 0)
+    assert states(d.decide(cat(runs=runs)))[2] == (COMPLETED, PASS)
+    assert d.decide(cat(runs=runs)).subruns[2].reasons == []
