@@ -438,7 +438,7 @@ def read_equivalent(path: str) -> Dict[str, str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one mutant's tests may take")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")

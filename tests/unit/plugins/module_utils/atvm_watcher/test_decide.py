@@ -318,7 +318,7 @@ def test_reporter_artifact_pass_with_zero_or_no_tests_fails(counts, reason):
 def test_reporter_artifact_failed_count_fails_whatever_the_status():
     verdict, host = one_host(artifact(HOSTS[0], counts=Counts(3, 1, 2, 0, 0)))
     assert (host.result, host.reasons, verdict.result) == (FAIL, ["2 failed test(s) although the status says PASS"], FAIL)
-    _, host = one_host(artifact(HOSTS[0], "FAIL", counts=Counts(3, 1, 2, 0, 0)))
+    host = one_host(artifact(HOSTS[0], "FAIL", counts=Counts(3, 1, 2, 0, 0)))[1]
     assert (host.result, host.reasons) == (FAIL, ["reporter status FAIL"])
 
 
@@ -328,7 +328,7 @@ def test_reporter_artifact_zero_tests_while_running_is_run_not_fail():
 
 
 def test_reporter_artifact_pending_tests_keep_it_running():
-    _, host = one_host(artifact(HOSTS[0], counts=Counts(3, 2, 0, 1, 0)))
+    host = one_host(artifact(HOSTS[0], counts=Counts(3, 2, 0, 1, 0)))[1]
     assert (host.result, host.reasons) == (RUN, ["1 pending test(s)"])
 
 
@@ -339,23 +339,23 @@ def test_reporter_artifact_unknown_status_is_unknown(status):
 
 
 def test_reporter_artifact_lower_case_status_is_read():
-    _, host = one_host(artifact(HOSTS[0], "pass"))
+    host = one_host(artifact(HOSTS[0], "pass"))[1]
     assert (host.result, host.reasons) == (PASS, [])
 
 
 def test_reporter_failure_events_are_the_reasons_and_other_events_are_not():
     info = HostEvent(timestamp=None, type="step", message="disk attached", failure=False)
     boom = HostEvent(timestamp=None, type="migration-error", message="", failure=True)
-    _, host = one_host(artifact(HOSTS[0], "FAIL", events=[info, boom]))
+    host = one_host(artifact(HOSTS[0], "FAIL", events=[info, boom]))[1]
     assert (host.result, host.reasons) == (FAIL, ["migration-error"])  # no "reporter status FAIL" on top
-    _, host = one_host(artifact(HOSTS[0], events=[info]))
+    host = one_host(artifact(HOSTS[0], events=[info]))[1]
     assert (host.result, host.reasons) == (PASS, [])
 
 
 def test_reporter_artifact_notes_and_errors_are_not_pass():
-    _, host = one_host(artifact(HOSTS[0], notes=["stats.tests is '3', not a whole number"]))
+    host = one_host(artifact(HOSTS[0], notes=["stats.tests is '3', not a whole number"]))[1]
     assert (host.result, host.reasons) == (UNKNOWN, ["reporter artifact: stats.tests is '3', not a whole number"])
-    _, host = one_host(artifact(HOSTS[0], error="truncated JSON"))
+    host = one_host(artifact(HOSTS[0], error="truncated JSON"))[1]
     assert (host.result, host.reasons) == (FAIL, ["reporter artifact unreadable: truncated JSON"])
 
 
@@ -363,7 +363,7 @@ def test_host_counts_add_up_and_unknown_counts_stay_unknown():
     a = artifact(HOSTS[0], counts=Counts(3, 3, 0, None, None))
     b = artifact(HOSTS[0], counts=Counts(2, 2, 0, None, 1))
     b.path = "/r/rhel96-fc-01-b.json"
-    _, host = one_host(a)
+    host = one_host(a)[1]
     verdict = d.decide(evidence(runs=[finished_run(hosts=HOSTS[:1])], artifacts=[b, a]))
     host = verdict.subruns[0].hosts[0]
     assert host.counts == Counts(5, 5, 0, None, 1)
