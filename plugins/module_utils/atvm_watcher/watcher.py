@@ -68,6 +68,7 @@ class Watcher:
         self._last_progress = clock()
         self._last_hang_check = 0.0
         self._quiet_cache: Dict[int, Any] = {}
+        self._caught_up_at: Optional[float] = None  # when a read last found the log's end
         self.delivery_failed = False
         self._stop_signal: Optional[int] = None
         self.metrics = MetricsWriter(settings.metrics_dir, self.build, clock, self.journal)
@@ -125,7 +126,10 @@ class Watcher:
 
     # ---------------------------------------------------------------- evidence
     def read_log(self) -> bool:
+        before = self.clock()
         data = self.reader.poll()
+        if not data:
+            self._caught_up_at = before  # what the log holds later was written after this
         if self.reader.restarted:  # a rotation: every run read so far is kept, reading goes on
             reason = self.reader.restart_reason
             self.journal("log-rotated", "runner log {0} (rotation): reading goes on in {1}{2}".format(
@@ -190,15 +194,18 @@ class Watcher:
     # ---------------------------------------------------------------- sub-runs
     def track_subruns(self, live: bool) -> None:
         """Note when each sub-run was seen starting and finishing. One first found in the log read at
-        start-up (``live`` False) was not seen starting: it never gets a ``first_seen`` later either."""
+        start-up (``live`` False) was not seen starting: it never gets a ``first_seen`` later either.
+        A sub-run first found now started after the last read that found the log's end: that is its
+        ``first_seen`` (a watcher busy posting, or slowed by load, reads its start late)."""
         now = self.clock()
+        started = self._caught_up_at if self._caught_up_at is not None else now
         for run in self.parser.runs:
             entry = self._subrun_entry(run.index)
             if not live and entry.first_seen is None and not entry.seen_late:
                 entry.seen_late = True
                 self._dirty = True
             if live and entry.first_seen is None and not entry.seen_late:
-                entry.first_seen = now
+                entry.first_seen = started
                 self._dirty = True
             if run.finished and not entry.finished_seen:
                 entry.finished_seen = now

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import ExitInfo
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, ExitInfo
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
 
 HOOK = "http://127.0.0.1:9/hooks/watchertesthook"
@@ -132,3 +132,22 @@ def test_a_corrupt_state_keeps_the_runs_start_from_the_runners_record(tmp_path, 
     watcher.save()
     assert json.loads(open(watcher.store.state_path).read())["created_epoch"] == began
     assert any(e["event"] == "run-start" for e in watcher.store.read_events())
+
+
+def test_a_sub_run_read_late_starts_at_the_last_read_that_found_the_logs_end(tmp_path):
+    """The watcher was busy (a post, a loaded machine) while a sub-run started: its first_seen is the
+    last read that found nothing new, not the late read that found it (its artifacts were written
+    in between and must count)."""
+    now = [100.0]
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path),
+                                 runner_log=str(tmp_path / "runner.log"), categorized=True)
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(), clock=lambda: now[0])
+    (tmp_path / "runner.log").write_text("")
+    assert watcher.read_log() is False  # at 100 the log holds nothing new
+    now[0] = 160.0  # the watcher comes back a minute later
+    (tmp_path / "runner.log").write_text("Running: linux\n")
+    assert watcher.read_log() is True
+    watcher.parser.runs.append(CypressRun(index=0, started=True))  # as the parser found it in that text
+    watcher.track_subruns(live=True)
+    assert watcher.state.subruns[0].first_seen == 100.0
+    assert watcher.evidence().not_before == {0: 100.0}
