@@ -310,13 +310,7 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
                   later_started: bool, state_override: Optional[str] = None,
                   earlier_failed: bool = False, never_ran: Sequence[str] = ()) -> SubrunVerdict:
     """One (sub-)run; ``never_ran``: expected hosts no earlier sub-run had, owed by this (last) one."""
-    hosts = hosts_of_run(run, ev.inventory, ev.host_pattern)
-    if not ev.categorized:
-        for host in ev.expected_hosts:
-            if host not in hosts:
-                hosts.append(host)
-    name, mismatch = subrun_name(run, hosts, ev.inventory, ev.host_pattern)
-    hosts.extend(h for h in never_ran if h not in hosts)
+    hosts, name, mismatch = _subrun_hosts(ev, run, never_ran)
     not_before = ev.not_before.get(run.index, ev.run_not_before)
     if not_before is not None:
         not_before -= SLACK_SECONDS
@@ -329,37 +323,11 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
                             name_mismatch=mismatch, run_url=run.recorded_run_url or run.run_url)
     verdict.specs = list(run.finished_rows) or list(run.spec_results)
     verdict.counts = run.totals if run.finished else _sum_results(run.spec_results)
-    reasons = log_reasons(run)
-    if state == RUNNING:
-        # Not finished yet is not a failure while it runs.
-        reasons = [r for r in reasons if r != NOT_FINISHED]
-    if ev.preamble_problems and run.index == 0:
-        reasons = list(ev.preamble_problems) + reasons
-    lost = bool(run.text_lost and not run.finished)
-    if lost:
-        reasons = [r for r in reasons if r != NOT_FINISHED]
-    results: List[str] = [FAIL] if reasons else []
-    if lost:
-        # Never a PASS without its own summary: UNKNOWN at best, FAIL when other evidence fails.
-        reasons.append("{0}: its end is not in the log, so it is decided from its reporter artifacts and "
-                       "JUnit reports only".format(run.text_lost))
-        results.append(UNKNOWN)
+    reasons, results = _log_evidence(ev, run, state)
     # Hosts.
     artifacts = ev.artifacts
     source = artifacts is not None
-    # Unclaimed artifacts written during this sub-run's window count too: a FAIL there must not vanish.
-    known = set(hosts)
-    if source and ev.categorized:
-        for art in artifacts:
-            if art.host and art.host not in known and claimed.get(art.host, run.index) == run.index \
-                    and (not_before is None or art.mtime >= not_before) and _in_window(ev, run.index, art.mtime):
-                hosts.append(art.host)
-                known.add(art.host)
-    elif source:
-        for art in artifacts:
-            if art.host and art.host not in known and (not_before is None or art.mtime >= not_before):
-                hosts.append(art.host)
-                known.add(art.host)
+    _add_window_hosts(ev, run, hosts, claimed, not_before, artifacts, source)
     if not hosts:
         reasons.append("no host results: no spec named a host and no reporter artifact was found")
         results.append(UNKNOWN)
@@ -375,7 +343,67 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
     if jreasons:
         reasons.extend(jreasons)
         results.append(FAIL)
-    # The runner's exit bears on the (sub-)run that was running when it exited.
+    _exit_evidence(ev, is_last, exit_explained, reasons, results)
+    if mismatch:
+        reasons.append("sub-run name inferred from its hosts: " + mismatch)
+    verdict.reasons = reasons
+    verdict.result = _subrun_result(state, results)
+    return verdict
+
+
+def _subrun_hosts(ev: Evidence, run: CypressRun, never_ran: Sequence[str]) -> Tuple[List[str], str, Optional[str]]:
+    """The sub-run's hosts (from its specs, the expected ones of a plain request, those it owes),
+    its name and why that name was inferred from its hosts."""
+    hosts = hosts_of_run(run, ev.inventory, ev.host_pattern)
+    if not ev.categorized:
+        for host in ev.expected_hosts:
+            if host not in hosts:
+                hosts.append(host)
+    name, mismatch = subrun_name(run, hosts, ev.inventory, ev.host_pattern)
+    hosts.extend(h for h in never_ran if h not in hosts)
+    return hosts, name, mismatch
+
+
+def _log_evidence(ev: Evidence, run: CypressRun, state: str) -> Tuple[List[str], List[str]]:
+    """The reasons the sub-run's log gives, and the results they stand for."""
+    reasons = log_reasons(run)
+    if state == RUNNING:
+        # Not finished yet is not a failure while it runs.
+        reasons = [r for r in reasons if r != NOT_FINISHED]
+    if ev.preamble_problems and run.index == 0:
+        reasons = list(ev.preamble_problems) + reasons
+    lost = bool(run.text_lost and not run.finished)
+    if lost:
+        reasons = [r for r in reasons if r != NOT_FINISHED]
+    results: List[str] = [FAIL] if reasons else []
+    if lost:
+        # Never a PASS without its own summary: UNKNOWN at best, FAIL when other evidence fails.
+        reasons.append("{0}: its end is not in the log, so it is decided from its reporter artifacts and "
+                       "JUnit reports only".format(run.text_lost))
+        results.append(UNKNOWN)
+    return reasons, results
+
+
+def _add_window_hosts(ev: Evidence, run: CypressRun, hosts: List[str], claimed: Dict[str, int],
+                      not_before: Optional[float], artifacts: Optional[List[HostArtifact]], source: bool) -> None:
+    """Add to ``hosts`` the hosts of the artifacts written during this sub-run's window."""
+    # Unclaimed artifacts written during this sub-run's window count too: a FAIL there must not vanish.
+    known = set(hosts)
+    if source and ev.categorized:
+        for art in artifacts:
+            if art.host and art.host not in known and claimed.get(art.host, run.index) == run.index \
+                    and (not_before is None or art.mtime >= not_before) and _in_window(ev, run.index, art.mtime):
+                hosts.append(art.host)
+                known.add(art.host)
+    elif source:
+        for art in artifacts:
+            if art.host and art.host not in known and (not_before is None or art.mtime >= not_before):
+                hosts.append(art.host)
+                known.add(art.host)
+
+
+def _exit_evidence(ev: Evidence, is_last: bool, exit_explained: bool, reasons: List[str], results: List[str]) -> None:
+    """The runner's exit bears on the (sub-)run that was running when it exited."""
     if is_last and ev.runner_over and ev.exit.known and not exit_explained:
         if ev.exit.signal is not None:
             reasons.append("the runner was killed by signal {0}".format(ev.exit.signal))
@@ -383,19 +411,18 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         elif ev.exit.exit_code not in (0, None):
             reasons.append("the runner exited with code {0}".format(ev.exit.exit_code))
             results.append(FAIL)
-    if mismatch:
-        reasons.append("sub-run name inferred from its hosts: " + mismatch)
-    verdict.reasons = reasons
+
+
+def _subrun_result(state: str, results: List[str]) -> str:
+    """The sub-run's result from its state and the results of its evidence."""
     evidence_result = worst_result(results) if results else PASS
     if state == RUNNING:
-        verdict.result = FAIL if evidence_result == FAIL else RUN
-    elif state == COMPLETED:
-        verdict.result = evidence_result
-    elif state == FAILED:
-        verdict.result = FAIL
-    else:
-        verdict.result = FAIL if evidence_result == FAIL else UNKNOWN
-    return verdict
+        return FAIL if evidence_result == FAIL else RUN
+    if state == COMPLETED:
+        return evidence_result
+    if state == FAILED:
+        return FAIL
+    return FAIL if evidence_result == FAIL else UNKNOWN
 
 
 def _in_window(ev: Evidence, index: int, mtime: float) -> bool:

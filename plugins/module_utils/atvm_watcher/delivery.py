@@ -451,85 +451,117 @@ def deliver_once(store: RunStore, client: MattermostClient, key: str, text: Mess
             _journal(journal, "delivery {0}: already sent at {1}, not posting again".format(
                 key, existing.get("sent_at")))
             return existing
-        possible_duplicate = False
-        record: Dict[str, Any] = {}
         base = safe_payload(text, client.secrets)
-        if existing is not None:
-            status = existing.get("status")
-            if status == SENDING:
-                possible_duplicate = True
-                _journal(journal, "delivery {0}: an earlier attempt was interrupted (SENDING), sending again "
-                                  "marked as a possible duplicate".format(key))
-            elif status == CORRUPT:
-                possible_duplicate = True
-                _journal(journal, "delivery {0}: the earlier delivery record was unreadable, sending again "
-                                  "marked as a possible duplicate".format(key))
-            elif status == POST_FAILED and (existing.get("possibly_posted") or existing.get("possible_duplicate")):
-                possible_duplicate = True
-            if status != CORRUPT:
-                record = {k: v for k, v in existing.items() if k != "corrupt_files"}
-                first_message = stored_message(existing)
-                if first_message is not None and first_message != {"text": ""}:
-                    base = safe_payload(first_message, client.secrets)  # the message of the first attempt
+        record, base, possible_duplicate = _carry_on(existing, base, key, journal, client.secrets)
         for field, value in (meta or {}).items():
             if field not in _PROTECTED:
                 record[field] = value
         noted = render(base)
         first = noted if possible_duplicate else base
-        record.update({
-            "key": key, "status": SENDING, "payload": base, "text": base["text"], "sent_text": first["text"],
-            "possible_duplicate": possible_duplicate, "attempts": int(record.get("attempts") or 0),
-            "sent_at": None, "last_error": record.get("last_error"),
-        })
-        record.pop("outcome", None)
-        record = store.outbox_put(record)  # durable before the request: a crash from here on is "interrupted"
-        store.event("delivery_sending", key=key, possible_duplicate=possible_duplicate)
+        record = _write_sending(store, record, key, base, first, possible_duplicate)
         previous_attempts = record["attempts"]
-        progress: Dict[str, Any] = {"ambiguous": False}
-
-        def on_attempt(number: int, detail: str) -> None:
-            _journal(journal, "delivery {0}: attempt {1}: {2}".format(key, previous_attempts + number, detail))
-            store.event("delivery_attempt", key=key, attempt=previous_attempts + number, detail=detail)
-            if getattr(detail, "ambiguous", False) and not progress["ambiguous"]:
-                progress["ambiguous"] = True
-                # later attempts carry the note: record that the post may now be doubled
-                try:
-                    record.update({"attempts": previous_attempts + number, "last_error": detail,
-                                   "possible_duplicate": True, "sent_text": noted["text"]})
-                    store.outbox_put(record)
-                except StateError as exc:
-                    _journal(journal, "delivery {0}: cannot update the delivery record: {1}".format(key, exc))
-
+        on_attempt = _attempt_recorder(store, record, key, noted, journal)
         result = client.post(first, text_after_ambiguous=noted, on_attempt=on_attempt)
-        record["attempts"] = previous_attempts + result.attempts
-        record["http_status"] = result.status
-        record["outcome"] = result.outcome
-        if result.request_id:
-            record["request_id"] = result.request_id
-        if result.ok:
-            duplicate = possible_duplicate or result.ambiguous
-            record.update({"status": SENT, "sent_at": utc_now(), "possible_duplicate": duplicate,
-                           "sent_text": noted["text"] if (possible_duplicate or result.noted) else base["text"],
-                           "last_error": None})
-            record.pop("possibly_posted", None)
-            line = "delivery {0}: sent after {1} attempt{2}{3}".format(
-                key, result.attempts, "" if result.attempts == 1 else "s",
-                " (marked as a possible duplicate)" if duplicate else "")
-        else:
-            record.update({"status": POST_FAILED, "last_error": result.reason,
-                           "possibly_posted": bool(possible_duplicate or result.ambiguous)})
-            line = "delivery {0}: failed ({1}); the message is kept in the outbox for resend".format(
-                key, result.reason)
-        try:
-            record = store.outbox_put(record)
-        except StateError as exc:
-            record["persist_error"] = str(exc)
-            line += "; but the delivery record could not be written ({0})".format(exc)
-        _journal(journal, line)
-        store.event("delivery_" + ("sent" if result.ok else "failed"), key=key, attempts=result.attempts,
-                    outcome=result.outcome, possible_duplicate=bool(record.get("possible_duplicate")),
-                    reason=result.reason)
-        return record
+        line = _settle(record, result, previous_attempts, key, (base, noted), possible_duplicate)
+        return _write_outcome(store, record, result, key, line, journal)
+
+
+def _carry_on(existing: Optional[Dict[str, Any]], base: Payload, key: str, journal: Optional[Callable[[str], Any]],
+              secrets: List[str]) -> Tuple[Dict[str, Any], Payload, bool]:
+    """An earlier record's (not SENT) part: the record, the message (its own wins), whether the post may exist."""
+    if existing is None:
+        return {}, base, False
+    possible_duplicate = False
+    record: Dict[str, Any] = {}
+    status = existing.get("status")
+    if status == SENDING:
+        possible_duplicate = True
+        _journal(journal, "delivery {0}: an earlier attempt was interrupted (SENDING), sending again "
+                          "marked as a possible duplicate".format(key))
+    elif status == CORRUPT:
+        possible_duplicate = True
+        _journal(journal, "delivery {0}: the earlier delivery record was unreadable, sending again "
+                          "marked as a possible duplicate".format(key))
+    elif status == POST_FAILED and (existing.get("possibly_posted") or existing.get("possible_duplicate")):
+        possible_duplicate = True
+    if status != CORRUPT:
+        record = {k: v for k, v in existing.items() if k != "corrupt_files"}
+        first_message = stored_message(existing)
+        if first_message is not None and first_message != {"text": ""}:
+            base = safe_payload(first_message, secrets)  # the message of the first attempt
+    return record, base, possible_duplicate
+
+
+def _write_sending(store: RunStore, record: Dict[str, Any], key: str, base: Payload, first: Payload,
+                   possible_duplicate: bool) -> Dict[str, Any]:
+    """The SENDING record with the exact payload, durable before any request."""
+    record.update({
+        "key": key, "status": SENDING, "payload": base, "text": base["text"], "sent_text": first["text"],
+        "possible_duplicate": possible_duplicate, "attempts": int(record.get("attempts") or 0),
+        "sent_at": None, "last_error": record.get("last_error"),
+    })
+    record.pop("outcome", None)
+    record = store.outbox_put(record)  # durable before the request: a crash from here on is "interrupted"
+    store.event("delivery_sending", key=key, possible_duplicate=possible_duplicate)
+    return record
+
+
+def _attempt_recorder(store: RunStore, record: Dict[str, Any], key: str, noted: Payload,
+                      journal: Optional[Callable[[str], Any]]) -> Callable[[int, str], None]:
+    """Journals every attempt; after the first ambiguous one, writes that later ones carry the note."""
+    previous_attempts = record["attempts"]
+    progress: Dict[str, Any] = {"ambiguous": False}
+
+    def on_attempt(number: int, detail: str) -> None:
+        _journal(journal, "delivery {0}: attempt {1}: {2}".format(key, previous_attempts + number, detail))
+        store.event("delivery_attempt", key=key, attempt=previous_attempts + number, detail=detail)
+        if getattr(detail, "ambiguous", False) and not progress["ambiguous"]:
+            progress["ambiguous"] = True
+            # later attempts carry the note: record that the post may now be doubled
+            try:
+                record.update({"attempts": previous_attempts + number, "last_error": detail,
+                               "possible_duplicate": True, "sent_text": noted["text"]})
+                store.outbox_put(record)
+            except StateError as exc:
+                _journal(journal, "delivery {0}: cannot update the delivery record: {1}".format(key, exc))
+
+    return on_attempt
+
+
+def _settle(record: Dict[str, Any], result: DeliveryResult, previous_attempts: int, key: str,
+            messages: Tuple[Payload, Payload], possible_duplicate: bool) -> str:
+    """``record`` made SENT or POST_FAILED (not written yet); the journal line. ``messages``: base, noted."""
+    base, noted = messages
+    record["attempts"] = previous_attempts + result.attempts
+    record["http_status"] = result.status
+    record["outcome"] = result.outcome
+    if result.request_id:
+        record["request_id"] = result.request_id
+    if not result.ok:
+        record.update({"status": POST_FAILED, "last_error": result.reason,
+                       "possibly_posted": bool(possible_duplicate or result.ambiguous)})
+        return "delivery {0}: failed ({1}); the message is kept in the outbox for resend".format(key, result.reason)
+    duplicate = possible_duplicate or result.ambiguous
+    record.update({"status": SENT, "sent_at": utc_now(), "possible_duplicate": duplicate,
+                   "sent_text": noted["text"] if (possible_duplicate or result.noted) else base["text"],
+                   "last_error": None})
+    record.pop("possibly_posted", None)
+    return "delivery {0}: sent after {1} attempt{2}{3}".format(key, result.attempts, "" if result.attempts == 1 else "s",
+                                                               " (marked as a possible duplicate)" if duplicate else "")
+
+
+def _write_outcome(store: RunStore, record: Dict[str, Any], result: DeliveryResult, key: str, line: str,
+                   journal: Optional[Callable[[str], Any]]) -> Dict[str, Any]:
+    """Write the final record (SENT or POST_FAILED), journal and record the event; the record."""
+    try:
+        record = store.outbox_put(record)
+    except StateError as exc:
+        record["persist_error"] = str(exc)
+        line += "; but the delivery record could not be written ({0})".format(exc)
+    _journal(journal, line)
+    store.event("delivery_" + ("sent" if result.ok else "failed"), key=key, attempts=result.attempts, outcome=result.outcome,
+                possible_duplicate=bool(record.get("possible_duplicate")), reason=result.reason)
+    return record
 
 
 def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
