@@ -23,7 +23,10 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     psutil = None
     HAS_PSUTIL = False
 
-START_SLACK = 0.01  # seconds: two start times closer than this are the same process
+# Seconds: two start times closer than this are the same process. psutil adds the boot time read
+# from /proc/stat, which two processes can see one second apart; a reused PID belongs to a process
+# that started after the first one ended, so runs of more than this never look alike.
+START_SLACK = 1.5
 
 
 def start_time(pid: int) -> Optional[float]:
@@ -193,7 +196,7 @@ class ProcessWatch:
         for pid, created in list(self._known.items()):
             try:
                 proc = psutil.Process(pid)
-                if abs(proc.create_time() - created) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE:
+                if abs(proc.create_time() - created) < START_SLACK and proc.status() != psutil.STATUS_ZOMBIE:
                     alive.add(pid)
                     continue
             except psutil.Error:

@@ -163,3 +163,11 @@ def test_a_runner_pid_is_recorded_before_the_first_poll(store, sleeper):
     assert state.runner.pid == sleeper.pid and state.runner.pid_start_time == process.start_time(sleeper.pid)
     assert events[-1][0] == "runner-attached"
     assert t.poll() is False
+
+
+def test_a_start_time_one_second_off_is_the_same_process(sleeper):
+    """Two processes may read the boot time a second apart: the same runner is still recognised."""
+    started = process.start_time(sleeper.pid)
+    assert process.same_process(sleeper.pid, started + 1.0)
+    assert process.same_process(sleeper.pid, started - 1.0)
+    assert not process.same_process(sleeper.pid, started - 100.0)
