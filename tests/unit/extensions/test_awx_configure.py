@@ -26,7 +26,7 @@ ROOT = HERE.parents[2]
 PLAYBOOK = ROOT / "playbooks" / "awx_configure.yml"
 DATA_FILE = ROOT / "extensions" / "awx" / "job_templates.yml"
 CREDENTIAL_TYPE_FILE = ROOT / "extensions" / "awx" / "credential_type.yml"
-WEBHOOK = "https://chat.example.org/hooks/awxtestsecrethook0000000001"
+WEBHOOK = "https://chat.example.org/hooks/awxtestfakehook01"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 PASSWORD = "pw-Zq81kVt0sEcret"
 
@@ -199,7 +199,7 @@ def test_the_controller_password_is_never_shown(runs):
     for key in ("check", "first", "second"):
         proc, _requests = runs[key]
         assert PASSWORD not in proc.stdout + proc.stderr
-        assert "awxtestsecrethook" not in proc.stdout + proc.stderr
+        assert "awxtestfakehook01" not in proc.stdout + proc.stderr
 
 
 def test_a_refused_template_fails_the_play_with_its_name(tmp_path):

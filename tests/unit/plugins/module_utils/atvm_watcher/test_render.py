@@ -381,7 +381,7 @@ def test_run_summary_without_subruns():
 # safe text: mentions, the webhook, credentials, undecodable text
 # ---------------------------------------------------------------------------------------------
 
-WEBHOOK = "https://mm.example.com/hooks/k3q9zt7wbpf1xm5ye8rgo2ncud"
+WEBHOOK = "https://mm.example.com/hooks/fakehookk3q9zt7w"
 
 
 def test_slack_style_and_at_mentions_are_defused_everywhere(tmp_path):
