@@ -79,8 +79,7 @@ def _client(settings: Settings) -> delivery.MattermostClient:
     problems = settings.check(require_webhook=True)
     if problems:
         raise glue.WatcherError("invalid controller configuration: " + "; ".join(problems))
-    return delivery.MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
-                                     http_timeout=settings.http_timeout, deadline=settings.delivery_deadline)
+    return delivery.MattermostClient.from_settings(settings)
 
 
 def _resend(module: glue.AnsibleModule, build: str) -> dict:
@@ -98,7 +97,8 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
                   if (key == params["key"] if params["key"] else status == POST_FAILED)]
         return {"changed": any(before[key] != "SENT" for key in wanted), "sent": 0, "not_sent": 0,
                 "records": [{k: r.get(k) for k in _SHOWN} for r in store.outbox_list() if r.get("key") in wanted]}
-    records = [{k: r.get(k) for k in _SHOWN} for r in delivery.resend(store, _client(settings), params["key"])]
+    sent_again = delivery.resend(store, _client(settings), params["key"], max_chars=settings.max_post_chars)
+    records = [{k: r.get(k) for k in _SHOWN} for r in sent_again]
     failed = [r for r in records if r["status"] != "SENT"]
     result = {"changed": any(before.get(r["key"]) != "SENT" for r in records), "records": records,
               "sent": len(records) - len(failed), "not_sent": len(failed)}

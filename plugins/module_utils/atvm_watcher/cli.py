@@ -73,8 +73,7 @@ def _send_test(settings: Settings) -> int:
     from . import __version__  # pylint: disable=import-outside-toplevel
     from .delivery import MattermostClient  # pylint: disable=import-outside-toplevel
 
-    client = MattermostClient(settings.webhook or "", channel=settings.channel, username=settings.username,
-                              http_timeout=settings.http_timeout, deadline=min(settings.delivery_deadline, 60.0))
+    client = MattermostClient.from_settings(settings, deadline=min(settings.delivery_deadline, 60.0))
     result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
         __version__, socket.gethostname()))
     if not result.ok:
