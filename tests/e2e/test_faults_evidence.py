@@ -196,6 +196,34 @@ def test_runner_on_a_full_disk_keeps_the_exit_and_the_post(make_run, small_disk)
     run.assert_no_secret()
 
 
+# --------------------------------------------------------------------------------------------- 10
+def test_a_reused_runner_pid_never_holds_the_post(make_run):
+    """The runner ended (its exit record says so) and another process now has its PID: the watcher
+    posts at once, long before the HUNG bound, and leaves that process alone."""
+    run = make_run("reused", ["--hosts", HOSTS2, "--fail", "ubuntu2204-01"] + FAST, hosts=HOSTS2,
+                   env={"ATVM_HANG_TIMEOUT": "300", "ATVM_RUNNER_START_TIMEOUT": "300"})
+    run.start_runner()
+    run.runner.communicate(timeout=60)
+    assert "ended_at" in run.exit_record()
+    stranger = subprocess.Popen(["sleep", "600"], start_new_session=True)  # holds "the runner's" PID now
+    try:
+        argv = run.watch_argv()
+        argv[argv.index("--runner-pid") + 1] = str(stranger.pid)
+        started = time.monotonic()
+        watcher = subprocess.Popen(argv, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        run.watchers.append(watcher)
+        assert run.wait_watcher(watcher, 90) == 0
+        assert time.monotonic() - started < 60  # waiting for the stranger would last 300 s (HUNG)
+        assert stranger.poll() is None  # not signalled, not waited for
+    finally:
+        stranger.kill()
+        stranger.wait()
+    assert_each_posted_once(run, ["#### ❌ FAIL · FAILED · build `reused`"])
+    assert run.state()["runner"]["exit"]["exit_code"] == 1
+    no_traceback(run)
+    run.assert_no_secret()
+
+
 # --------------------------------------------------------------------------------------------- 12
 def test_verdict_over_a_huge_reporter_directory_ends_in_linear_time(make_run):
     run = make_run("manyfiles", ["--hosts", HOSTS2] + FAST, hosts=HOSTS2)
