@@ -19,6 +19,8 @@ description:
     C(watcher.env)); the webhook never appears in the result.
   - Refuses while the run's watcher is still running (it delivers its own posts).
   - Fails when a post still could not be delivered (the record stays in the outbox for the next try).
+  - With C(ATVM_METRICS_DIR) set, rewrites the run's metrics file with the outbox's post counts, so an alert on a
+    failed post clears once it went out (see the collection's C(docs/metrics.md)).
 author:
   - atvm.watcher contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -65,7 +67,7 @@ not_sent:
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import delivery
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import delivery, metrics
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
@@ -98,6 +100,7 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
         return {"changed": any(before[key] != "SENT" for key in wanted), "sent": 0, "not_sent": 0,
                 "records": [{k: r.get(k) for k in _SHOWN} for r in store.outbox_list() if r.get("key") in wanted]}
     sent_again = delivery.resend(store, _client(settings), params["key"], max_chars=settings.max_post_chars)
+    metrics.refresh_from_outbox(settings, store, lambda event, text, **kw: module.warn(text))
     records = [{k: r.get(k) for k in _SHOWN} for r in sent_again]
     failed = [r for r in records if r["status"] != "SENT"]
     result = {"changed": any(before.get(r["key"]) != "SENT" for r in records), "records": records,

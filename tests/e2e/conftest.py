@@ -15,7 +15,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from ansible_collections.atvm.watcher.tests.support import mattermost_double
+# Imported here, before pytest-ansible puts Ansible's collection loader in front (which cannot load
+# this package afterwards); the tests take prom_text from this module.
+from ansible_collections.atvm.watcher.tests.support import mattermost_double, prom_text  # noqa: F401  # pylint: disable=unused-import
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / "bin"

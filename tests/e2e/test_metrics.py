@@ -3,15 +3,15 @@
 """A watched run with ``ATVM_METRICS_DIR`` set leaves its metrics for node_exporter's textfile collector."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
+import subprocess
+import sys
 import time
 
-_SPEC = importlib.util.spec_from_file_location(
-    "prom_text_e2e", str(pathlib.Path(__file__).resolve().parents[1] / "support" / "prom_text.py"))
-prom_text = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(prom_text)
+from conftest import prom_text
+
+BIN = pathlib.Path(__file__).resolve().parents[2] / "bin"
 
 HOSTS2 = "rhel96-fc-01,ubuntu2204-01"
 FAST = ["--spec-seconds", "0.4", "--line-interval", "0.1", "--tests-per-spec", "3"]
@@ -66,6 +66,21 @@ def test_failed_post_shows_in_the_metrics(make_run, double, tmp_path):
     assert _posts(final) == {"sent": 0, "failed": 1, "pending": 0, "corrupt": 0}
     assert _current(final, "atvm_watcher_phase", "phase") == "delivery-failed"
     assert _current(final, "atvm_watcher_run_result", "result") == "PASS"
+    beat = final["atvm_watcher_heartbeat_timestamp_seconds"]["samples"][0][1]
+    # The post goes out with resend: the file says so (the failed-post alert clears), the heartbeat
+    # stays the watcher's.
+    resent = subprocess.run([sys.executable, str(BIN / "atvm-run-watcher"), "resend", "--build-name", run.build,
+                             "--state-root", str(run.state_root)], env=run.env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert len(run.posts()) == 1
+    after = prom_text.parse((textfile / "atvm_watcher_metrics-failed.prom").read_text())
+    assert _posts(after) == {"sent": 1, "failed": 0, "pending": 0, "corrupt": 0}
+    assert _current(after, "atvm_watcher_run_state", "state") == "COMPLETED"
+    assert after["atvm_watcher_heartbeat_timestamp_seconds"]["samples"][0][1] == beat
+    assert sorted(os.listdir(textfile)) == ["atvm_watcher_metrics-failed.prom"]
+    run.outputs.extend([resent.stdout, resent.stderr])
+    run.assert_no_secret()
 
 
 def test_unwritable_metrics_directory_is_journalled_and_the_run_still_posts(make_run, tmp_path):

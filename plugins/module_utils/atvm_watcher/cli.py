@@ -147,12 +147,14 @@ def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     from .delivery import MattermostClient, resend  # pylint: disable=import-outside-toplevel
+    from .metrics import refresh_from_outbox  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
     if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
     client = MattermostClient.from_settings(settings)
     records = resend(store, client, args.key, max_chars=settings.max_post_chars)
+    refresh_from_outbox(settings, store, lambda event, text, **kw: sys.stderr.write(text + "\n"))
     if not records:
         sys.stdout.write("nothing to resend for {0}\n".format(settings.build_name))
         return EXIT_OK

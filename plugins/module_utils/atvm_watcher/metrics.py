@@ -9,18 +9,22 @@ one of them changes and at least every :data:`HEARTBEAT_INTERVAL` seconds, never
 Each write is atomic (a temp file in the same directory, then a rename), so the collector never
 reads half a file. Only bounded vocabularies are labels (a value outside them is ``other``); the
 build name is validated and escaped like every label value. A failed write is journalled, never
-fatal. The metric names and an alert rule: docs/metrics.md.
+fatal. Once the watcher has ended, ``resend`` rewrites the file through :func:`refresh_from_outbox`
+(the outbox is then the truth), so an alert on a failed post clears when the post went out. The
+metric names and an alert rule: docs/metrics.md.
 """
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .config import validate_build_name
-from .durable import atomic_write_bytes
+from .config import Settings, validate_build_name
+from .durable import atomic_write_bytes, epoch_of
 from .errors import BuildNameError, StateError
 from .models import PASS, FAIL, RUN, RUNNING, TERMINAL_STATES, UNKNOWN
 from .runstate import PHASES, RunState, delivery_counts
+from .state import RunStore
 
 PREFIX = "atvm_watcher"
 HEARTBEAT_INTERVAL = 30.0  # seconds between two writes when nothing changed
@@ -62,10 +66,11 @@ def _one_of(build: str, label: str, value: Optional[str], vocabulary: Sequence[s
     return [({"build": build, label: v}, 1.0 if v == current else 0.0) for v in tuple(vocabulary) + (OTHER,)]
 
 
-def render_metrics(state: RunState, heartbeat: float) -> str:
-    """The text of the metrics file for ``state`` (text exposition format 0.0.4)."""
+def render_metrics(state: RunState, heartbeat: float, posts: Optional[Dict[str, int]] = None) -> str:
+    """The text of the metrics file for ``state`` (text exposition format 0.0.4); the post counts
+    from ``posts`` when given, else from the sub-runs' delivery status in ``state``."""
     build = state.build_name
-    posts = delivery_counts(e.delivery for e in state.subruns)
+    posts = delivery_counts(e.delivery for e in state.subruns) if posts is None else posts
     lines: List[str] = []
     lines += _family("run_state", "State of the ATVM run (1 for the current one).",
                      _one_of(build, "state", state.run_state, RUN_STATES))
@@ -98,22 +103,24 @@ class MetricsWriter:
     def enabled(self) -> bool:
         return bool(self.directory)
 
-    def update(self, state: RunState) -> bool:
-        """Write when the state's metrics changed or the heartbeat is due; True when the file was written."""
+    def update(self, state: RunState, posts: Optional[Dict[str, int]] = None,
+               heartbeat: Optional[float] = None) -> bool:
+        """Write when the state's metrics changed or the heartbeat is due; True when the file was written.
+        ``posts`` replaces the counts read from ``state``; ``heartbeat`` the time written (now)."""
         if not self.enabled:
             return False
         now = self.clock()
-        body = render_metrics(state, 0.0)
+        body = render_metrics(state, 0.0, posts)
         due = self._written_at is None or now - self._written_at >= self.interval
         if not due and body == self._written:
             return False
-        return self._write(state, body, now)
+        return self._write(state, body, now, posts, now if heartbeat is None else heartbeat)
 
-    def _write(self, state: RunState, body: str, now: float) -> bool:
+    def _write(self, state: RunState, body: str, now: float, posts: Optional[Dict[str, int]], beat: float) -> bool:
         self._written, self._written_at = body, now  # a failure is retried at the next change or heartbeat
         try:
             path = metrics_file(self.directory, self.build)
-            atomic_write_bytes(path, render_metrics(state, now).encode("utf-8"), FILE_MODE)
+            atomic_write_bytes(path, render_metrics(state, beat, posts).encode("utf-8"), FILE_MODE)
         except (StateError, BuildNameError) as exc:
             if str(exc) != self._error:
                 self._error = str(exc)
@@ -123,3 +130,18 @@ class MetricsWriter:
             self._error = None
             self.journal("metrics-written", "metrics written again to {0}".format(path))
         return True
+
+
+def refresh_from_outbox(settings: Settings, store: RunStore, journal: Callable[..., Any]) -> bool:
+    """After ``resend``: rewrite the build's metrics file with the post counts of the outbox (which
+    a resend updates, state.json being the ended watcher's). The heartbeat stays the watcher's last
+    look (state.json's ``updated_at``): a resend is not a watcher. True when the file was written;
+    nothing happens with metrics off or without a state."""
+    if not settings.metrics_dir:
+        return False
+    state = store.load_state()
+    if state is None:
+        return False
+    posts = delivery_counts(r.get("status") for r in store.outbox_list())
+    writer = MetricsWriter(settings.metrics_dir, state.build_name, time.time, journal)
+    return writer.update(state, posts=posts, heartbeat=epoch_of(state.updated_at) or time.time())

@@ -4,21 +4,16 @@
 atomic replacement, bounded rewriting, and write failures journalled, never raised."""
 from __future__ import annotations
 
-import importlib.util
 import os
-import pathlib
 
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, metrics
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import (
-    PHASE_DELIVERY_FAILED, PHASE_WATCHING, PENDING, POST_FAILED, SENT, RunState,
+    PHASE_DELIVERY_FAILED, PHASE_WATCHING, PENDING, POST_FAILED, SENDING, SENT, RunState,
 )
-
-_SPEC = importlib.util.spec_from_file_location(
-    "prom_text_under_test", str(pathlib.Path(__file__).resolve().parents[4] / "support" / "prom_text.py"))
-prom_text = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(prom_text)
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
+from ansible_collections.atvm.watcher.tests.support import prom_text
 
 NAMES = ("atvm_watcher_run_state", "atvm_watcher_run_result", "atvm_watcher_phase", "atvm_watcher_posts",
          "atvm_watcher_heartbeat_timestamp_seconds")
@@ -191,3 +186,38 @@ def test_metrics_dir_setting():
     assert settings.metrics_dir == "/var/lib/node_exporter/textfile"
     assert "ATVM_METRICS_DIR textfile is not an absolute path" in config.Settings(metrics_dir="textfile").check(
         require_webhook=False)
+
+
+def test_refresh_from_outbox_after_a_resend(tmp_path):
+    """The ended watcher's state.json says one post failed; the outbox (which resend updates) says it
+    went out: the file then counts it sent, keeps the state and the watcher's heartbeat."""
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    (tmp_path / "state" / "b7").mkdir(parents=True)
+    store = RunStore(str(tmp_path / "state" / "b7"))
+    state = _state("b7", "COMPLETED", "FAIL", deliveries=(SENT, POST_FAILED))
+    state.set_phase(PHASE_DELIVERY_FAILED)
+    store.save_state(state)
+    for key, status in (("000-linux", SENT), ("001-windows", SENT), ("002-oracle", SENDING)):
+        store.outbox_put({"key": key, "status": status, "text": "t"})
+    settings = config.Settings(build_name="b7", metrics_dir=str(textfile))
+    journal = Journal()
+    assert metrics.refresh_from_outbox(settings, store, journal)
+    families = prom_text.parse((textfile / "atvm_watcher_b7.prom").read_text())
+    assert _values(families, "atvm_watcher_posts", "status") == {"sent": 2, "failed": 0, "pending": 1, "corrupt": 0}
+    assert _values(families, "atvm_watcher_run_result", "result")["FAIL"] == 1
+    beat = families["atvm_watcher_heartbeat_timestamp_seconds"]["samples"][0][1]
+    saved = store.load_state()
+    assert beat == int(metrics.epoch_of(saved.updated_at))
+    assert journal.events == []
+
+
+def test_refresh_from_outbox_does_nothing_when_off_or_without_a_state(tmp_path):
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    (tmp_path / "state" / "b8").mkdir(parents=True)
+    store = RunStore(str(tmp_path / "state" / "b8"))
+    store.outbox_put({"key": "000-linux", "status": SENT, "text": "t"})
+    assert not metrics.refresh_from_outbox(config.Settings(build_name="b8"), store, Journal())  # metrics off
+    assert not metrics.refresh_from_outbox(config.Settings(build_name="b8", metrics_dir=str(textfile)), store, Journal())
+    assert os.listdir(textfile) == []  # no state.json: nothing to describe
