@@ -34,22 +34,24 @@ from . import __version__, config
 from .models import FAIL, PASS, UNKNOWN, HostVerdict, RunVerdict, SubrunVerdict
 from .render import (
     ELLIPSIS,
+    LEVELS,
     METADATA_LABELS,
     RESULT_EMOJI,
+    SEVERITY,
     describe_exit,
     escape_cell,
     format_counts,
     format_duration,
+    hard_cut,
     headline,
     inline_code,
     most,
+    one_line,
     plain_line,
     render_subrun,
+    shown_metadata,
 )
 from . import safetext
-from .render import _LEVELS, _SEVERITY, _shown_metadata
-from .render import _hard_cut as hard_cut
-from .render import _one_line as one_line
 
 COLOR_PASS = "#2EB886"
 COLOR_FAIL = "#D24B4E"
@@ -107,7 +109,7 @@ def _tally(hosts: List[HostVerdict]) -> str:
     counts: Dict[str, int] = {}
     for host in hosts:
         counts[host.result] = counts.get(host.result, 0) + 1
-    ordered = sorted(counts.items(), key=lambda item: (_SEVERITY.get(item[0], 2), item[0]))
+    ordered = sorted(counts.items(), key=lambda item: (SEVERITY.get(item[0], 2), item[0]))
     return " \u00b7 ".join("{0} {1}".format(n, escape_cell(result, 20)) for result, n in ordered)
 
 
@@ -166,7 +168,7 @@ class _Card:
         self.reasons = [plain_line(r) for r in reasons]
         self.reasons_title = "Why not PASS" if sub.result != PASS else "Notes"
         self.host_reasons = [[plain_line(r) for r in h.reasons if r] for h in self.hosts]
-        order = sorted(range(len(self.hosts)), key=lambda i: (_SEVERITY.get(self.hosts[i].result, 2), i))
+        order = sorted(range(len(self.hosts)), key=lambda i: (SEVERITY.get(self.hosts[i].result, 2), i))
         self.row_order = order  # rows kept first when rows must be dropped: the worst, then inventory order
         self.not_pass = [i for i in order if self.hosts[i].result != PASS]
 
@@ -199,7 +201,7 @@ class _Card:
         duration = format_duration(sub.duration_seconds)
         if duration:
             fields.append(_field("Duration", duration))
-        family = _shown_metadata(self.settings).get("config_family")
+        family = shown_metadata(self.settings).get("config_family")
         if family:
             fields.append(_field("Config family", inline_code(family, MAX_FIELD_CHARS - 2)))
         if self.hosts:
@@ -262,7 +264,7 @@ class _Card:
         return "\n\n".join(b for b in blocks if b)
 
     def card(self, limit: int) -> str:
-        sub, meta = self.sub, _shown_metadata(self.settings)
+        sub, meta = self.sub, shown_metadata(self.settings)
         title = "### Build {0}".format(inline_code(self.build_name, MAX_HEADLINE_NAME))
         if self.verdict.categorized:
             title += " \u00b7 sub-run {0} {1}".format(self.position(), inline_code(sub.name, MAX_HEADLINE_NAME))
@@ -325,11 +327,11 @@ def _assemble(card: _Card, text: str, card_text: str, priority: Optional[Dict[st
 
 
 def _fit_card(card: _Card, limits: _Limits) -> str:
-    for level in _LEVELS:
+    for level in LEVELS:
         text = card.card(level[3])
         if len(text) <= limits.chars and len(text.encode("utf-8", "replace")) <= limits.body // 4:
             return text
-    return hard_cut(card.card(_LEVELS[-1][3]), min(limits.chars, limits.body // 16))
+    return hard_cut(card.card(LEVELS[-1][3]), min(limits.chars, limits.body // 16))
 
 
 def _fit(card: _Card, limits: _Limits, priority: Optional[Dict[str, str]]) -> Payload:
@@ -343,11 +345,11 @@ def _fit(card: _Card, limits: _Limits, priority: Optional[Dict[str, str]]) -> Pa
     def fits(payload: Payload) -> bool:
         return len(payload["attachments"][0]["text"]) <= limits.chars and body_size(payload) <= limits.body
 
-    for level in _LEVELS:
+    for level in LEVELS:
         payload = build(*counts, level)
         if fits(payload):
             return payload
-    level = _LEVELS[-1]
+    level = LEVELS[-1]
     quarter = min(limits.chars, limits.body // 4) // 4
     # Reasons get at most a quarter of the room, the hosts not PASS half, the table the rest; then
     # whatever is left over goes back to the hosts not PASS and the reasons.

@@ -65,14 +65,14 @@ TRUNCATED_LINE = ELLIPSIS + " (message truncated to fit one post)"
 
 # How hard detail is shortened, one level after another, before whole rows / reasons are dropped:
 # (chars per host reason, reasons per host, chars per run reason, chars per metadata value)
-_LEVELS = (
+LEVELS = (
     (400, 5, 1000, 2000),
     (200, 3, 400, 500),
     (100, 2, 200, 200),
     (60, 1, 120, 120),
 )
 
-_SEVERITY = {FAIL: 0, MISSING: 1, UNKNOWN: 2, RUN: 3, PASS: 4}
+SEVERITY = {FAIL: 0, MISSING: 1, UNKNOWN: 2, RUN: 3, PASS: 4}
 _WS_RE = re.compile(r"\s+")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -83,7 +83,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # ---------------------------------------------------------------------------------------------
 
 
-def _one_line(text: object) -> str:
+def one_line(text: object) -> str:
     """Text on one line, with channel-wide mentions defused (a status must not ping everyone)."""
     return defuse_mentions(plain_line(text))
 
@@ -103,7 +103,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def escape_cell(text: object, limit: int = 0) -> str:
     """A Markdown table cell: one line, ``|`` escaped, optionally shortened to ``limit`` characters."""
-    return _cell(_one_line(text), limit)
+    return _cell(one_line(text), limit)
 
 
 def _cell(line: str, limit: int) -> str:
@@ -113,7 +113,7 @@ def _cell(line: str, limit: int) -> str:
 
 def inline_code(text: object, limit: int = 0) -> str:
     """``text`` as Markdown inline code on one line (backticks inside become quotes)."""
-    value = _shorten(_one_line(text).replace("`", "'"), limit)
+    value = _shorten(one_line(text).replace("`", "'"), limit)
     return "`{0}`".format(value) if value else ""
 
 
@@ -174,11 +174,11 @@ def add_duplicate_note(text: str, max_chars: int | None = None) -> str:
     else:
         noted = DUPLICATE_NOTE + "\n\n" + text
     if max_chars is not None and len(noted) > max_chars:
-        noted = _hard_cut(noted, max_chars)
+        noted = hard_cut(noted, max_chars)
     return noted
 
 
-def _hard_cut(text: str, limit: int) -> str:
+def hard_cut(text: str, limit: int) -> str:
     """Last resort: cut at a line boundary and say so (the first lines, the headline, survive)."""
     if len(text) <= limit:
         return text
@@ -239,7 +239,7 @@ def _hosts_table(rows: list[str], hosts: list[HostVerdict], keep: list[int]) -> 
         tally: dict[str, int] = {}
         for host in dropped:
             tally[host.result] = tally.get(host.result, 0) + 1
-        detail = ", ".join("{0} {1}".format(n, r) for r, n in sorted(tally.items(), key=lambda i: _SEVERITY.get(i[0], 2)))
+        detail = ", ".join("{0} {1}".format(n, r) for r, n in sorted(tally.items(), key=lambda i: SEVERITY.get(i[0], 2)))
         lines.append("")
         lines.append("{0} and {1} more host{2} ({3})".format(
             ELLIPSIS, len(dropped), "" if len(dropped) == 1 else "s", detail))
@@ -257,14 +257,14 @@ def _reasons_block(reasons: list[str], keep: int, limit: int, title: str = "Why 
     return "\n".join(lines)
 
 
-def _shown_metadata(settings: config.Settings) -> dict[str, str]:
+def shown_metadata(settings: config.Settings) -> dict[str, str]:
     """The run's metadata as shown: credentials in commands (and in any other value) hidden."""
     names = getattr(settings, "redact_names", "") or None
     return {str(k): redact_command(v, names) for k, v in (settings.metadata or {}).items() if v}
 
 
 def _metadata_block(settings: config.Settings, categorized: bool, limit: int) -> str:
-    meta = _shown_metadata(settings)
+    meta = shown_metadata(settings)
     lines = []
     known = {key for key, _label in METADATA_LABELS}
     for key, label in METADATA_LABELS:
@@ -302,11 +302,11 @@ class _Post:
         self.possible_duplicate = possible_duplicate
         self.template = template
         self.hosts = list(sub.hosts)
-        self.reasons = [_one_line(r) for r in _subrun_reasons(verdict, sub)]
-        self.host_reasons = [[_one_line(r) for r in h.reasons if r] for h in self.hosts]
+        self.reasons = [one_line(r) for r in _subrun_reasons(verdict, sub)]
+        self.host_reasons = [[one_line(r) for r in h.reasons if r] for h in self.hosts]
         self.reasons_title = "Why not PASS" if sub.result != PASS else "Notes"
         # rows kept first when rows must be dropped: the worst results, then the original order
-        self.priority = sorted(range(len(self.hosts)), key=lambda i: (_SEVERITY.get(self.hosts[i].result, 2), i))
+        self.priority = sorted(range(len(self.hosts)), key=lambda i: (SEVERITY.get(self.hosts[i].result, 2), i))
         self._rows: dict[tuple[int, int, int, int], list[str]] = {}
 
     def rows(self, level: tuple[int, int, int, int]) -> list[str]:
@@ -327,21 +327,21 @@ class _Post:
             "result": sub.result,
             "state": sub.state,
             "emoji": _emoji(sub.result),
-            "subrun_name": _one_line(sub.name),
+            "subrun_name": one_line(sub.name),
             "subrun_index": str(sub.index + 1),
             "subrun_total": str(self.total) if self.total else "?",
             "hosts_table": _hosts_table(self.rows(level), self.hosts, keep),
             "reasons": _reasons_block(self.reasons, n_reasons, run_limit, self.reasons_title),
             "metadata": _metadata_block(self.settings, self.verdict.categorized, meta_limit),
             "duration": duration,
-            "run_url": _one_line(sub.run_url or ""),
+            "run_url": one_line(sub.run_url or ""),
             "duplicate_note": DUPLICATE_NOTE if self.possible_duplicate else "",
             "headline": self.headline(),
             "counts": format_counts(sub.counts) if _has_counts(sub.counts) else "",
             "categorized": "yes" if self.verdict.categorized else "no",
-            "name_mismatch": _shorten(_one_line(sub.name_mismatch or ""), run_limit),
-            "started_at": _one_line(sub.started_at or ""),
-            "ended_at": _one_line(sub.ended_at or ""),
+            "name_mismatch": _shorten(one_line(sub.name_mismatch or ""), run_limit),
+            "started_at": one_line(sub.started_at or ""),
+            "ended_at": one_line(sub.ended_at or ""),
         }
 
     def render(self, n_rows: int, n_reasons: int, level: tuple[int, int, int, int]) -> str:
@@ -393,11 +393,11 @@ def most(upper: int, fits: Callable[[int], bool]) -> int:
 def _fit(post: _Post, budget: int) -> str:
     """The most detailed rendering of ``post`` within ``budget`` characters."""
     n_hosts, n_reasons = len(post.hosts), len(post.reasons)
-    for level in _LEVELS:
+    for level in LEVELS:
         text = post.render(n_hosts, n_reasons, level)
         if len(text) <= budget:
             return text
-    level = _LEVELS[-1]
+    level = LEVELS[-1]
 
     def length(rows: int, reasons: int) -> int:
         return len(post.render(rows, reasons, level))
@@ -409,7 +409,7 @@ def _fit(post: _Post, budget: int) -> str:
     rows = most(n_hosts, lambda k: length(k, reasons) <= budget)
     reasons = most(n_reasons, lambda k: length(rows, k) <= budget)
     text = post.render(rows, reasons, level)
-    return _hard_cut(text, budget)
+    return hard_cut(text, budget)
 
 
 def _load_template(path: str) -> str:
@@ -456,7 +456,7 @@ def render_run_summary(verdict: RunVerdict, settings: config.Settings, build_nam
         "categorized: {0}".format("yes" if verdict.categorized else "no"),
         "runner: {0}".format(describe_exit(verdict.exit)),
     ]
-    meta = _shown_metadata(settings)
+    meta = shown_metadata(settings)
     for key, label in METADATA_LABELS:
         if meta.get(key):
             lines.append("{0}: {1}".format(label.lower(), plain_line(meta[key])))
