@@ -10,6 +10,7 @@ hangs past a bound, no traceback, the webhook URL and its hook id nowhere.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pathlib
@@ -304,5 +305,56 @@ def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
     events = [json.loads(line) for line in (run.state_dir / "events.jsonl").read_text().splitlines()]
     rotations = [e for e in events if e["event"] == "log-rotated"]
     assert rotations and rotations[0]["reason"] == ("truncated" if rotation == "copytruncate" else "replaced")
+    no_traceback(run)
+    run.assert_no_secret()
+
+
+def _copytruncate(log: pathlib.Path, copy: pathlib.Path) -> None:
+    copy.write_bytes(log.read_bytes())
+    with open(log, "r+b") as handle:
+        handle.truncate(0)
+
+
+@pytest.mark.parametrize("rotation", ["rename-and-create", "copytruncate-twice-compressed"])
+def test_log_rotated_while_the_watcher_was_down_loses_no_subrun(make_run, rotation):
+    """The watcher is killed after the log was rotated: the one systemd starts again reads the rotated
+    files of the run (a compressed one too) before the log, so no sub-run is lost or posted twice."""
+    build = "rotdown-" + rotation.split("-")[0]
+    run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds", "1.5",
+                           "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True, hosts=GROUPS3)
+    run.start_runner(run.tmp / "gate")
+    watcher = run.start_watcher()
+    run.wait_ready(30)
+    (run.tmp / "gate").touch()
+    deadline = time.time() + 30
+    while time.time() < deadline and not run.posts():
+        time.sleep(0.05)
+    assert run.posts(), "sub-run 1 was never posted"
+    first = run.log.with_name("runner.log.1")
+    if rotation == "rename-and-create":  # the runner entry keeps writing to the renamed file
+        run.log.rename(first)
+        run.log.write_bytes(b"")
+    else:  # logrotate copytruncate + compress (no delaycompress), twice
+        _copytruncate(run.log, first)
+        time.sleep(0.8)
+        with open(first, "rb") as plain, gzip.open(run.log.with_name("runner.log.2.gz"), "wb") as packed:
+            packed.write(plain.read())
+        first.unlink()
+        _copytruncate(run.log, first)
+    watcher.kill()
+    watcher.communicate()
+    interrupted = sending_indexes(run)
+    assert run.wait_watcher(run.start_watcher(), 90) == 0
+    assert_each_posted_once(run, [
+        "#### ✅ PASS · COMPLETED · build `{0}` · sub-run 1 `linux`".format(build),
+        "#### ❌ FAIL · COMPLETED · build `{0}` · sub-run 2 `windows`".format(build),
+        "#### ✅ PASS · COMPLETED · build `{0}` · sub-run 3 `oracle`".format(build)], interrupted)
+    state = run.state()
+    assert (state["run_state"], state["result"]) == ("COMPLETED", "FAIL")
+    assert [(s["name"], s["result"], s["delivery"]) for s in state["subruns"]] == [
+        ("linux", "PASS", "SENT"), ("windows", "FAIL", "SENT"), ("oracle", "PASS", "SENT")]
+    events = [json.loads(line) for line in (run.state_dir / "events.jsonl").read_text().splitlines()]
+    assert [e for e in events if e.get("reason") == "rotated-before-start"]
+    assert not [e for e in events if e["event"] == "log-rotated-unread"]
     no_traceback(run)
     run.assert_no_secret()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from typing import Any, Iterator, Optional, Set, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import inputs
 from .errors import InputError
@@ -181,6 +181,74 @@ class LogDecoder:
         return text.encode("utf-8")
 
 
+COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z")
+_DECOMPRESSORS = {".gz": "gzip", ".xz": "lzma", ".bz2": "bz2"}  # the standard library's
+
+
+def _rotation_order(rest: str) -> Tuple[int, int, str]:
+    """Oldest content first: logrotate's numbers (``.N``) count up with age (``.2`` before ``.1``);
+    dates (``-20261129``) and other suffixes sort by name."""
+    number = rest[1:].split(".", 1)[0]
+    if rest[0] == "." and number.isdigit() and len(number) <= 4:
+        return (0, -int(number), rest)
+    return (1, 0, rest)
+
+
+def rotated_logs(path: str, since: float) -> List[str]:
+    """The rotated files of the log ``path`` written during this run, oldest content first.
+
+    Beside ``path``, the files named ``<name>.<suffix>``, ``<name>-<suffix>`` or ``<name>_<suffix>``
+    (logrotate's numbers and dates, ``savelog``), compressed or not, that were modified at or after
+    ``since`` (the run's start, less 2 s for coarse file times), other than the file the path names
+    now."""
+    folder, name = os.path.split(path)
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return []
+    try:
+        current = os.stat(path)
+        current_ident: Optional[Tuple[int, int]] = (current.st_dev, current.st_ino)
+    except OSError:
+        current_ident = None  # renamed away and not created again
+    found = []
+    for entry in entries:
+        if len(entry) <= len(name) + 1 or not entry.startswith(name) or entry[len(name)] not in ".-_":
+            continue
+        full = os.path.join(folder, entry)
+        try:
+            st = os.stat(full)
+        except OSError:
+            continue
+        if st.st_mtime < since - 2.0 or (st.st_dev, st.st_ino) == current_ident:
+            continue
+        found.append((_rotation_order(entry[len(name):]), full))
+    return [full for dummy, full in sorted(found)]
+
+
+def read_compressed(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes of a compressed rotated log (gzip, xz, bzip2), a chunk at a time; only a regular file
+    is opened, without blocking. Raises :class:`InputError` for another compression, or a file that
+    cannot be opened or decompressed (the chunks already yielded stand)."""
+    module = next((mod for ext, mod in _DECOMPRESSORS.items() if path.endswith(ext)), None)
+    if module is None:
+        raise InputError(path, "compressed with a format this watcher cannot read")
+    try:
+        fd, dummy = inputs.open_regular(path)
+    except OSError as exc:
+        raise InputError(path, "cannot open: {0}".format(exc.strerror or exc)) from None
+    opener = __import__(module).open
+    try:
+        with os.fdopen(fd, "rb") as raw, opener(raw, "rb") as stream:
+            while True:
+                data = stream.read(chunk_size)
+                if not data:
+                    return
+                yield data
+    except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile, lzma.LZMAError are OSErrors
+        raise InputError(path, "cannot decompress: {0}".format(exc)) from None
+
+
 class LogReader:
     """Follow one log file through rotations and return only the bytes appended since the last call.
 
@@ -195,9 +263,10 @@ class LogReader:
       * replaced (the path now names another file: rename-and-create rotation): the file read so
         far stays open and is read to its end first, and as long as it grows (a writer that does
         not reopen its log, such as the runner entry, keeps writing there); the new file is read
-        from byte 0 after it. The old file is let go once the new one has bytes and the old one
-        none. While the path is missing (between the rename and the create), the old file is
-        still followed.
+        from byte 0 after it. Several rotations keep several old files, read oldest first (the
+        oldest is the one the runner entry still writes to). The old files are let go once none
+        has new bytes and the new file has some. While the path is missing (between the rename and
+        the create), the old files are still followed.
       * truncated (the file became smaller than ``offset``: copytruncate) or rewritten (the bytes
         just before ``offset``, or the first bytes of the file, are no longer the ones read:
         truncated then grown again between two polls): reading goes on from byte 0 of the same file. Bytes written between the last poll
@@ -209,6 +278,9 @@ class LogReader:
       journals the rotation.
     - ``offset`` is the number of bytes of the current file handed out so far; ``total`` counts
       every byte handed out.
+    - :meth:`follow_rotated` makes a reader that starts late (a restarted watcher) read the rotated
+      files of the same log first (:func:`rotated_logs` finds them), as if it had followed every
+      rotation.
     - :meth:`size_hint` is the current size of the file (``None`` when it is missing).
     - :meth:`chunks` yields chunks until the end of the file as it is now (for one-shot reads).
 
@@ -230,19 +302,33 @@ class LogReader:
         self._ident: Optional[Tuple[int, int]] = None
         self._tail = b""  # the last bytes handed out (up to _FINGERPRINT), ending at ``offset``
         self._head = b""  # the first bytes of the file (up to _FINGERPRINT)
-        self._old: Optional[Tuple[int, int]] = None  # (fd, offset) of a replaced file still followed
+        self._olds: List[Tuple[int, int]] = []  # (fd, offset) of replaced files still followed, oldest first
 
     # ------------------------------------------------------------------ helpers
     def close(self) -> None:
         """Close the file descriptors (the next poll reopens the path and checks it again)."""
-        for fd in (self._fd, self._old[0] if self._old else None):
+        for fd in [self._fd] + [old[0] for old in self._olds]:
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
         self._fd = None
-        self._old = None
+        self._olds = []
+
+    def follow_rotated(self, paths: Sequence[str]) -> List[str]:
+        """Before the first poll: read ``paths`` (rotated files of this log, oldest first) before the
+        path itself, each to its end and on as it grows, as after a rotation seen live. Returns the
+        paths that could not be opened (not regular files, unreadable): they are skipped."""
+        skipped = []
+        for path in paths:
+            try:
+                fd, dummy = inputs.open_regular(path)
+            except OSError:
+                skipped.append(path)
+                continue
+            self._olds.append((fd, 0))
+        return skipped
 
     def __enter__(self) -> "LogReader":
         return self
@@ -289,9 +375,8 @@ class LogReader:
 
     def _retire(self) -> None:
         """The path names another file now: keep the one read so far to drain (and follow) it."""
-        if self._old is not None:
-            os.close(self._old[0])
-        self._old = (self._fd, self.offset) if self._fd is not None else None
+        if self._fd is not None:
+            self._olds.append((self._fd, self.offset))
         self._fd = None
 
     def _check(self) -> bool:
@@ -333,17 +418,17 @@ class LogReader:
             raise self._error("cannot read the log", exc) from None
 
     def _from_old(self) -> Optional[bytes]:
-        """New bytes of the replaced file, or None (then it is let go if the new file has bytes)."""
-        if self._old is None:
-            return None
-        fd, offset = self._old
-        data = self._pread(fd, offset)
-        if data:
-            self._old = (fd, offset + len(data))
-            return data
-        if self._fd is not None and (self.offset > 0 or os.fstat(self._fd).st_size > 0):
-            os.close(fd)
-            self._old = None
+        """New bytes of the oldest replaced file that has some, or None (then the replaced files
+        are let go if the new file has bytes)."""
+        for index, (fd, offset) in enumerate(self._olds):
+            data = self._pread(fd, offset)
+            if data:
+                self._olds[index] = (fd, offset + len(data))
+                return data
+        if self._olds and self._fd is not None and (self.offset > 0 or os.fstat(self._fd).st_size > 0):
+            for old in self._olds:
+                os.close(old[0])
+            self._olds = []
         return None
 
     # ------------------------------------------------------------------ reading

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, TextIO
+from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple
 
 from . import sdnotify
 from .inventory import read_inventory
@@ -25,7 +25,7 @@ from .decide import Evidence, decide, hosts_of_run
 from .delivery import MattermostClient, deliver_once
 from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
 from .durable import SCHEMA, utc_now
-from .logreader import LogReader
+from .logreader import COMPRESSED, LogReader, read_compressed, rotated_logs
 from .metrics import MetricsWriter
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
 from .process import start_time
@@ -141,6 +141,37 @@ class Watcher:
             self.parser.feed(data)
             return True
         return False
+
+    def follow_rotated_logs(self) -> None:
+        """A watcher that starts after the log was rotated (a restart) reads the rotated files of
+        this run first, oldest first, as a watcher that saw the rotations live did: no sub-run is
+        lost with them. Compressed ones (gzip, xz, bzip2) are complete: read at once; plain ones are
+        followed as they may still grow (the runner entry writes to the file it opened)."""
+        queued: List[str] = []
+        unread: List[Tuple[str, str]] = []
+        for path in rotated_logs(self.settings.runner_log_path(), self.run_start()):
+            if not path.endswith(COMPRESSED):
+                queued.append(path)
+            elif queued:  # a compressed file newer than a plain one: its text cannot be put in order
+                unread.append((path, "compressed after a plain one"))
+            else:
+                try:
+                    for data in read_compressed(path):
+                        self.parser.feed(data)
+                    queued.append(path)
+                except InputError as exc:
+                    unread.append((path, str(exc)))
+        skipped = self.reader.follow_rotated([p for p in queued if not p.endswith(COMPRESSED)])
+        unread += [(p, "not a readable regular file") for p in skipped]
+        read = [p for p in queued if p not in skipped]
+        if read:
+            self.journal("log-rotated", "runner log rotated before this watcher started: reading {0} first".format(
+                ", ".join(read)), reason="rotated-before-start", files=read)
+        for path, why in unread:
+            self.journal("log-rotated-unread", "rotated runner log {0} not read ({1}): the sub-runs whose text it "
+                         "holds are decided from their other evidence".format(path, why), file=path)
+        if unread:
+            self.parser.gap("a rotated runner log could not be read")
 
     def inventory(self) -> Dict[str, Any]:
         path = self.settings.inventory_path()
@@ -425,6 +456,7 @@ class Watcher:
         if self.state.terminal:
             return self._finish_delivery_only()
         self.resume_deliveries()
+        self.follow_rotated_logs()
         # Catch up with the log so far (sub-runs found now were not seen live).
         while self.read_log():
             pass

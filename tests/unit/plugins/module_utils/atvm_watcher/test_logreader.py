@@ -265,3 +265,114 @@ def test_any_chunking_with_any_rotation_point_gives_the_same_runs(tmp_path_facto
     parser.finish()
     assert _runs(parser) == _reference()
     assert [r.all_passed for r in parser.runs] == [True, False, True]
+
+
+# ------------------------------------------------------------------ rotations before the reader started
+def test_two_renames_while_the_writer_keeps_its_file_lose_nothing(tmp_path):
+    """logrotate renames twice (.1 to .2, the log to .1) while the runner entry keeps writing to the
+    file it opened, now runner.log.2: that file is still followed."""
+    path = str(tmp_path / "runner.log")
+    _write(path, b"one\n")
+    with LogReader(path) as reader:
+        assert reader.poll() == b"one\n"
+        os.rename(path, path + ".1")
+        _write(path, b"")
+        assert reader.poll() is None
+        os.rename(path + ".1", path + ".2")
+        os.rename(path, path + ".1")
+        _write(path, b"")
+        _write(path + ".2", b"two\n", "ab")  # the writer's file
+        assert reader.poll() == b"two\n"
+        _write(path + ".2", b"three\n", "ab")
+        assert reader.poll() == b"three\n"
+        _write(path, b"four\n", "ab")  # a writer that reopened: the old files are let go
+        assert reader.poll() == b"four\n"
+        assert reader.poll() is None
+
+
+def test_rotated_logs_of_this_run_oldest_first(tmp_path):
+    path = str(tmp_path / "runner.log")
+    for name in ("runner.log", "runner.log.1", "runner.log.2.gz", "runner.log.10", "runner.logger", "other.log.1",
+                 "runner.log-20261129", "runner.log.old"):
+        _write(str(tmp_path / name), b"x\n")
+    _write(str(tmp_path / "runner.log.3"), b"old\n")
+    os.utime(str(tmp_path / "runner.log.3"), (1000, 1000))  # before the run: another run's
+    found = [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
+    assert found == ["runner.log.10", "runner.log.2.gz", "runner.log.1", "runner.log-20261129", "runner.log.old"]
+    os.link(path, path + ".hardlink")  # the file the path names now is never its own predecessor
+    assert "runner.log.hardlink" not in [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
+    assert logreader.rotated_logs(str(tmp_path / "missing-dir" / "runner.log"), 0) == []
+
+
+def test_read_compressed_reads_gzip_xz_bzip2_and_refuses_the_rest(tmp_path):
+    import bz2  # pylint: disable=import-outside-toplevel
+    import gzip  # pylint: disable=import-outside-toplevel
+    import lzma  # pylint: disable=import-outside-toplevel
+
+    data = b"line\n" * 50000
+    for ext, module in ((".gz", gzip), (".xz", lzma), (".bz2", bz2)):
+        path = str(tmp_path / ("runner.log.1" + ext))
+        _write(path, module.compress(data))
+        assert b"".join(logreader.read_compressed(path, chunk_size=4096)) == data
+    _write(str(tmp_path / "runner.log.1.zst"), b"\x28\xb5\x2f\xfd")
+    with pytest.raises(errors.InputError, match="cannot read"):
+        list(logreader.read_compressed(str(tmp_path / "runner.log.1.zst")))
+    _write(str(tmp_path / "bad.gz"), gzip.compress(data)[:200])  # cut short
+    with pytest.raises(errors.InputError, match="cannot decompress"):
+        list(logreader.read_compressed(str(tmp_path / "bad.gz")))
+    os.mkfifo(str(tmp_path / "fifo.gz"))
+    with pytest.raises(errors.InputError, match="cannot open"):
+        list(logreader.read_compressed(str(tmp_path / "fifo.gz")))
+
+
+def test_follow_rotated_reads_the_old_files_first_and_skips_what_it_cannot_open(tmp_path):
+    path = str(tmp_path / "runner.log")
+    _write(path + ".2", b"one\n")
+    _write(path + ".1", b"two\n")
+    os.mkfifo(path + ".0")
+    _write(path, b"three\n")
+    with LogReader(path) as reader:
+        assert reader.follow_rotated([path + ".2", path + ".0", path + ".1"]) == [path + ".0"]
+        assert b"".join(reader.chunks()) == b"one\ntwo\nthree\n"
+        assert not reader.restarted
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), modes=st.lists(st.sampled_from(["copytruncate", "rename-writer-stays", "rename-writer-moves"]),
+                                      min_size=1, max_size=3))
+def test_a_reader_started_after_any_rotations_gives_the_same_runs(tmp_path_factory, data, modes):
+    """What a restarted watcher does: the log was rotated (up to three times, any mix) before the
+    reader started; the rotated files found beside it are read first, and the runs are the same."""
+    log = _categorized_log()
+    points = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(log)), min_size=len(modes),
+                                       max_size=len(modes)), label="rotation points"))
+    folder = tmp_path_factory.mktemp("rotdown")
+    path = str(folder / "runner.log")
+    target = path
+    previous = 0
+    _write(path, b"")
+    for mode, point in zip(modes, points):
+        _write(target, log[previous:point], "ab")
+        previous = point
+        for number in range(3, 0, -1):  # logrotate: .2 -> .3, .1 -> .2
+            if os.path.exists("{0}.{1}".format(path, number)):
+                if target == "{0}.{1}".format(path, number):
+                    target = "{0}.{1}".format(path, number + 1)
+                os.rename("{0}.{1}".format(path, number), "{0}.{1}".format(path, number + 1))
+        if mode == "copytruncate":
+            _write(path + ".1", open(path, "rb").read())  # pylint: disable=consider-using-with
+            with open(path, "r+b") as handle:
+                handle.truncate(0)
+        else:
+            os.rename(path, path + ".1")
+            _write(path, b"")
+            if target == path:
+                target = path + ".1" if mode == "rename-writer-stays" else path
+    _write(target, log[previous:], "ab")
+    parser = CypressLogParser()
+    with LogReader(path, chunk_size=4096) as reader:
+        assert reader.follow_rotated(logreader.rotated_logs(path, since=0)) == []
+        for piece in reader.chunks():
+            parser.feed(piece)
+    parser.finish()
+    assert _runs(parser) == _reference()
