@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 from typing import Any, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import inputs
@@ -183,6 +184,7 @@ class LogDecoder:
 
 COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z")
 _DECOMPRESSORS = {".gz": "gzip", ".xz": "lzma", ".bz2": "bz2"}  # the standard library's
+MAX_DECOMPRESSED = 4 << 30  # bytes of one compressed rotated log read at most
 
 
 def _rotation_order(rest: str) -> Tuple[int, int, str]:
@@ -198,9 +200,9 @@ def rotated_logs(path: str, since: float) -> List[str]:
     """The rotated files of the log ``path`` written during this run, oldest content first.
 
     Beside ``path``, the files named ``<name>.<suffix>``, ``<name>-<suffix>`` or ``<name>_<suffix>``
-    (logrotate's numbers and dates, ``savelog``), compressed or not, that were modified at or after
-    ``since`` (the run's start, less 2 s for coarse file times), other than the file the path names
-    now."""
+    (logrotate's numbers and dates, ``savelog``), compressed or not, that are regular files (not
+    symlinks) modified at or after ``since`` (the run's start, less 2 s for coarse file times), other
+    than the file the path names now."""
     folder, name = os.path.split(path)
     try:
         entries = os.listdir(folder or ".")
@@ -217,19 +219,20 @@ def rotated_logs(path: str, since: float) -> List[str]:
             continue
         full = os.path.join(folder, entry)
         try:
-            st = os.stat(full)
+            st = os.lstat(full)  # a rotation makes regular files, never symlinks (one may point anywhere)
         except OSError:
             continue
-        if st.st_mtime < since - 2.0 or (st.st_dev, st.st_ino) == current_ident:
+        if not stat.S_ISREG(st.st_mode) or st.st_mtime < since - 2.0 or (st.st_dev, st.st_ino) == current_ident:
             continue
         found.append((_rotation_order(entry[len(name):]), full))
     return [full for dummy, full in sorted(found)]
 
 
-def read_compressed(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+def read_compressed(path: str, chunk_size: int = 1 << 20, limit: int = MAX_DECOMPRESSED) -> Iterator[bytes]:
     """The bytes of a compressed rotated log (gzip, xz, bzip2), a chunk at a time; only a regular file
-    is opened, without blocking. Raises :class:`InputError` for another compression, or a file that
-    cannot be opened or decompressed (the chunks already yielded stand)."""
+    is opened, without blocking. Raises :class:`InputError` for another compression, a file that
+    cannot be opened or decompressed, or one that decompresses to more than ``limit`` bytes (a bomb:
+    the chunks already yielded stand)."""
     module = next((mod for ext, mod in _DECOMPRESSORS.items() if path.endswith(ext)), None)
     if module is None:
         raise InputError(path, "compressed with a format this watcher cannot read")
@@ -240,10 +243,14 @@ def read_compressed(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     opener = __import__(module).open
     try:
         with os.fdopen(fd, "rb") as raw, opener(raw, "rb") as stream:
+            total = 0
             while True:
                 data = stream.read(chunk_size)
                 if not data:
                     return
+                total += len(data)
+                if total > limit:
+                    raise InputError(path, "decompresses to more than {0} bytes: the rest is not read".format(limit))
                 yield data
     except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile, lzma.LZMAError are OSErrors
         raise InputError(path, "cannot decompress: {0}".format(exc)) from None

@@ -299,6 +299,8 @@ def test_rotated_logs_of_this_run_oldest_first(tmp_path):
     os.utime(str(tmp_path / "runner.log.3"), (1000, 1000))  # before the run: another run's
     found = [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
     assert found == ["runner.log.10", "runner.log.2.gz", "runner.log.1", "runner.log-20261129", "runner.log.old"]
+    os.symlink("/etc/hostname", path + ".9")  # a symlink is no rotated file, wherever it points
+    assert "runner.log.9" not in [os.path.basename(p) for p in logreader.rotated_logs(path, since=0)]
     os.link(path, path + ".hardlink")  # the file the path names now is never its own predecessor
     assert "runner.log.hardlink" not in [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
     assert logreader.rotated_logs(str(tmp_path / "missing-dir" / "runner.log"), 0) == []
@@ -320,6 +322,9 @@ def test_read_compressed_reads_gzip_xz_bzip2_and_refuses_the_rest(tmp_path):
     _write(str(tmp_path / "bad.gz"), gzip.compress(data)[:200])  # cut short
     with pytest.raises(errors.InputError, match="cannot decompress"):
         list(logreader.read_compressed(str(tmp_path / "bad.gz")))
+    _write(str(tmp_path / "bomb.gz"), gzip.compress(b"\0" * 300000))
+    with pytest.raises(errors.InputError, match="more than 100000 bytes"):
+        list(logreader.read_compressed(str(tmp_path / "bomb.gz"), chunk_size=65536, limit=100000))
     os.mkfifo(str(tmp_path / "fifo.gz"))
     with pytest.raises(errors.InputError, match="cannot open"):
         list(logreader.read_compressed(str(tmp_path / "fifo.gz")))
