@@ -5,7 +5,7 @@
 # Build the atvm.watcher execution environment.
 #
 #   extensions/ee/build.sh create [ansible-builder create options]   # build context only
-#   extensions/ee/build.sh build -t atvm-watcher-ee:1.0.0 --build-arg EE_BASE_IMAGE=<image> [...]
+#   extensions/ee/build.sh build -t atvm-watcher-ee:2.0.0 --build-arg EE_BASE_IMAGE=<image> [...]
 #
 # Builds the collection tarball from this checkout, puts it and the execution environment
 # definition into ATVM_EE_BUILD_DIR (default: <checkout>/build/ee) and runs ansible-builder there

@@ -40,7 +40,7 @@ options:
       - V(false) reports the same facts (RV(undelivered)) without failing.
     type: bool
     default: true
-    version_added: 1.1.0
+    version_added: 2.0.0
 attributes:
   check_mode:
     description: The module only reads; it runs the same in check mode.
@@ -206,7 +206,7 @@ undelivered:
   returned: always
   type: list
   elements: dict
-  version_added: 1.1.0
+  version_added: 2.0.0
   sample: [{"key": "000-linux", "status": "POST_FAILED", "last_error": "HTTP 400 ... (permanent)"}]
 """
 

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: run_resend
 short_description: Post again the failed posts of an ATVM run, from the controller's outbox
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Validates the build name before any path or unit name is built from it.
   - Sends again every delivery record of the run whose status is V(POST_FAILED) (or only O(key)), with the exact

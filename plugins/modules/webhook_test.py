@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: webhook_test
 short_description: Post one test line through a Mattermost incoming webhook, failing with the server's error
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Posts O(text) to O(channel) through the incoming webhook O(webhook) with the watcher core's Mattermost client
     (the same retries, deadline and error words as a run's post).

@@ -8,4 +8,4 @@ module's AnsiballZ payload.
 """
 from __future__ import annotations
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from .config import GLOBAL_ENV_FILE, Settings, read_env_file, validate_build_name
+from .config import GLOBAL_ENV_FILE, Settings, read_env_file, unknown_names, validate_build_name
 from .errors import EXIT_CONFIG, EXIT_DELIVERY_FAILED, EXIT_ERROR, EXIT_OK, ConfigError, WatcherError
 from .safetext import redact
 
@@ -59,7 +59,10 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     if not args.env_file:
         env = load_env(None, environ)
     settings = Settings.from_env(env)
-    if not _valid(settings, require_webhook=not args.no_webhook or args.send_test):
+    unknown = unknown_names(env)
+    for line in unknown:
+        _err(("" if args.strict else "warning: ") + line, [settings.webhook])
+    if not _valid(settings, require_webhook=not args.no_webhook or args.send_test) or (args.strict and unknown):
         return EXIT_ERROR
     where = ", ".join(args.env_file) if args.env_file else "the environment"
     sys.stdout.write("configuration OK ({0})\n".format(where))
@@ -243,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate settings (env files) without side effects")
     check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: the environment")
     check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
+    check.add_argument("--strict", action="store_true",
+                       help="an ATVM_ name that is not a setting (a typo, a removed setting) is an error, not a warning")
     check.add_argument("--send-test", action="store_true",
                        help="then post one test line to the channel (fails with the server's answer)")
     check.set_defaults(func=cmd_check_config)

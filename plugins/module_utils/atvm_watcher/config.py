@@ -8,6 +8,7 @@ params or CLI flags); nothing deep inside the core reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
@@ -484,6 +485,30 @@ METADATA_ENV = {
     "ATVM_TEMPLATE_COMMAND": "template_command",
     "ATVM_RUNNER_COMMAND": "runner_command",
 }
+
+# ATVM_ names that are read, but are not settings: the runner entry's working directory and the
+# interpreter of the entry scripts.
+OTHER_NAMES = frozenset(("ATVM_RUNNER_WORKDIR", "ATVM_PYTHON"))
+# Settings that were removed, with what to use instead (check-config names them).
+REMOVED_SETTINGS = {
+    "ATVM_ARCHIVE_KEEP": "removed in 2.0.0: how many old runs of a build are kept is the archive_keep "
+                         "option of atvm.watcher.watcher_start",
+}
+
+
+def unknown_names(env: Mapping[str, str]) -> List[str]:
+    """One line per ``ATVM_*`` name in ``env`` that nothing reads (a typo, a removed setting), with
+    the closest setting name when there is one; empty when every name is known."""
+    known = sorted(set(ENV_MAP) | set(METADATA_ENV) | OTHER_NAMES)
+    problems = []
+    for name in sorted(n for n in env if n.startswith("ATVM_") and n not in known):
+        if name in REMOVED_SETTINGS:
+            problems.append("{0} is no longer a setting ({1})".format(name, REMOVED_SETTINGS[name]))
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        problems.append("{0} is not a setting, nothing reads it{1}".format(
+            name, "; did you mean {0}?".format(close[0]) if close else ""))
+    return problems
 
 
 def _convert(field: "dataclasses.Field[Any]", raw: str) -> Any:

@@ -23,6 +23,7 @@ from .config import (
     parse_env_text,
     read_env_file,
     render_env_file,
+    unknown_names,
     validate_build_name,
 )
 from .errors import ConfigError, LaunchError
@@ -69,7 +70,8 @@ class WatcherRequest:
                 raise ConfigError("unknown run metadata {!r} (known: {})".format(key, ", ".join(sorted(METADATA_KEYS))))
         for key in self.settings:
             if key not in ENV_MAP:
-                raise ConfigError(f"unknown watcher setting {key!r} (see the ENV_MAP names)")
+                problem = (unknown_names({key: ""}) or [f"{key} is not a watcher setting"])[0]
+                raise ConfigError(f"unknown watcher setting: {problem} (docs/settings.md lists them)")
             if key.startswith("MATTERMOST_"):
                 raise ConfigError(f"{key} belongs in the controller-wide env file, not in a run's settings")
             if key in OWN_KEYS:

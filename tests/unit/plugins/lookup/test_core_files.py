@@ -20,7 +20,7 @@ def test_manifest_of_this_checkout_lists_every_core_module_and_both_entry_script
     core = sorted("atvm_watcher/" + p.name for p in (ROOT / "plugins/module_utils/atvm_watcher").glob("*.py"))
     assert [f["path"] for f in manifest["files"]] == sorted(core + ["bin/atvm-run-watcher", "bin/atvm-runner"])
     assert manifest["collection"] == "atvm.watcher"
-    assert manifest["version"] == "1.0.0"
+    assert manifest["version"] == "2.0.0"
     for entry in manifest["files"]:
         data = pathlib.Path(entry["src"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.plugins.modules import webhook_test
 
-TEXT = "atvm.watcher 1.1.0 installed on ctl-01; run results will be posted here"
+TEXT = "atvm.watcher 2.0.0 installed on ctl-01; run results will be posted here"
 
 
 HOOK = "modulestesthook0000000000001"

@@ -141,6 +141,25 @@ def test_check_config(capsys, tmp_path):
     assert "clitesthook" not in out + err
 
 
+def test_check_config_names_a_typo_and_a_removed_setting_and_strict_refuses_them(capsys, tmp_path):
+    env = tmp_path / "controller.env"
+    env.write_text('MATTERMOST_ATVM_WEBHOOK="{0}"\nATVM_HANG_TIMOUT="60"\nATVM_ARCHIVE_KEEP="3"\n'
+                   'ATVM_RUNNER_WORKDIR="/srv"\nHTTPS_PROXY="http://proxy:3128"\n'.format(HOOK))
+    assert cli.main(["check-config", "--env-file", str(env)], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "configuration OK" in out
+    assert err.splitlines() == [
+        "atvm-run-watcher: warning: ATVM_ARCHIVE_KEEP is no longer a setting (removed in 2.0.0: how many old runs "
+        "of a build are kept is the archive_keep option of atvm.watcher.watcher_start)",
+        "atvm-run-watcher: warning: ATVM_HANG_TIMOUT is not a setting, nothing reads it; did you mean ATVM_HANG_TIMEOUT?"]
+    assert cli.main(["check-config", "--strict", "--env-file", str(env)], environ={}) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "ATVM_HANG_TIMOUT is not a setting" in err and "warning" not in err
+    env.write_text('MATTERMOST_ATVM_WEBHOOK="{0}"\nATVM_HANG_TIMEOUT="60"\n'.format(HOOK))
+    assert cli.main(["check-config", "--strict", "--env-file", str(env)], environ={}) == 0
+    assert "clitesthook" not in "".join(capsys.readouterr())
+
+
 def test_status_and_cancel(capsys, tmp_path):
     root = tmp_path / "state"
     assert cli.main(["status", "--build-name", "b1", "--state-root", str(root)], environ={}) == 1

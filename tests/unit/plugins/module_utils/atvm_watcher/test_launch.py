@@ -113,6 +113,8 @@ def test_watcher_env_holds_settings_and_metadata_quoted(tmp_path):
     ({"settings": {"MATTERMOST_ATVM_WEBHOOK": "http://x/hooks/abc"}}, "controller-wide"),
     ({"settings": {"ATVM_BUILD_NAME": "other"}}, "its own option"),
     ({"settings": {"NOT_A_SETTING": "1"}}, "unknown watcher setting"),
+    ({"settings": {"ATVM_HANG_TIMOUT": "60"}}, "did you mean ATVM_HANG_TIMEOUT"),
+    ({"settings": {"ATVM_ARCHIVE_KEEP": "3"}}, "archive_keep option of atvm.watcher.watcher_start"),
     ({"expected_hosts": ["a,b"]}, "not a host name"),
     ({"automation_dir": "relative/dir"}, "absolute"),
     ({"runner_log": "runner.log"}, "absolute"),
