@@ -272,12 +272,13 @@ def test_kill_between_sending_and_sent_gives_one_marked_copy_at_most(make_run, d
 
 
 # ---------------------------------------------------------------------------------------------- 2
-@pytest.mark.parametrize("rotation", ["copytruncate", "rename-and-create"])
-def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
-    build = "rot-" + rotation.split("-")[0]
-    run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds", "1",
-                           "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True, hosts=GROUPS3)
-    run.start_runner(run.tmp / "gate")  # watcher first, as the launch does
+def _three_groups_until_the_first_post(make_run, build, spec_seconds):
+    """A categorized run of three groups (the middle one failing), watcher first as the launch does,
+    until sub-run 1 is posted; returns the run and its watcher."""
+    run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds",
+                           spec_seconds, "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True,
+                   hosts=GROUPS3)
+    run.start_runner(run.tmp / "gate")
     watcher = run.start_watcher()
     run.wait_ready(30)
     (run.tmp / "gate").touch()
@@ -285,6 +286,13 @@ def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
     while time.time() < deadline and not run.posts():
         time.sleep(0.05)
     assert run.posts(), "sub-run 1 was never posted"
+    return run, watcher
+
+
+@pytest.mark.parametrize("rotation", ["copytruncate", "rename-and-create"])
+def test_log_rotation_mid_run_loses_no_subrun(make_run, rotation):
+    build = "rot-" + rotation.split("-")[0]
+    run, watcher = _three_groups_until_the_first_post(make_run, build, "1")
     rotated = run.log.with_name("runner.log.1")
     if rotation == "copytruncate":  # what logrotate's copytruncate does
         rotated.write_bytes(run.log.read_bytes())
@@ -320,16 +328,7 @@ def test_log_rotated_while_the_watcher_was_down_loses_no_subrun(make_run, rotati
     """The watcher is killed after the log was rotated: the one systemd starts again reads the rotated
     files of the run (a compressed one too) before the log, so no sub-run is lost or posted twice."""
     build = "rotdown-" + rotation.split("-")[0]
-    run = make_run(build, ["--groups", GROUPS3, "--fail", "win2022-01", "--exit-code", "0", "--spec-seconds", "1.5",
-                           "--line-interval", "0.1", "--tests-per-spec", "3"], categorized=True, hosts=GROUPS3)
-    run.start_runner(run.tmp / "gate")
-    watcher = run.start_watcher()
-    run.wait_ready(30)
-    (run.tmp / "gate").touch()
-    deadline = time.time() + 30
-    while time.time() < deadline and not run.posts():
-        time.sleep(0.05)
-    assert run.posts(), "sub-run 1 was never posted"
+    run, watcher = _three_groups_until_the_first_post(make_run, build, "1.5")
     first = run.log.with_name("runner.log.1")
     if rotation == "rename-and-create":  # the runner entry keeps writing to the renamed file
         run.log.rename(first)
