@@ -46,13 +46,17 @@ class Watcher:
 
     def __init__(self, settings: Settings, run_command: CommandRunner = subprocess_runner,
                  clock: Callable[[], float] = time.time, log_stream: TextIO = sys.stderr,
-                 client: Optional[MattermostClient] = None, environ: Optional[Dict[str, str]] = None) -> None:
+                 client: Optional[MattermostClient] = None, environ: Optional[Dict[str, str]] = None,
+                 monotonic: Optional[Callable[[], float]] = None) -> None:
         self.settings = settings
         self.build = settings.build_name or ""
         self.log_stream = log_stream
         self.store = RunStore(settings.state_dir(), journal=self._say, secrets=(settings.webhook,))
         self.systemd = Systemd(run_command)
-        self.clock = clock
+        self.clock = clock  # wall time: stamps compared with file times (the run's start, a sub-run's)
+        # Durations that decide (HUNG, the runner's start timeout) never follow a wall clock that jumps
+        # (an NTP step, a resumed VM): they are measured on the monotonic clock.
+        self.monotonic = monotonic or (time.monotonic if clock is time.time else clock)
         self.environ = environ if environ is not None else dict(os.environ)
         self.client = client or MattermostClient.from_settings(settings)
         self.reader = LogReader(settings.runner_log_path())
@@ -65,10 +69,15 @@ class Watcher:
         self._inventory: Dict[str, Any] = {}
         self._inventory_mtime: Optional[float] = None
         self._progress_sig: Any = None
-        self._last_progress = clock()
+        self._last_progress = self.monotonic()
         self._last_hang_check = 0.0
         self._quiet_cache: Dict[int, Any] = {}
         self._caught_up_at: Optional[float] = None  # when a read last found the log's end
+        self._caught_up_mono: Optional[float] = None  # the same moment on the monotonic clock
+        # When this process saw a sub-run start ("first") or finish ("finished"), on the monotonic
+        # clock: settle waits are measured from these (from the wall stamps of state.json only for
+        # moments an earlier watcher saw).
+        self._mono_seen: Dict[Tuple[str, int], float] = {}
         self.delivery_failed = False
         self._stop_signal: Optional[int] = None
         self.metrics = MetricsWriter(settings.metrics_dir, self.build, clock, self.journal)
@@ -126,10 +135,10 @@ class Watcher:
 
     # ---------------------------------------------------------------- evidence
     def read_log(self) -> bool:
-        before = self.clock()
+        before, before_mono = self.clock(), self.monotonic()
         data = self.reader.poll()
-        if not data:
-            self._caught_up_at = before  # what the log holds later was written after this
+        if not data:  # what the log holds later was written after this
+            self._caught_up_at, self._caught_up_mono = before, before_mono
         if self.reader.restarted:  # a rotation: every run read so far is kept, reading goes on
             reason = self.reader.restart_reason
             self.journal("log-rotated", "runner log {0} (rotation): reading goes on in {1}{2}".format(
@@ -228,8 +237,9 @@ class Watcher:
         start-up (``live`` False) was not seen starting: it never gets a ``first_seen`` later either.
         A sub-run first found now started after the last read that found the log's end: that is its
         ``first_seen`` (a watcher busy posting, or slowed by load, reads its start late)."""
-        now = self.clock()
+        now, now_mono = self.clock(), self.monotonic()
         started = self._caught_up_at if self._caught_up_at is not None else now
+        started_mono = self._caught_up_mono if self._caught_up_mono is not None else now_mono
         for run in self.parser.runs:
             entry = self._subrun_entry(run.index)
             if not live and entry.first_seen is None and not entry.seen_late:
@@ -237,10 +247,20 @@ class Watcher:
                 self._dirty = True
             if live and entry.first_seen is None and not entry.seen_late:
                 entry.first_seen = started
+                self._mono_seen[("first", run.index)] = started_mono
                 self._dirty = True
             if run.finished and not entry.finished_seen:
                 entry.finished_seen = now
+                self._mono_seen[("finished", run.index)] = now_mono
                 self._dirty = True
+
+    def _waited(self, moment: str, index: int, stamp: Optional[float]) -> Optional[float]:
+        """Seconds since sub-run ``index`` was seen at ``moment`` ("first", "finished"): on the
+        monotonic clock when this process saw it, else from its wall stamp (never negative)."""
+        seen = self._mono_seen.get((moment, index))
+        if seen is not None:
+            return self.monotonic() - seen
+        return None if stamp is None else max(0.0, self.clock() - float(stamp))
 
     def _existing_key(self, index: int) -> Optional[str]:
         prefix = "{0:03d}-".format(index)
@@ -311,9 +331,9 @@ class Watcher:
         Settled: none written for ``settle_quiet`` seconds and none still saying RUN. Scans are
         throttled (the next sub-run may be writing artifacts all the time).
         """
-        now = self.clock()
+        now, now_mono = self.clock(), self.monotonic()
         cached = self._quiet_cache.get(run_index)
-        if cached is not None and now - cached[0] < max(self.settings.poll_interval, 0.5):
+        if cached is not None and now_mono - cached[0] < max(self.settings.poll_interval, 0.5):
             return cached[1]
         run = next((r for r in self.parser.runs if r.index == run_index), None)
         hosts = set(hosts_of_run(run, self.inventory(), self.settings.host_pattern)) if run else set()
@@ -327,7 +347,7 @@ class Watcher:
                 newest = max(newest, art.mtime)
                 running = running or (art.status or "").upper() == "RUN"
         quiet = not running and now - newest >= self.settings.settle_quiet
-        self._quiet_cache[run_index] = (now, quiet)
+        self._quiet_cache[run_index] = (now_mono, quiet)
         return quiet
 
     def consider_subruns(self) -> None:
@@ -341,7 +361,6 @@ class Watcher:
         runs = self.parser.runs
         if not runs:
             return
-        now = self.clock()
         pending = []
         last = len(runs) - 1
         for pos, run in enumerate(runs):
@@ -351,12 +370,15 @@ class Watcher:
             if self.runner_over:
                 pending.append(run.index)
                 continue
+            finished = self._waited("finished", run.index, entry.finished_seen) if entry.finished_seen else None
             if pos < last:
-                over_since = self._subrun_entry(runs[pos + 1].index).first_seen or entry.finished_seen
-                waited = now - float(over_since) if over_since else self.settings.settle_max
+                after = runs[pos + 1].index
+                over = self._subrun_entry(after).first_seen
+                waited = self._waited("first", after, over) if over else finished
+                waited = self.settings.settle_max if waited is None else waited
                 if waited >= self.settings.settle_max or self._hosts_quiet(run.index):
                     pending.append(run.index)
-            elif run.finished and entry.finished_seen and now - float(entry.finished_seen) >= self.settings.settle_max:
+            elif run.finished and finished is not None and finished >= self.settings.settle_max:
                 pending.append(run.index)
         if not pending:
             return
@@ -405,7 +427,7 @@ class Watcher:
         return EXIT_DELIVERY_FAILED if self.delivery_failed else EXIT_OK
 
     def check_hang(self) -> bool:
-        now = self.clock()
+        now = self.monotonic()
         if now - self._last_hang_check < self.settings.hang_check_interval:
             return False
         self._last_hang_check = now
@@ -436,7 +458,7 @@ class Watcher:
         self.state.watcher = WatcherInfo(pid=pid, phase=PHASE_STARTING, started_at=utc_now(),
                                          pid_start_time=start_time(pid))
         self.save()
-        self.runner = RunnerTracker(self.store, self.state, self.journal, self.clock,
+        self.runner = RunnerTracker(self.store, self.state, self.journal, self.monotonic,
                                     self.settings.runner_start_timeout, systemd=self.systemd,
                                     unit=self.settings.runner_unit, pid=self.settings.runner_pid, changed=self.mark_dirty)
         self.journal("watcher-start", "watching build {0} (state {1})".format(self.build, self.store.state_dir),

@@ -151,3 +151,63 @@ def test_a_sub_run_read_late_starts_at_the_last_read_that_found_the_logs_end(tmp
     watcher.track_subruns(live=True)
     assert watcher.state.subruns[0].first_seen == 100.0
     assert watcher.evidence().not_before == {0: 100.0}
+
+
+class QuietRunner:
+    """A runner that has started and is quiet (no CPU used): only time can make it HUNG."""
+
+    started = True
+    over = False
+
+    def cpu_seconds(self):
+        return 1.0
+
+
+def test_a_wall_clock_jump_never_makes_a_quiet_run_hung(tmp_path):
+    """An NTP step or a resumed VM moves the wall clock by hours: HUNG is measured on the monotonic
+    clock, so a quiet run is not declared HUNG (and left unposted) by the jump; real quiet is."""
+    wall, mono = [1_800_000_000.0], [50.0]
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK, "ATVM_HANG_TIMEOUT": "600",
+                                  "ATVM_HANG_CHECK_INTERVAL": "1"}, build_name="b1", state_root=str(tmp_path),
+                                 runner_log=str(tmp_path / "runner.log"))
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(),
+                      clock=lambda: wall[0], monotonic=lambda: mono[0])
+    watcher.runner = QuietRunner()
+    assert watcher.check_hang() is False  # the first look: progress now
+    wall[0] += 3 * 3600  # the wall clock jumps three hours, two seconds pass
+    mono[0] += 2
+    assert watcher.check_hang() is False
+    mono[0] += 601  # ten quiet minutes
+    assert watcher.check_hang() is True
+
+
+def test_the_monotonic_clock_follows_a_test_clock_and_is_the_real_one_by_default(tmp_path):
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path))
+    fake = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(), clock=lambda: 7.0)
+    assert fake.monotonic() == 7.0
+    real = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient())
+    import time  # pylint: disable=import-outside-toplevel
+
+    assert abs(real.monotonic() - time.monotonic()) < 5 and abs(real.clock() - time.time()) < 5
+
+
+def test_settle_waits_follow_the_monotonic_clock_and_a_restored_stamp_never_counts_negative(tmp_path):
+    """A sub-run seen finishing by this watcher: its settle wait is monotonic time, whatever the wall
+    clock does; one an earlier watcher saw (only its wall stamp in state.json) counts from that stamp."""
+    wall, mono = [1_800_000_000.0], [10.0]
+    settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path),
+                                 runner_log=str(tmp_path / "runner.log"), categorized=True)
+    watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(),
+                      clock=lambda: wall[0], monotonic=lambda: mono[0])
+    watcher.parser.runs.append(CypressRun(index=0, started=True, finished=True))
+    watcher.track_subruns(live=True)
+    stamp = watcher.state.subruns[0].finished_seen
+    assert stamp == wall[0]
+    wall[0] -= 3600  # the wall clock steps back an hour
+    mono[0] += 30
+    assert watcher._waited("finished", 0, stamp) == 30  # pylint: disable=protected-access
+    wall[0] += 7200  # and forward two hours
+    assert watcher._waited("finished", 0, stamp) == 30  # pylint: disable=protected-access
+    assert watcher._waited("finished", 1, wall[0] - 12) == 12  # pylint: disable=protected-access
+    assert watcher._waited("finished", 1, wall[0] + 600) == 0  # pylint: disable=protected-access
+    assert watcher._waited("first", 1, None) is None  # pylint: disable=protected-access
