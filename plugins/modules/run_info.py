@@ -17,6 +17,9 @@ description:
     done), or fails after O(timeout) seconds.
   - Fails when the run has ended and a post failed or is still pending with no watcher left to send it (the
     message names the build, the posts and the command that resends them), unless O(fail_on_undelivered=false).
+  - Fails too when the run is not over but neither its runner nor its watcher unit runs (the watcher gave up, for
+    example after systemd's start limit): nothing would decide or post it. The message says how to start the
+    watcher again (it resumes and posts once). With O(wait=true) this ends the wait at once.
     So a job that reads the run turns red when its result did not reach the channel.
   - Never changes anything.
 author:
@@ -36,7 +39,8 @@ options:
     default: 3600
   fail_on_undelivered:
     description:
-      - Fail when the run has ended, its watcher is gone, and a post failed (V(POST_FAILED)) or is still pending.
+      - Fail when the run has ended, its watcher is gone, and a post failed (V(POST_FAILED)) or is still pending;
+        or when the run is not over and neither its runner nor its watcher runs (RV(watcher_gone)).
       - V(false) reports the same facts (RV(undelivered)) without failing.
     type: bool
     default: true
@@ -103,6 +107,14 @@ terminal:
   returned: always
   type: bool
   sample: true
+watcher_gone:
+  description:
+    - The run is not over but neither its runner nor its watcher unit runs, so nothing will decide or post it until
+      its watcher is started again. False when systemd could not be asked.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 2.0.0
 live:
   description: Whether the run is live (its runner runs, or its watcher watches a run that is not over).
   returned: always
@@ -212,6 +224,7 @@ undelivered:
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runinfo import watcher_gone_text
 
 
 def _read(module: glue.AnsibleModule, build: str) -> dict:
@@ -220,6 +233,8 @@ def _read(module: glue.AnsibleModule, build: str) -> dict:
     ended = info["terminal"] and not info["units"]["watcher"]["live"]
     undelivered = [r for r in info["outbox"] if r.get("status") != "SENT"] if ended else []
     info["undelivered"] = undelivered
+    if info["watcher_gone"] and params["fail_on_undelivered"]:
+        raise LaunchError(watcher_gone_text(info), **info)
     if undelivered and params["fail_on_undelivered"]:
         posts = "; ".join("{0} {1}{2}".format(r.get("key"), r.get("status"), " ({0})".format(r["last_error"])
                                               if r.get("last_error") else "") for r in undelivered)

@@ -64,6 +64,7 @@ def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, An
     counts = delivery_counts(r["status"] for r in outbox) if outbox or state is None else dict(state.delivery)
     terminal = state is not None and state.terminal
     runner_live, watcher_live = units["runner"]["live"], units["watcher"]["live"]
+    asked = "error" not in units["watcher"] and "error" not in units["runner"]  # systemd answered
     return {
         "build_name": build_name,
         "state_dir": store.state_dir,
@@ -72,6 +73,9 @@ def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, An
         "result": state.result if state is not None else None,
         "terminal": terminal,
         "live": runner_live or (watcher_live and not terminal),
+        # Not over, and neither unit runs: nothing will decide or post this run unless its watcher
+        # is started again (it resumes and posts once) or the run is cancelled.
+        "watcher_gone": state is not None and not terminal and not runner_live and not watcher_live and asked,
         "phase": state.phase if state is not None else None,
         "categorized": state.categorized if state is not None else None,
         "created_at": state.created_at if state is not None else None,
@@ -94,13 +98,24 @@ def wait_run(read: Callable[[], Dict[str, Any]], wait: bool, timeout: float, clo
     deadline = clock() + timeout
     while True:
         data = read()
-        done = not data["exists"] or (data["terminal"] and not data["units"]["watcher"]["live"])
+        done = not data["exists"] or data["watcher_gone"] or (data["terminal"] and not data["units"]["watcher"]["live"])
         if not wait or done:
             return dict(data, changed=False, waited=wait, timed_out=False)
         if clock() >= deadline:
             raise LaunchError("run {0} was still {1} after waiting {2:g} seconds".format(
                 data["build_name"], data["run_state"] or "starting", timeout), **dict(data, timed_out=True))
         sleep(max(poll, min(1.0, deadline - clock())))
+
+
+def watcher_gone_text(info: Dict[str, Any]) -> str:
+    """What to do about a run that is not over while neither of its units runs."""
+    unit = WATCHER_UNIT.format(info["build_name"])
+    watcher = info["units"]["watcher"]
+    return ("build {0} is not over ({1}) but neither its runner nor its watcher runs (watcher {2}{3}): its result "
+            "was not decided or posted. Start the watcher again, it resumes and posts once: systemctl reset-failed "
+            "{4}; systemctl start {4} (or cancel the run: ansible-playbook atvm.watcher.cancel_run -e build_name={0})"
+            ).format(info["build_name"], info["run_state"], watcher.get("ActiveState") or "unknown",
+                     "/" + watcher["Result"] if watcher.get("Result") else "", unit)
 
 
 def status_lines(info: Dict[str, Any]) -> List[str]:
@@ -117,5 +132,7 @@ def status_lines(info: Dict[str, Any]) -> List[str]:
             lines.append("  outbox {0}: {1} ({2})".format(rec.get("key"), rec.get("status"), rec.get("last_error") or ""))
     if info["cancel_marker"]:
         lines.append("  cancelled: {0}".format(info["cancel_marker"].get("reason") or "(no reason)"))
+    if info["watcher_gone"]:
+        lines.append("  " + watcher_gone_text(info))
     lines.append("  state directory: {0}".format(info["state_dir"]))
     return lines

@@ -97,3 +97,29 @@ def test_a_pending_post_with_its_watcher_still_running_is_not_a_failure(run_modu
     systemd.set_state("atvm-run-watcher@b1.service", "active", pid=4242)
     result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root})
     assert failed is False and result["undelivered"] == []
+
+
+def test_a_run_not_over_with_neither_unit_running_fails_at_once_with_the_way_out(run_module, systemd):
+    """The watcher gave up (systemd's start limit, after a full disk say) before the run was decided:
+    nothing would ever post it. run_info says so at once, even when asked to wait, and how to go on."""
+    systemd.write_state("b1", run_state="RUNNING", result="RUN", watcher={"phase": "watching"})
+    systemd.set_state("atvm-run-watcher@b1.service", "failed", sub="failed")
+    systemd.unit("atvm-run-watcher@b1.service").update(Result="start-limit-hit")
+    started = time.monotonic()
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root, "wait": True,
+                                           "timeout": 60})
+    assert time.monotonic() - started < 10
+    assert failed is True and result["watcher_gone"] is True
+    assert result["msg"].startswith("build b1 is not over (RUNNING) but neither its runner nor its watcher runs "
+                                    "(watcher failed/start-limit-hit)")
+    assert "systemctl reset-failed atvm-run-watcher@b1.service; systemctl start atvm-run-watcher@b1.service" in result["msg"]
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root,
+                                           "fail_on_undelivered": False})
+    assert failed is False and result["watcher_gone"] is True
+
+
+def test_a_run_not_over_whose_watcher_restarts_is_not_gone(run_module, systemd):
+    systemd.write_state("b1", run_state="RUNNING", result="RUN", watcher={"phase": "watching"})
+    systemd.set_state("atvm-run-watcher@b1.service", "activating", sub="auto-restart")
+    result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root})
+    assert failed is False and result["watcher_gone"] is False
