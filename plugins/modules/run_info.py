@@ -18,7 +18,7 @@ description:
   - Fails when the run has ended and a post failed or is still pending with no watcher left to send it (the
     message names the build, the posts and the command that resends them), unless O(fail_on_undelivered=false).
   - Fails too when the run is not over but neither its runner nor its watcher unit runs (the watcher gave up, for
-    example after systemd's start limit): nothing would decide or post it. The message says how to start the
+    example after systemd's start limit), as nothing would then decide or post it. The message says how to start the
     watcher again (it resumes and posts once). With O(wait=true) this ends the wait at once.
     So a job that reads the run turns red when its result did not reach the channel.
   - Never changes anything.
