@@ -114,13 +114,14 @@ class MetricsWriter:
         due = self._written_at is None or now - self._written_at >= self.interval
         if not due and body == self._written:
             return False
-        return self._write(state, body, now, posts, now if heartbeat is None else heartbeat)
+        return self._write(body, now, render_metrics(state, now if heartbeat is None else heartbeat, posts))
 
-    def _write(self, state: RunState, body: str, now: float, posts: Optional[Dict[str, int]], beat: float) -> bool:
+    def _write(self, body: str, now: float, text: str) -> bool:
+        """Write ``text`` (``body`` with its heartbeat); ``body`` and ``now`` are what the next update compares."""
         self._written, self._written_at = body, now  # a failure is retried at the next change or heartbeat
         try:
             path = metrics_file(self.directory, self.build)
-            atomic_write_bytes(path, render_metrics(state, beat, posts).encode("utf-8"), FILE_MODE)
+            atomic_write_bytes(path, text.encode("utf-8"), FILE_MODE)
         except (StateError, BuildNameError) as exc:
             if str(exc) != self._error:
                 self._error = str(exc)

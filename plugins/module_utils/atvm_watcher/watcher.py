@@ -156,23 +156,24 @@ class Watcher:
         this run first, oldest first, as a watcher that saw the rotations live did: no sub-run is
         lost with them. Compressed ones (gzip, xz, bzip2) are complete: read at once; plain ones are
         followed as they may still grow (the runner entry writes to the file it opened)."""
-        queued: List[str] = []
+        fed: List[str] = []  # compressed: read whole, now
+        plain: List[str] = []  # followed by the reader, before the log itself
         unread: List[Tuple[str, str]] = []
         for path in rotated_logs(self.settings.runner_log_path(), self.run_start()):
             if not path.endswith(COMPRESSED):
-                queued.append(path)
-            elif queued:  # a compressed file newer than a plain one: its text cannot be put in order
+                plain.append(path)
+            elif plain:  # a compressed file newer than a plain one: its text cannot be put in order
                 unread.append((path, "compressed after a plain one"))
             else:
                 try:
                     for data in read_compressed(path):
                         self.parser.feed(data)
-                    queued.append(path)
+                    fed.append(path)
                 except InputError as exc:
                     unread.append((path, str(exc)))
-        skipped = self.reader.follow_rotated([p for p in queued if not p.endswith(COMPRESSED)])
+        skipped = self.reader.follow_rotated(plain)
         unread += [(p, "not a readable regular file") for p in skipped]
-        read = [p for p in queued if p not in skipped]
+        read = fed + [p for p in plain if p not in skipped]
         if read:
             self.journal("log-rotated", "runner log rotated before this watcher started: reading {0} first".format(
                 ", ".join(read)), reason="rotated-before-start", files=read)
