@@ -7,7 +7,7 @@
 # Both set up what they need on a fresh Debian machine: host packages (apt), the .venv
 # (tests/requirements.txt) and the container rootfs (cached in /var/cache/atvm-watcher).
 #
-# make mutation   mutation testing of the decision rules (decide.py, the renderer's result line)
+# make mutation   mutation testing of the decision rules (decision/rules.py, the post's result line)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -131,7 +131,7 @@ lint: venv
 molecule: build rootfs
 	tests/nspawn/molecule.sh
 
-# docs/settings.md is made from the settings' declarations in config.py by tests/support/settings_doc.py
+# docs/settings.md is made from the settings' declarations in settings.py by tests/support/settings_doc.py
 # (a unit test fails when it is stale): regenerate it after changing a setting.
 settings-doc:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/ansible_collections/atvm"; \
@@ -139,7 +139,7 @@ settings-doc:
 	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tests.support.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
 	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
 
-# Single-point mutants of decide.py and of the renderer's result line, each run against the unit
+# Single-point mutants of decision/rules.py and of the renderer's result line, each run against the unit
 # tests that import them; fails on a survivor not listed (with its reason) in
 # tests/mutation/equivalent.txt, or below 90 % killed. Not part of `make test` (it takes minutes).
 .PHONY: mutation

@@ -15,7 +15,7 @@ the size. Then, in the same run, for each file:
   process, and its peak RSS (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` read by a wrapper
   process that ran only that command), next to the RSS of a child that only imports the parser;
 - where the parser's time goes: reading the chunks, translating them for the scan, the one scan
-  regex (:class:`~atvm_watcher.signatures.Scanner`), and the whole ``parse_log_file``;
+  regex (:class:`~atvm_watcher.evidence.signatures.Scanner`), and the whole ``parse_log_file``;
 - a correctness check: every sub-run read from the big file equals the reading of its corpus
   log alone (label, counts, rows, flags), and the verdict finds as many signature lines as grep.
 
@@ -65,7 +65,7 @@ _NOT_FILLER = re.compile(
 
 def _core():
     sys.path.insert(0, CORE)
-    from atvm_watcher import cypress_log  # pylint: disable=import-outside-toplevel
+    from atvm_watcher.evidence import cypress_log  # pylint: disable=import-outside-toplevel
 
     return cypress_log
 
@@ -137,7 +137,8 @@ def child_import() -> None:
 def child_profile(path: str) -> None:
     """Where the time goes: read only; read + translate; read + translate + scan; the parser."""
     sys.path.insert(0, CORE)
-    from atvm_watcher import cypress_log, logreader  # pylint: disable=import-outside-toplevel
+    from atvm_watcher.evidence import cypress_log  # pylint: disable=import-outside-toplevel
+    from atvm_watcher.evidence import logfile as logreader
 
     parser = cypress_log.CypressLogParser()
     scan = parser._scanner  # pylint: disable=protected-access

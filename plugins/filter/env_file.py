@@ -46,7 +46,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import render_env_file
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import render_env_file
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError
 
 

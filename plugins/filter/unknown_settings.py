@@ -41,7 +41,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import unknown_names
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import unknown_names
 
 
 def unknown_settings(names):

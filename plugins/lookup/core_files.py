@@ -11,8 +11,8 @@ description:
   - Returns one manifest of the files that the C(atvm.watcher.controller) role installs on a
     controller, read from this collection as it is installed (or checked out) on the Ansible
     controller.
-  - The files are the watcher core package C(plugins/module_utils/atvm_watcher/*.py), installed as
-    C(atvm_watcher/), and the entry scripts C(bin/atvm-run-watcher) and C(bin/atvm-runner),
+  - The files are the watcher core package C(plugins/module_utils/atvm_watcher/), every C(*.py) file
+    of it and of its folders, installed as C(atvm_watcher/), and the entry scripts C(bin/atvm-run-watcher) and C(bin/atvm-runner),
     installed as C(bin/).
   - The digest of the whole set is the SHA-256 of the lines C(<sha256>  <path>) of every file,
     sorted by path, so two installs with the same digest run the same code.
@@ -51,6 +51,11 @@ _raw:
       description: The SHA-256 of every file, by its path under the install root.
       type: dict
       sample: {"atvm_watcher/cli.py": "9f2c..."}
+    dirs:
+      description: The folders of the core under the install root, sorted, C(atvm_watcher) first.
+      type: list
+      elements: str
+      sample: ["atvm_watcher", "atvm_watcher/decision", "atvm_watcher/evidence"]
     files:
       description: One entry per file, sorted by C(path).
       type: list
@@ -109,9 +114,16 @@ def core_manifest(root: str) -> dict:
     """Build the manifest of the core files under ``root`` (a collection root)."""
     sources = []
     core = os.path.join(root, CORE_DIR)
-    for name in sorted(os.listdir(core)):
-        if name.endswith(".py") and os.path.isfile(os.path.join(core, name)):
-            sources.append(("atvm_watcher/" + name, os.path.join(core, name), "0644"))
+    dirs = ["atvm_watcher"]
+    for here, subdirs, names in os.walk(core):
+        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
+        rel = os.path.relpath(here, core)
+        prefix = "atvm_watcher" if rel == "." else "atvm_watcher/" + rel.replace(os.sep, "/")
+        if rel != ".":
+            dirs.append(prefix)
+        for name in sorted(names):
+            if name.endswith(".py") and os.path.isfile(os.path.join(here, name)):
+                sources.append((prefix + "/" + name, os.path.join(here, name), "0644"))
     if "atvm_watcher/cli.py" not in [source[0] for source in sources]:
         raise AnsibleLookupError("cannot find the watcher core in {0}: no cli.py".format(core))
     for script in ENTRY_SCRIPTS:
@@ -126,6 +138,7 @@ def core_manifest(root: str) -> dict:
         "digest": hashlib.sha256(lines.encode("utf-8")).hexdigest(),
         "digests": {f["path"]: f["sha256"] for f in files},
         "files": files,
+        "dirs": sorted(dirs),
     }
 
 

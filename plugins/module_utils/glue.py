@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 # The settings module is stdlib only: its defaults are the modules' defaults even when the rest of
 # the core cannot be imported (the module then fails with missing_required_lib).
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import (  # pylint: disable=unused-import
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import (  # pylint: disable=unused-import
     DEFAULT_AUTOMATION_DIR,  # noqa: F401  (the modules' default)
     DEFAULT_STATE_ROOT,
     GLOBAL_ENV_FILE,
@@ -23,8 +23,9 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config i
 )
 
 try:
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import launch, launcher as core_launcher
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import template  # noqa: F401  # pylint: disable=unused-import
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import request as launch
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher as core_launcher
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import template_step as template  # noqa: F401  # pylint: disable=unused-import
     from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
         MissingDependencyError,
         WatcherError,

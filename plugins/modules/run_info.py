@@ -224,7 +224,7 @@ undelivered:
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runinfo import watcher_gone_text
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import watcher_gone_text
 
 
 def _read(module: glue.AnsibleModule, build: str) -> dict:

@@ -67,12 +67,13 @@ not_sent:
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import delivery, metrics
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import metrics
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.safetext import redact
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import POST_FAILED, RunStore
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import POST_FAILED, RunStore
 
 _SHOWN = ("key", "status", "attempts", "possible_duplicate", "last_error", "sent_at")
 

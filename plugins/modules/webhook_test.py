@@ -88,8 +88,8 @@ reason:
 import os
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import read_env_file
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import MattermostClient
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import read_env_file
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import MattermostClient
 
 
 def _destination_changed(path: str | None, webhook: str, channel: str) -> bool:

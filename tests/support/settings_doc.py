@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The settings reference ``docs/settings.md``, made from the Settings declarations in config.py.
+"""The settings reference ``docs/settings.md``, made from the Settings declarations in settings.py.
 
 ``make settings-doc`` writes it; a unit test fails when the committed file is not what this makes.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import (
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import (
     GLOBAL_ENV_FILE, KINDS, METADATA_ENV, SETTING_FIELDS,
 )
 
@@ -34,7 +34,7 @@ def settings_reference() -> str:
         "<!-- Copyright: (c) 2026, atvm.watcher contributors",
         "     GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or "
         "https://www.gnu.org/licenses/gpl-3.0.txt)",
-        "     Generated from the Settings declarations in plugins/module_utils/atvm_watcher/config.py",
+        "     Generated from the Settings declarations in plugins/module_utils/atvm_watcher/settings.py",
         "     by tests/support/settings_doc.py:",
         "     do not edit; run `make settings-doc`. -->",
         "# Watcher settings",

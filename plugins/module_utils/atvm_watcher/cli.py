@@ -9,7 +9,8 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from .config import GLOBAL_ENV_FILE, Settings, read_env_file, unknown_names, validate_build_name
+from .settings import GLOBAL_ENV_FILE, Settings, unknown_names, validate_build_name
+from .envfile import read_env_file
 from .errors import EXIT_CONFIG, EXIT_DELIVERY_FAILED, EXIT_ERROR, EXIT_OK, ConfigError, WatcherError
 from .safetext import redact
 
@@ -74,7 +75,7 @@ def _send_test(settings: Settings) -> int:
     import socket  # pylint: disable=import-outside-toplevel
 
     from . import __version__  # pylint: disable=import-outside-toplevel
-    from .delivery import MattermostClient  # pylint: disable=import-outside-toplevel
+    from .delivery.outbox import MattermostClient  # pylint: disable=import-outside-toplevel
 
     client = MattermostClient.from_settings(settings, deadline=min(settings.delivery_deadline, 60.0))
     result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
@@ -114,15 +115,15 @@ def cmd_watch(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def _store_of(args: argparse.Namespace, environ: Dict[str, str]) -> Any:
-    from .state import RunStore  # pylint: disable=import-outside-toplevel
+    from .store.runstore import RunStore  # pylint: disable=import-outside-toplevel
 
     settings = _settings(args, environ)
     return settings, RunStore(settings.state_dir(), secrets=(settings.webhook,))
 
 
 def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .runinfo import read_run, status_lines  # pylint: disable=import-outside-toplevel
-    from .systemd import Systemd  # pylint: disable=import-outside-toplevel
+    from .control.runinfo import read_run, status_lines  # pylint: disable=import-outside-toplevel
+    from .host.systemd import Systemd  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
     info = read_run(store, Systemd(), settings.build_name)
@@ -136,8 +137,8 @@ def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .cancel import cancel_run  # pylint: disable=import-outside-toplevel
-    from .systemd import Systemd  # pylint: disable=import-outside-toplevel
+    from .control.cancel import cancel_run  # pylint: disable=import-outside-toplevel
+    from .host.systemd import Systemd  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
     if not os.path.isdir(store.state_dir):
@@ -149,8 +150,8 @@ def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .delivery import MattermostClient, resend  # pylint: disable=import-outside-toplevel
-    from .metrics import refresh_from_outbox  # pylint: disable=import-outside-toplevel
+    from .delivery.outbox import MattermostClient, resend  # pylint: disable=import-outside-toplevel
+    from .store.metrics import refresh_from_outbox  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
     if not _valid(settings, require_webhook=True):
@@ -171,7 +172,7 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .verdict import offline_verdict  # pylint: disable=import-outside-toplevel
+    from .offline import offline_verdict  # pylint: disable=import-outside-toplevel
 
     env = load_env(args.env_file, {k: v for k, v in environ.items() if k.startswith("ATVM_")})
     settings = Settings.from_env(env)
@@ -191,7 +192,7 @@ def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def cmd_signatures(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from . import signatures  # pylint: disable=import-outside-toplevel
+    from .evidence import signatures  # pylint: disable=import-outside-toplevel
 
     if args.literals:
         sys.stdout.write("".join(phrase + "\n" for phrase in signatures.literals()))

@@ -15,30 +15,30 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple
 
-from . import sdnotify
-from .inventory import read_inventory
-from .junit import scan_junit_dir
-from .reporter import artifact_signature, scan_reporter_dir
-from .config import RUNNER_UNIT, Settings
-from .cypress_log import CypressLogParser
-from .decide import Evidence, decide, hosts_of_run
-from .delivery import MattermostClient, deliver_once
+from .host import sdnotify
+from .evidence.inventory import read_inventory
+from .evidence.junit import scan_junit_dir
+from .evidence.reporter import artifact_signature, scan_reporter_dir
+from .settings import RUNNER_UNIT, Settings
+from .evidence.cypress_log import CypressLogParser
+from .decision.rules import Evidence, decide, hosts_of_run
+from .delivery.outbox import MattermostClient, deliver_once
 from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
 from .durable import SCHEMA, utc_now
-from .logreader import COMPRESSED, LogReader, read_compressed, rotated_logs
-from .metrics import MetricsWriter
+from .evidence.logfile import COMPRESSED, LogReader, read_compressed, rotated_logs
+from .store.metrics import MetricsWriter
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
-from .process import start_time
-from .post import Message, build_post, stored_message
-from .render import add_duplicate_note
+from .host.process import start_time
+from .message.attachment import Message, build_post, stored_message
+from .message.markdown import add_duplicate_note
 from .safetext import redact
-from .runstate import (
+from .store.runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
     PHASE_WATCHING, POST_FAILED, SENT, RunState, SubrunEntry, WatcherInfo,
 )
-from .state import RunStore, subrun_key
-from .systemd import CommandRunner, Systemd, subprocess_runner
-from .tracker import RunnerTracker
+from .store.runstore import RunStore, subrun_key
+from .host.systemd import CommandRunner, Systemd, subprocess_runner
+from .host.tracker import RunnerTracker
 
 
 class Watcher:

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 import jinja2
 import pytest
 import yaml
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 
 from ansible_collections.atvm.watcher.tests.unit.extensions.awx_double import validate_survey_spec
 

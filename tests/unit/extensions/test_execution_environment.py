@@ -75,7 +75,7 @@ def test_introspect_lists_the_collection_dependencies(tmp_path):
 
 def test_requirements_are_what_the_core_imports():
     imported = set()
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 imported.update(alias.name.split(".")[0] for alias in node.names)

@@ -16,7 +16,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import config, inventory, junit, reporter
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import inventory
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import junit
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import reporter
 from ansible_collections.atvm.watcher.tests.support import cypress_sim as sim
 
 TESTS = pathlib.Path(__file__).resolve().parents[2]
@@ -518,7 +521,7 @@ PARSER_CASES = [
 
 @pytest.mark.parametrize("argv", [c[1] for c in PARSER_CASES], ids=[c[0] for c in PARSER_CASES])
 def test_generated_logs_parse_with_the_watcher_parser(argv):
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cypress_log
+    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import cypress_log
 
     plan = sim.build_plan(argv)
     data = b"".join(s.data for s in plan.steps if s.kind == "write")

@@ -72,7 +72,9 @@ def main(argv: list) -> int:
             libraries[name] = str(exc)
     results["libraries"] = libraries
     sys.path.insert(0, install_root)
-    from atvm_watcher import cli, config, sdnotify  # pylint: disable=import-outside-toplevel,import-error
+    from atvm_watcher import cli  # pylint: disable=import-outside-toplevel,import-error
+    from atvm_watcher import settings as config
+    from atvm_watcher.host import sdnotify
 
     results["core"] = [os.path.dirname(cli.__file__), config.DEFAULT_STATE_ROOT]
     results["env"] = {key: os.environ.get(key) for key in (

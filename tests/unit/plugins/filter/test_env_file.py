@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.atvm.watcher.plugins.filter.env_file import FilterModule, env_file
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import parse_env_text
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import parse_env_text
 
 AWKWARD = {
     "ATVM_JP_HOST": '"host"',

@@ -17,8 +17,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[4]
 
 def test_manifest_of_this_checkout_lists_every_core_module_and_both_entry_scripts():
     manifest = core_files.LookupModule().run([])[0]
-    core = sorted("atvm_watcher/" + p.name for p in (ROOT / "plugins/module_utils/atvm_watcher").glob("*.py"))
+    core_dir = ROOT / "plugins/module_utils/atvm_watcher"
+    core = sorted("atvm_watcher/" + p.relative_to(core_dir).as_posix() for p in core_dir.rglob("*.py"))
+    assert "atvm_watcher/decision/rules.py" in core
     assert [f["path"] for f in manifest["files"]] == sorted(core + ["bin/atvm-run-watcher", "bin/atvm-runner"])
+    assert manifest["dirs"] == ["atvm_watcher"] + sorted(
+        "atvm_watcher/" + p.relative_to(core_dir).as_posix() for p in core_dir.iterdir()
+        if p.is_dir() and p.name != "__pycache__")
     assert manifest["collection"] == "atvm.watcher"
     assert manifest["version"] == "2.0.0"
     for entry in manifest["files"]:
@@ -34,6 +39,10 @@ def _fake_collection(tmp_path, version_file="galaxy"):
     (core / "cli.py").write_bytes(b"print('cli')\n")
     (core / "config.py").write_bytes(b"X = 1\n")
     (core / "notes.txt").write_bytes(b"not a module\n")
+    (core / "store").mkdir()
+    (core / "store" / "runstore.py").write_bytes(b"Y = 2\n")
+    (core / "__pycache__").mkdir()
+    (core / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"\0")
     (tmp_path / "bin").mkdir()
     for script in ("atvm-run-watcher", "atvm-runner"):
         (tmp_path / "bin" / script).write_bytes(script.encode() + b"\n")
@@ -49,12 +58,14 @@ def test_digest_covers_the_sorted_path_and_hash_lines(tmp_path):
     lines = "".join("{0}  {1}\n".format(hashlib.sha256(data).hexdigest(), path) for path, data in sorted([
         ("atvm_watcher/cli.py", b"print('cli')\n"),
         ("atvm_watcher/config.py", b"X = 1\n"),
+        ("atvm_watcher/store/runstore.py", b"Y = 2\n"),
         ("bin/atvm-run-watcher", b"atvm-run-watcher\n"),
         ("bin/atvm-runner", b"atvm-runner\n"),
     ]))
     assert manifest["digest"] == hashlib.sha256(lines.encode()).hexdigest()
     assert manifest["version"] == "2.3.4"
     assert "atvm_watcher/notes.txt" not in manifest["digests"]
+    assert manifest["dirs"] == ["atvm_watcher", "atvm_watcher/store"]
 
 
 def test_an_installed_collection_takes_its_version_from_manifest_json(tmp_path):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
 from ansible_collections.atvm.watcher.plugins.modules import run_info, watcher_start
 
 HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]

@@ -9,8 +9,8 @@ import os
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runstate import RunState
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.state import RunStore
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.plugins.modules import run_info, run_resend
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import read_env_file
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import read_env_file
 from ansible_collections.atvm.watcher.plugins.modules import runner_start, watcher_start
 
 CMD = "python3 ./run-sorry-cypress.py --config_file cypress.atvm-config-gold.ts --build_name b1"

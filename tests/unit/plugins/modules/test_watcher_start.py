@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import read_env_file
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import read_env_file
 from ansible_collections.atvm.watcher.plugins.modules import watcher_start
 
 HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]

@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import __version__, cli
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import __version__
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 
 HOOK = "clisendtesthook00000000001"

@@ -14,20 +14,25 @@ import sys
 import pytest
 
 CORE = pathlib.Path(__file__).resolve().parents[5] / "plugins" / "module_utils" / "atvm_watcher"
-FILES = sorted(CORE.glob("*.py"))
+FILES = sorted(CORE.rglob("*.py"))
 ALLOWED_THIRD_PARTY = {"requests", "psutil", "jmespath", "defusedxml", "urllib3"}
 
 
+def _rel(path):
+    return path.relative_to(CORE).as_posix()
+
+
 def test_core_files_found():
-    assert {p.name for p in FILES} >= {"cli.py", "watcher.py", "decide.py", "cypress_log.py", "delivery.py", "state.py"}
+    assert {_rel(p) for p in FILES} >= {"cli.py", "watcher.py", "decision/rules.py", "evidence/cypress_log.py",
+                                        "delivery/outbox.py", "store/runstore.py"}
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_parses_with_python_39_grammar(path):
     ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_imports_no_ansible_and_only_allowed_libraries(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     stdlib = set(getattr(sys, "stdlib_module_names", ())) or None
@@ -71,3 +76,49 @@ def test_compiles_and_runs_verdict_on_python_39(tmp_path):
                           "--exit-code", "0"], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert '"state": "COMPLETED"' in out.stdout
+
+
+# The floors of the core, bottom up (docs/architecture.md): a module imports its own folder and the
+# floors below it, never one above. The ground floor is the package's top-level files but the
+# three entry points.
+ENTRY_POINTS = {"watcher", "cli", "offline"}
+FLOORS = {"": 0, "evidence": 1, "store": 1, "decision": 2, "message": 3, "delivery": 4, "host": 4, "control": 5,
+          "entry": 6}
+
+
+def _floor_of(module):
+    """The floor of a core module given as its dotted path inside the package (``store.runstore``)."""
+    head = module.split(".")[0]
+    if head in FLOORS and head not in ("", "entry"):
+        return head
+    return "entry" if head in ENTRY_POINTS else ""
+
+
+def _imported_modules(path):
+    """Every core module ``path`` imports (relative imports resolved), as dotted paths in the package."""
+    here = _rel(path)[:-3].split("/")
+    package = here[:-1] if here[-1] != "__init__" else here[:-1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom) or not node.level:
+            continue
+        base = package[: len(package) - (node.level - 1)] if node.level > 1 else list(package)
+        if node.module:
+            out.add(".".join(base + node.module.split(".")))
+        else:
+            out.update(".".join(base + [alias.name]) for alias in node.names if alias.name != "__version__")
+    return {m for m in out if m}
+
+
+def test_every_core_folder_has_a_floor():
+    folders = {p.parent.relative_to(CORE).as_posix() for p in FILES if p.parent != CORE}
+    assert folders <= set(FLOORS), folders - set(FLOORS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_imports_never_run_up_the_floors(path):
+    mine = _floor_of(_rel(path)[:-3].replace("/", "."))
+    for module in _imported_modules(path):
+        theirs = _floor_of(module)
+        assert theirs == mine or FLOORS[theirs] < FLOORS[mine], \
+            "{0} (floor {1!r}) imports {2} (floor {3!r})".format(_rel(path), mine, module, theirs)

@@ -9,10 +9,16 @@ import signal
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import (
-    config, inputs, inventory, junit, mochawesome, render, reporter)
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import envfile
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import inputs
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import inventory
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import junit
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import mochawesome
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import markdown as render
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import reporter
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, InputError
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.logreader import LogReader
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logfile import LogReader
 
 
 class Blocked(Exception):
@@ -83,7 +89,7 @@ def test_every_reader_reports_an_odd_file_as_unreadable(odd, tmp_path):
         with pytest.raises(ConfigError, match="cannot read message template"):
             render._load_template(path)  # pylint: disable=protected-access
         with pytest.raises(ConfigError, match="cannot read env file"):
-            config.read_env_file(path)
+            envfile.read_env_file(path)
 
 
 def test_a_fifo_in_the_reporter_and_junit_dirs_is_an_unreadable_artifact(tmp_path):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import decide, durable, models, state
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.decision import rules as decide
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import durable
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, InventoryHost
 
 HOSTS = {h: InventoryHost(host=h) for h in ("rhel96-fc-01", "win2022-02")}

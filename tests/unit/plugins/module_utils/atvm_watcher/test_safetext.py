@@ -11,10 +11,14 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import (
-    config, delivery, models, render, safetext, state)
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.junit import scan_junit_dir
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.reporter import (
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import markdown as render
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import safetext
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.junit import scan_junit_dir
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.reporter import (
     read_reporter_artifact, scan_reporter_dir)
 
 HOOK = "k3q9zt7wbpf1xm5ye8rgo2ncud"

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.config import Settings
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, ExitInfo
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
 

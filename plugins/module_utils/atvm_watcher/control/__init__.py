@@ -1,0 +1,5 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the modules and the CLI do to a run: its launch (requests, the template step, the
+launcher, the runner entry), cancel and run info.
+"""

@@ -1,0 +1,5 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a run leaves behind, read: the runner log, Cypress's console output, the reporter
+artifacts, JUnit XML, mochawesome JSON, the VM inventory and spec paths.
+"""

@@ -1,0 +1,592 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Durable per-run state: the run store (state.json, sub-runs, outbox, markers, journal) and the archive.
+
+Layout of ``<state root>/<build name>/`` (see docs/architecture.md)::
+
+    state.json                     the run (schema 1, owned by :class:`.runstate.RunState`)
+    subruns/<NNN>-<name>/state.json one sub-run
+    outbox/<key>.json              one delivery record per post (schema 2: the exact payload)
+    cancel                         the cancellation marker
+    runner-exit.json               written by the runner entry
+    events.jsonl                   append-only journal
+
+Every write is atomic and a corrupt file is set aside, never deleted (see :mod:`.durable`); the
+loaders never raise for corrupt content.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from ..settings import validate_build_name
+from ..errors import StateError
+from ..durable import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
+    CORRUPT_SUFFIX,
+    DIR_MODE,
+    FILE_MODE,
+    SCHEMA,
+    STAMP_RE,
+    CorruptFileError,
+    Journal,
+    Validator,
+    atomic_write_bytes,
+    atomic_write_json,
+    dump_json,
+    free_name,
+    fsync_dir,
+    json_default,
+    load_json_or_quarantine,
+    quarantine,
+    read_json,
+    say,
+    strerror,
+    utc_now,
+    utc_stamp,
+)
+from ..models import safe_name  # noqa: F401  (the store's API too)
+from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401  # pylint: disable=unused-import
+from ..safetext import redact
+
+try:
+    import fcntl
+
+    HAS_FCNTL = True
+except ImportError:  # pragma: no cover - not on a Linux controller
+    fcntl = None  # type: ignore[assignment]
+    HAS_FCNTL = False
+
+LOG = logging.getLogger(__name__)
+
+OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text only (still read and resent)
+
+STATE_FILE = "state.json"
+CANCEL_FILE = "cancel"
+EXIT_FILE = "runner-exit.json"
+EVENTS_FILE = "events.jsonl"
+SUBRUNS_DIR = "subruns"
+OUTBOX_DIR = "outbox"
+ARCHIVE_DIR = ".archive"
+
+
+KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+")
+KEY_MAX = 120
+_TEMP_MAX_AGE = 600.0
+
+
+# ---------------------------------------------------------------------------------------------
+# names
+# ---------------------------------------------------------------------------------------------
+
+
+def validate_key(key: Any) -> str:
+    """Return ``key`` when it is a safe outbox / sub-run key (``NNN-name``), else raise :class:`StateError`."""
+    if not isinstance(key, str) or len(key) > KEY_MAX or not KEY_RE.fullmatch(key) or ".." in key:
+        raise StateError(
+            "invalid delivery key {0!r}: expected three digits, '-', then letters, digits, '.', '_' or '-'".format(
+                key if isinstance(key, str) and len(key) <= KEY_MAX else "<invalid>")
+        )
+    return key
+
+
+def subrun_key(index: int, name: Any) -> str:
+    """The key of sub-run ``index`` (0-based) named ``name``: ``000-linux``."""
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0 or index > 999999:
+        raise StateError("invalid sub-run index {0!r}".format(index))
+    return validate_key("{0:03d}-{1}".format(index, safe_name(name)))
+
+
+def _key_sort(key: str) -> Tuple[int, str]:
+    number, dummy, rest = key.partition("-")
+    return int(number), rest
+
+
+def _validate_outbox_record(obj: Dict[str, Any]) -> Optional[str]:
+    if obj.get("status") not in OUTBOX_STATUSES:
+        return "status {0!r} is not one of {1}".format(obj.get("status"), ", ".join(OUTBOX_STATUSES))
+    if not isinstance(obj.get("text"), str):
+        return "no message text"
+    payload = obj.get("payload")
+    if payload is not None and not (isinstance(payload, dict) and isinstance(payload.get("text"), str)):
+        return "the payload is not a message object with a text"
+    return None
+
+
+def _validate_cancel(obj: Dict[str, Any]) -> Optional[str]:
+    if "requested_at" not in obj:
+        return "no requested_at"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the run store
+# ---------------------------------------------------------------------------------------------
+
+
+class RunStore:
+    """One run's state directory. Loaders never raise for corrupt content (they report and set aside).
+
+    ``journal`` is a callable taking one plain line (e.g. the watcher's logger); every set-aside file
+    is also recorded in ``events.jsonl``. ``secrets`` are redacted from journal events.
+    """
+
+    def __init__(self, state_dir: str, journal: Journal = None, secrets: Tuple[Optional[str], ...] = ()) -> None:
+        if not state_dir:
+            raise StateError("no state directory given")
+        self.state_dir = os.path.abspath(state_dir)
+        self._journal = journal
+        self._secrets = tuple(s for s in secrets if s)
+        self._exit_reported: Optional[Tuple[float, int]] = None
+
+    @classmethod
+    def for_build(cls, state_root: str, build_name: str, **kwargs: Any) -> "RunStore":
+        """The store of ``build_name`` under ``state_root`` (the build name is validated first)."""
+        return cls(os.path.join(state_root, validate_build_name(build_name)), **kwargs)
+
+    def __repr__(self) -> str:
+        return "RunStore({0!r})".format(self.state_dir)
+
+    # ---- paths ----
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.state_dir, *parts)
+
+    @property
+    def state_path(self) -> str:
+        return self.path(STATE_FILE)
+
+    @property
+    def events_path(self) -> str:
+        return self.path(EVENTS_FILE)
+
+    @property
+    def outbox_dir(self) -> str:
+        return self.path(OUTBOX_DIR)
+
+    @property
+    def cancel_path(self) -> str:
+        return self.path(CANCEL_FILE)
+
+    @property
+    def exit_path(self) -> str:
+        return self.path(EXIT_FILE)
+
+    def outbox_path(self, key: str) -> str:
+        return os.path.join(self.outbox_dir, validate_key(key) + ".json")
+
+    # ---- reporting ----
+    def _report(self, line: str, **fields: Any) -> None:
+        say(self._journal, line)
+        self.event("state_file_set_aside", message=line, **fields)
+
+    def _load(self, path: str, label: str, validate: Validator = None) -> Optional[Dict[str, Any]]:
+        lines: List[str] = []
+        obj = load_json_or_quarantine(path, lines.append, label=label, validate=validate)
+        for line in lines:
+            self._report(line, file=label)
+        return obj
+
+    # ---- directory ----
+    def ensure(self) -> "RunStore":
+        """Create the state directory (0750) with ``subruns/`` and ``outbox/``; sweep stale temp files."""
+        try:
+            for directory in (self.state_dir, self.path(SUBRUNS_DIR), self.outbox_dir):
+                created = not os.path.isdir(directory)
+                os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+                if created:
+                    os.chmod(directory, DIR_MODE)
+            os.chmod(self.state_dir, DIR_MODE)
+        except OSError as exc:
+            raise StateError("cannot create state directory {0}: {1}".format(self.state_dir, strerror(exc))) from None
+        self._sweep_temp_files()
+        return self
+
+    def exists(self) -> bool:
+        return os.path.isdir(self.state_dir)
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp files left by a write interrupted long ago (a crash between mkstemp and rename)."""
+        now = time.time()
+        dirs = [self.state_dir, self.outbox_dir]
+        with contextlib.suppress(OSError):
+            dirs.extend(e.path for e in os.scandir(self.path(SUBRUNS_DIR)) if e.is_dir(follow_symlinks=False))
+        for directory in dirs:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        if now - entry.stat(follow_symlinks=False).st_mtime > _TEMP_MAX_AGE:
+                            os.unlink(entry.path)
+
+    # ---- state.json ----
+    def load_state(self) -> Optional[RunState]:
+        """The run's state, or None: missing, or corrupt (set aside, journalled: the one reader of state.json).
+
+        Raises :class:`StateError` only when the file cannot be read at all (permissions, I/O error).
+        """
+        obj = self._load(self.state_path, STATE_FILE, validate=RunState.problem)
+        return RunState.from_dict(obj) if obj is not None else None
+
+    def save_state(self, state: RunState) -> RunState:
+        """Write state.json atomically (sets ``updated_at``, and ``created_at`` when missing)."""
+        now = utc_now()
+        state.created_at = state.created_at or now
+        state.updated_at = now
+        atomic_write_json(self.state_path, state.to_dict(), secrets=self._secrets)
+        return state
+
+    # ---- sub-runs ----
+    def subrun_dir(self, index: int, name: Any) -> str:
+        return self.path(SUBRUNS_DIR, subrun_key(index, name))
+
+    def load_subrun(self, index: int, name: Any) -> Optional[Dict[str, Any]]:
+        key = subrun_key(index, name)
+        return self._load(self.path(SUBRUNS_DIR, key, STATE_FILE), "{0}/{1}/{2}".format(SUBRUNS_DIR, key, STATE_FILE))
+
+    def save_subrun(self, index: int, name: Any, state: Dict[str, Any]) -> Dict[str, Any]:
+        key = subrun_key(index, name)
+        directory = self.path(SUBRUNS_DIR, key)
+        try:
+            os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+        except OSError as exc:
+            raise StateError("cannot create {0}: {1}".format(directory, strerror(exc))) from None
+        record = dict(state)
+        now = utc_now()
+        record["schema"] = SCHEMA
+        record.setdefault("index", index)
+        record.setdefault("name", str(name))
+        record.setdefault("key", key)
+        record.setdefault("created_at", now)
+        record["updated_at"] = now
+        atomic_write_json(os.path.join(directory, STATE_FILE), record, secrets=self._secrets)
+        return record
+
+    def list_subruns(self) -> List[Dict[str, Any]]:
+        """Every readable sub-run state, in index order (corrupt ones are set aside and reported)."""
+        out: List[Dict[str, Any]] = []
+        try:
+            names = sorted(n for n in os.listdir(self.path(SUBRUNS_DIR)) if KEY_RE.fullmatch(n))
+        except OSError:
+            return out
+        for key in sorted(names, key=_key_sort):
+            obj = self._load(self.path(SUBRUNS_DIR, key, STATE_FILE), "{0}/{1}/{2}".format(SUBRUNS_DIR, key, STATE_FILE))
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    # ---- cancellation marker ----
+    def cancel_marker(self) -> Optional[Dict[str, Any]]:
+        """The cancellation marker, or None.
+
+        An unreadable marker still means somebody asked to cancel: it is set aside and replaced by a
+        valid marker saying so, and that marker is returned.
+        """
+        lines: List[str] = []
+        marker = load_json_or_quarantine(self.cancel_path, lines.append, label=CANCEL_FILE, validate=_validate_cancel)
+        if marker is not None or not lines:
+            return marker
+        for line in lines:
+            self._report(line, file=CANCEL_FILE)
+        replacement = {
+            "schema": SCHEMA, "requested_at": utc_now(), "by": "unknown",
+            "reason": "the cancellation marker was unreadable ({0})".format(lines[0]),
+        }
+        try:
+            atomic_write_json(self.cancel_path, replacement)
+        except StateError as exc:
+            say(self._journal, str(exc))
+        return replacement
+
+    def write_cancel_marker(self, reason: str, by: str) -> Dict[str, Any]:
+        """Write the cancellation marker atomically; when one exists already, keep it and return it."""
+        self.ensure()
+        existing = self.cancel_marker()
+        if existing is not None:
+            return existing
+        marker = {"schema": SCHEMA, "requested_at": utc_now(), "by": str(by)[:200], "reason": str(reason)[:2000]}
+        try:
+            data = dump_json(marker)
+            fd, tmp = tempfile.mkstemp(prefix="." + CANCEL_FILE + ".", suffix=".tmp", dir=self.state_dir)
+        except OSError as exc:
+            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
+        try:
+            try:
+                os.fchmod(fd, FILE_MODE)
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, self.cancel_path)  # fails when a marker appeared meanwhile: first one wins
+            except FileExistsError:
+                first = self.cancel_marker()
+                if first is not None:
+                    return first
+                raise
+        except OSError as exc:
+            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        fsync_dir(self.state_dir)
+        return marker
+
+    # ---- runner exit record ----
+    def exit_record(self) -> Optional[Dict[str, Any]]:
+        """runner-exit.json, or None (missing or corrupt; a corrupt one is reported once, left in place).
+
+        The file belongs to the runner entry, so it is not moved: the watcher then decides from
+        systemd and the process table instead.
+        """
+        try:
+            return read_json(self.exit_path)
+        except CorruptFileError as exc:
+            try:
+                st = os.stat(self.exit_path)
+                signature: Optional[Tuple[float, int]] = (st.st_mtime, st.st_size)
+            except OSError:
+                signature = None
+            if signature != self._exit_reported:
+                self._exit_reported = signature
+                line = "{0} is corrupt ({1}); the runner's exit status is taken from elsewhere".format(
+                    EXIT_FILE, exc.detail)
+                say(self._journal, line)
+                self.event("state_file_corrupt", message=line, file=EXIT_FILE)
+            return None
+        except StateError as exc:
+            say(self._journal, str(exc))
+            return None
+
+    # ---- journal ----
+    def event(self, kind: str, **fields: Any) -> bool:
+        """Append one JSON line ``{"ts":..,"event":kind,...}`` to events.jsonl (flushed, fsynced).
+
+        Never raises: returns False when the line could not be written (full disk, missing directory).
+        """
+        try:
+            record: Dict[str, Any] = {"ts": utc_now(), "event": str(kind)}
+            for key, value in fields.items():
+                if key not in ("ts", "event"):
+                    record[key] = value
+            line = json.dumps(record, sort_keys=False, ensure_ascii=True, default=_event_default)
+            line = redact(line, self._secrets)
+            data = (line + "\n").encode("ascii")
+            fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                         FILE_MODE)
+            try:
+                written = os.write(fd, data)  # one write on an O_APPEND fd: lines never interleave
+                if written != len(data):
+                    return False
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return True
+        except Exception:  # noqa: BLE001 - the journal is best effort by contract
+            return False
+
+    def read_events(self, limit: Optional[int] = None) -> List[Dict[str, Any]]:
+        """The journal's records (undecodable lines, e.g. a torn last line, are skipped)."""
+        out: List[Dict[str, Any]] = []
+        try:
+            with open(self.events_path, "rb") as handle:
+                for raw in handle:
+                    try:
+                        obj = json.loads(raw.decode("utf-8"))
+                    except (UnicodeDecodeError, ValueError):
+                        continue
+                    if isinstance(obj, dict):
+                        out.append(obj)
+        except OSError:
+            return out
+        return out[-limit:] if limit else out
+
+    # ---- outbox ----
+    @contextlib.contextmanager
+    def outbox_lock(self, key: str) -> Iterator[None]:
+        """Exclusive per-key lock (flock) so two processes (watcher, resend) never post the same key at once."""
+        validate_key(key)
+        if not HAS_FCNTL:
+            yield
+            return
+        lock_path = os.path.join(self.outbox_dir, "." + key + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+        except OSError as exc:
+            raise StateError("cannot lock {0}: {1}".format(lock_path, strerror(exc))) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _corrupt_leftovers(self, key: str) -> List[str]:
+        prefix = key + ".json" + CORRUPT_SUFFIX
+        try:
+            return sorted(n for n in os.listdir(self.outbox_dir) if n.startswith(prefix))
+        except OSError:
+            return []
+
+    def _corrupt_placeholder(self, key: str, leftovers: List[str]) -> Dict[str, Any]:
+        return {
+            "schema": SCHEMA, "key": key, "status": CORRUPT, "text": None, "possible_duplicate": True,
+            "corrupt_files": [os.path.join(OUTBOX_DIR, n) for n in leftovers],
+            "last_error": "the delivery record was unreadable and set aside; whether it was posted is unknown",
+        }
+
+    def outbox_get(self, key: str) -> Optional[Dict[str, Any]]:
+        """The outbox record of ``key``; None when there never was one.
+
+        A corrupt record is set aside and reported; the key then reads as status ``CORRUPT`` (never
+        as SENT): delivering it again marks the post as a possible duplicate.
+        """
+        path = self.outbox_path(key)
+        record = self._load(path, "{0}/{1}.json".format(OUTBOX_DIR, key), validate=_validate_outbox_record)
+        if record is not None:
+            return record
+        leftovers = self._corrupt_leftovers(key)
+        if leftovers and not os.path.exists(path):
+            return self._corrupt_placeholder(key, leftovers)
+        return None
+
+    def outbox_put(self, record: Dict[str, Any]) -> Dict[str, Any]:
+        """Write one outbox record atomically (adds ``schema``, ``created_at``, ``updated_at``)."""
+        key = validate_key(record.get("key"))
+        rec = dict(record)
+        problem = _validate_outbox_record(rec)
+        if problem:
+            raise StateError("cannot write outbox record {0}: {1}".format(key, problem))
+        now = utc_now()
+        rec["schema"] = OUTBOX_SCHEMA if "payload" in rec else SCHEMA
+        rec.setdefault("created_at", now)
+        rec["updated_at"] = now
+        try:
+            os.makedirs(self.outbox_dir, mode=DIR_MODE, exist_ok=True)
+        except OSError as exc:
+            raise StateError("cannot create {0}: {1}".format(self.outbox_dir, strerror(exc))) from None
+        atomic_write_json(self.outbox_path(key), rec, secrets=self._secrets)
+        return rec
+
+    def outbox_list(self) -> List[Dict[str, Any]]:
+        """Every outbox record sorted by key; corrupt ones are set aside, reported, and listed as CORRUPT."""
+        try:
+            names = os.listdir(self.outbox_dir)
+        except OSError:
+            return []
+        keys = set()
+        for name in names:
+            if name.endswith(".json") and KEY_RE.fullmatch(name[:-5]):
+                keys.add(name[:-5])
+            elif CORRUPT_SUFFIX in name:
+                stem = name.split(CORRUPT_SUFFIX, 1)[0]
+                if stem.endswith(".json") and KEY_RE.fullmatch(stem[:-5]):
+                    keys.add(stem[:-5])
+        out = []
+        for key in sorted(keys, key=_key_sort):
+            if ".." in key or len(key) > KEY_MAX:
+                continue
+            record = self.outbox_get(key)
+            if record is not None:
+                out.append(record)
+        return out
+
+
+def _event_default(value: Any) -> Any:
+    try:
+        return json_default(value)
+    except TypeError:
+        return repr(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# archive of old runs
+# ---------------------------------------------------------------------------------------------
+
+
+def archive_state_dir(state_root: str, build_name: str, keep: int = 5) -> Optional[str]:
+    """Move ``<root>/<build>`` to ``<root>/.archive/<build>.<UTC timestamp>[.n]`` and prune old archives.
+
+    A rename on the same filesystem: nothing of the old run is destroyed except archives of the same
+    build beyond the newest ``keep`` (at least 1). Returns the archive path, or None when there was
+    no state directory to move.
+    """
+    build = validate_build_name(build_name)
+    source = os.path.join(state_root, build)
+    if not os.path.lexists(source):
+        return None
+    archive_root = os.path.join(state_root, ARCHIVE_DIR)
+    try:
+        os.makedirs(archive_root, mode=DIR_MODE, exist_ok=True)
+        target = _next_archive_name(archive_root, build, utc_stamp())
+        os.rename(source, target)
+    except OSError as exc:
+        raise StateError("cannot archive state directory {0}: {1}".format(source, strerror(exc))) from None
+    fsync_dir(state_root)
+    fsync_dir(archive_root)
+    prune_archives(state_root, build, keep, protect=target)
+    return target
+
+
+def _next_archive_name(archive_root: str, build: str, stamp: str) -> str:
+    """``<build>.<stamp>``, or ``.n`` above every archive of that second (so it sorts as the newest)."""
+    base = os.path.join(archive_root, "{0}.{1}".format(build, stamp))
+    pattern = re.compile(re.escape("{0}.{1}".format(build, stamp)) + r"(?:\.([0-9]+))?")
+    highest = -1
+    for name in os.listdir(archive_root):
+        match = pattern.fullmatch(name)
+        if match:
+            highest = max(highest, int(match.group(1) or 0))
+    if highest < 0:
+        return base
+    return free_name("{0}.{1}".format(base, highest + 1))
+
+
+def list_archives(state_root: str, build_name: str) -> List[str]:
+    """Archive paths of ``build_name``, oldest first."""
+    build = validate_build_name(build_name)
+    archive_root = os.path.join(state_root, ARCHIVE_DIR)
+    pattern = re.compile(re.escape(build) + r"\.(" + STAMP_RE + r")(?:\.([0-9]+))?")
+    found = []
+    try:
+        names = os.listdir(archive_root)
+    except OSError:
+        return []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match:
+            found.append((match.group(1), int(match.group(2) or 0), name))
+    return [os.path.join(archive_root, entry[2]) for entry in sorted(found)]
+
+
+def prune_archives(state_root: str, build_name: str, keep: int = 5, protect: Optional[str] = None) -> List[str]:
+    """Delete archives of ``build_name`` beyond the newest ``keep`` (at least 1); returns what was removed.
+
+    ``protect`` (the archive just made) is never removed.
+    """
+    archives = list_archives(state_root, build_name)
+    keep = max(1, int(keep))
+    removed = []
+    for path in archives[:-keep]:
+        if protect and os.path.abspath(path) == os.path.abspath(protect):
+            continue
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+            removed.append(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                LOG.warning("cannot remove old archive %s: %s", path, strerror(exc))
+    return removed
