@@ -67,22 +67,21 @@ not_sent:
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import metrics
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.resend import resend_run
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.safetext import redact
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import POST_FAILED, RunStore
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import POST_FAILED
 
 _SHOWN = ("key", "status", "attempts", "possible_duplicate", "last_error", "sent_at")
 
 
-def _client(settings: Settings) -> delivery.MattermostClient:
+def _check(settings: Settings) -> None:
     problems = settings.check(require_webhook=True)
     if problems:
         raise glue.WatcherError("invalid controller configuration: " + "; ".join(problems))
-    return delivery.MattermostClient.from_settings(settings)
 
 
 def _resend(module: glue.AnsibleModule, build: str) -> dict:
@@ -100,8 +99,8 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
                   if (key == params["key"] if params["key"] else status == POST_FAILED)]
         return {"changed": any(before[key] != "SENT" for key in wanted), "sent": 0, "not_sent": 0,
                 "records": [{k: r.get(k) for k in _SHOWN} for r in store.outbox_list() if r.get("key") in wanted]}
-    sent_again = delivery.resend(store, _client(settings), params["key"], max_chars=settings.max_post_chars)
-    metrics.refresh_from_outbox(settings, store, lambda event, text, **kw: module.warn(text))
+    _check(settings)
+    sent_again = resend_run(settings, store, params["key"], warn=module.warn)
     records = [{k: r.get(k) for k in _SHOWN} for r in sent_again]
     failed = [r for r in records if r["status"] != "SENT"]
     result = {"changed": any(before.get(r["key"]) != "SENT" for r in records), "records": records,

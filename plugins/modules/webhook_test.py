@@ -89,7 +89,7 @@ import os
 
 from ansible_collections.atvm.watcher.plugins.module_utils import glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import read_env_file
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import MattermostClient
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.client import MattermostClient
 
 
 def _destination_changed(path: str | None, webhook: str, channel: str) -> bool:

@@ -108,7 +108,7 @@ def test_a_pasted_value_cannot_add_a_setting_or_post_the_env_file(make_run):
         run.env["MATTERMOST_ATVM_WEBHOOK"]))
     per_run = run.tmp / "watcher.env"
     # What the launch would write is refused at the source...
-    writer = ("import sys; from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import "
+    writer = ("import sys; from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import "
               "render_env_file; sys.stdout.write(render_env_file({'ATVM_SCOPE': sys.argv[1]}))")
     evil = "linux\u2028ATVM_MESSAGE_TEMPLATE={0}".format(env_file)
     proc = subprocess.run([sys.executable, "-c", writer, evil], capture_output=True, text=True, check=False,

@@ -75,7 +75,7 @@ def _send_test(settings: Settings) -> int:
     import socket  # pylint: disable=import-outside-toplevel
 
     from . import __version__  # pylint: disable=import-outside-toplevel
-    from .delivery.outbox import MattermostClient  # pylint: disable=import-outside-toplevel
+    from .delivery.client import MattermostClient  # pylint: disable=import-outside-toplevel
 
     client = MattermostClient.from_settings(settings, deadline=min(settings.delivery_deadline, 60.0))
     result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
@@ -150,15 +150,12 @@ def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .delivery.outbox import MattermostClient, resend  # pylint: disable=import-outside-toplevel
-    from .store.metrics import refresh_from_outbox  # pylint: disable=import-outside-toplevel
+    from .control.resend import resend_run  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
     if not _valid(settings, require_webhook=True):
         return EXIT_CONFIG
-    client = MattermostClient.from_settings(settings)
-    records = resend(store, client, args.key, max_chars=settings.max_post_chars)
-    refresh_from_outbox(settings, store, lambda event, text, **kw: sys.stderr.write(text + "\n"))
+    records = resend_run(settings, store, args.key, warn=lambda text: sys.stderr.write(text + "\n"))
     if not records:
         sys.stdout.write("nothing to resend for {0}\n".format(settings.build_name))
         return EXIT_OK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 # Run states (docs/decision-rules.md).
 RUNNING = "RUNNING"
@@ -30,6 +30,12 @@ RUN = "RUN"
 MISSING = "MISSING"  # host result only: an expected host without an artifact
 
 RESULT_ORDER = {PASS: 0, RUN: 1, UNKNOWN: 2, MISSING: 3, FAIL: 4}
+
+
+# A post as the webhook takes it (``text``, ``attachments``, ``props``, ``priority``), and what the
+# outbox may hold: a payload, or a plain text (records written by 1.0.0).
+Payload = Dict[str, Any]
+Message = Union[str, Payload]
 
 
 def worst_result(results: List[str]) -> str:

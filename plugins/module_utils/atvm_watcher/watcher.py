@@ -22,14 +22,15 @@ from .evidence.reporter import artifact_signature, scan_reporter_dir
 from .settings import RUNNER_UNIT, Settings
 from .evidence.cypress_log import CypressLogParser
 from .decision.rules import Evidence, decide, hosts_of_run
-from .delivery.outbox import MattermostClient, deliver_once
+from .delivery.client import MattermostClient
+from .delivery.outbox import deliver_once, stored_message
 from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
 from .durable import SCHEMA, utc_now
 from .evidence.logfile import COMPRESSED, LogReader, read_compressed, rotated_logs
 from .store.metrics import MetricsWriter
-from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, RunVerdict, SubrunVerdict
+from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, Message, RunVerdict, SubrunVerdict
 from .host.process import start_time
-from .message.attachment import Message, build_post, stored_message
+from .message.attachment import build_post
 from .message.markdown import add_duplicate_note
 from .safetext import redact
 from .store.runstate import (

@@ -23,7 +23,8 @@ from .request import (
 from .runinfo import read_run, wait_run
 from ..store.runstate import LIVE_PHASES, PHASE_DELIVERING, PHASE_STARTING, PHASE_WATCHING, RunState
 from ..safetext import redact
-from ..store.runstore import EXIT_FILE, RunStore, archive_state_dir, atomic_write_bytes
+from ..store.runstore import EXIT_FILE, RunStore, archive_state_dir
+from ..durable import atomic_write_bytes
 from ..host.systemd import CommandRunner, Systemd, UnitStatus
 
 KEEP, WAIT, RESUME, REPLACE, NEW, START = "keep", "wait", "resume", "replace", "new", "start"

@@ -17,7 +17,7 @@
 - ``offset``: bytes fed so far; ``buffered``: bytes held for the unfinished last line (never more
   than ``line_cap``).
 
-:func:`parse_log_file` reads a whole file through :class:`~.logreader.LogReader`.
+:func:`parse_log_file` reads a whole file through :class:`~.logfile.LogReader`.
 
 What is read (a run starts at a wrapper marker line or at ``(Run Starting)``):
 
@@ -55,7 +55,7 @@ How it stays fast on logs of hundreds of MB: lines are not decoded one by one. T
 each chunk are searched in one pass for the words that matter (structure words, the phrase of
 every failure signature, the literal part of the marker regex; :class:`~.signatures.Scanner`);
 only the lines holding one of them, and the lines of the few boxes and tables being read, are
-decoded, cleaned (:func:`~.logreader.clean_line`, :func:`~.logreader.split_prefix`) and read.
+decoded, cleaned (:func:`~.logtext.clean_line`, :func:`~.logtext.split_prefix`) and read.
 Consequences, by design: a word split by an ANSI sequence (``Run\\x1b[0m Starting``) is not
 seen, and a line is examined up to ``line_cap`` bytes (64 KiB by default): the rest of a longer line is dropped, so
 memory stays bounded even for a single 50 MB line.
@@ -69,7 +69,8 @@ from typing import Any, Dict, List, Optional, Pattern, Set, Tuple
 from ..settings import DEFAULT_MARKER_REGEX
 from .cypress_boxes import _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, BoxReader
 from ..errors import ConfigError, InputError
-from .logfile import DEFAULT_CHUNK_SIZE, LogDecoder, LogReader, clean_line, split_prefix
+from .logfile import DEFAULT_CHUNK_SIZE, LogReader
+from .logtext import LogDecoder, clean_line, split_prefix
 from ..models import CypressRun
 from .signatures import Signature, match_line, required_literal, scanner
 

@@ -27,12 +27,11 @@ payload is its text alone (and the priority, when asked for).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 from .. import __version__
 from .. import settings as config
-from ..models import FAIL, PASS, UNKNOWN, HostVerdict, RunVerdict, SubrunVerdict
+from ..models import FAIL, PASS, UNKNOWN, HostVerdict, Payload, RunVerdict, SubrunVerdict
 from .markdown import (
     ELLIPSIS,
     LEVELS,
@@ -72,8 +71,6 @@ HOSTS_HEADER = (
     "|---|---|---|---|---|"
 )
 
-Payload = Dict[str, Any]
-Message = Union[str, Payload]  # a plain text (schema-1 outbox records) or a payload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,34 +114,6 @@ def _tally(hosts: List[HostVerdict]) -> str:
 def body_size(payload: Payload) -> int:
     """Bytes of ``payload`` as the client sends it (UTF-8 JSON)."""
     return len(json.dumps(payload, ensure_ascii=False).encode("utf-8", "replace"))
-
-
-def with_note(payload: Payload, note_text: Callable[[str], str]) -> Payload:
-    """A copy of ``payload`` whose ``text`` went through ``note_text`` (the possible-duplicate note)."""
-    out = dict(payload)
-    out["text"] = note_text(str(payload.get("text") or ""))
-    return out
-
-
-def as_payload(message: Message) -> Payload:
-    """``message`` as a payload: a plain text becomes ``{"text": text}`` (a copy either way)."""
-    return dict(message) if isinstance(message, dict) else {"text": message}
-
-
-def safe_payload(message: Message, secrets: List[Optional[str]]) -> Payload:
-    """``message`` as a payload with every string in it made safe (:func:`~.safetext.safe_payload`)."""
-    return safetext.safe_payload(as_payload(message), secrets)
-
-
-def stored_message(record: Dict[str, Any]) -> Optional[Payload]:
-    """What an outbox record posts: its ``payload`` (schema 2), else its ``text`` (schema 1, as it was)."""
-    payload = record.get("payload")
-    if isinstance(payload, dict) and isinstance(payload.get("text"), str):
-        return payload
-    text = record.get("text")
-    if isinstance(text, str):
-        return {"text": text}
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,7 +345,7 @@ def build_post(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Setting
     """The webhook payload (``text``, ``attachments``, ``props``, ``priority``) of one (sub-)run.
 
     Channel, username and icon are not in it (the client adds them). The payload keeps room for
-    the possible-duplicate note (see :func:`with_note`). Every string in it is safe
+    the possible-duplicate note (the outbox adds it when a post may exist already). Every string in it is safe
     (:func:`~.safetext.safe_post`: encodable, webhook redacted, no channel-wide mention), and the
     commands shown hide their credentials. Raises :class:`ConfigError` when the operator template
     cannot be read.
@@ -388,4 +357,4 @@ def build_post(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Setting
             payload["priority"] = priority
     else:
         payload = _fit(_Card(verdict, sub, settings, build_name, total_subruns), _Limits(settings), priority)
-    return safe_payload(payload, [settings.webhook])
+    return safetext.safe_payload(payload, [settings.webhook])

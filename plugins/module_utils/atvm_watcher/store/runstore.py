@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..settings import validate_build_name
 from ..errors import StateError
-from ..durable import (  # noqa: F401  (the store's API too)  # pylint: disable=unused-import
+from ..durable import (
     CORRUPT_SUFFIX,
     DIR_MODE,
     FILE_MODE,
@@ -38,22 +38,20 @@ from ..durable import (  # noqa: F401  (the store's API too)  # pylint: disable=
     CorruptFileError,
     Journal,
     Validator,
-    atomic_write_bytes,
     atomic_write_json,
     dump_json,
     free_name,
     fsync_dir,
     json_default,
     load_json_or_quarantine,
-    quarantine,
     read_json,
     say,
     strerror,
     utc_now,
     utc_stamp,
 )
-from ..models import safe_name  # noqa: F401  (the store's API too)
-from .runstate import CORRUPT, OUTBOX_STATUSES, POST_FAILED, SENDING, SENT, RunState  # noqa: F401  # pylint: disable=unused-import
+from ..models import safe_name
+from .runstate import CORRUPT, OUTBOX_STATUSES, RunState
 from ..safetext import redact
 
 try:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import markdown as render
@@ -222,8 +223,8 @@ def test_any_text_renders_stores_and_posts_without_raising(drawn):
         store.save_subrun(0, sub.name, {"verdict": sub.to_dict(), "text": text})
         store.event("subrun-decided", reasons=sub.reasons)
         session = _Session()
-        client = delivery.MattermostClient(WEBHOOK, session=session)
-        record = delivery.deliver_once(store, client, "000-x", text + sub.name)
+        client = delivery_client.MattermostClient(WEBHOOK, session=session)
+        record = delivery.deliver_once(store, client, "000-x", text + sub.name, render_duplicate=render.add_duplicate_note)
         assert record["status"] == "SENT"
         for root, _dirs, files in os.walk(tmp):
             for name in files:
@@ -245,7 +246,8 @@ def test_resend_of_any_stored_text_never_raises(text):
         with open(path, "w", encoding="ascii") as handle:
             json.dump({"key": "000-x", "status": "POST_FAILED", "text": text, "possibly_posted": True}, handle)
         session = _Session()
-        records = delivery.resend(store, delivery.MattermostClient(WEBHOOK, session=session), max_chars=1000)
+        records = delivery.resend(store, delivery_client.MattermostClient(WEBHOOK, session=session),
+                                   render_duplicate=lambda t: render.add_duplicate_note(t, 1000))
         assert [r["status"] for r in records] == ["SENT"]
         posted = session.bodies[0]["text"]
         assert posted.startswith(render.DUPLICATE_NOTE) and len(posted) <= 1000

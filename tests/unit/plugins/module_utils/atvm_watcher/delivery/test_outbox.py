@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""delivery.py against the real Mattermost double: every fault's outcome, exactly once, and no secret anywhere."""
+"""The webhook client and the outbox against the real Mattermost double: every fault's outcome, exactly once, and no secret anywhere."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,11 @@ import time
 
 import pytest
 
+import functools
+
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import DUPLICATE_NOTE, add_duplicate_note
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
     ConfigError, MissingDependencyError, StateError)
@@ -25,7 +29,17 @@ from ansible_collections.atvm.watcher.tests.support import mattermost_double as 
 
 HOOK = "k3q9zt7wbpf1xm5ye8rgo2ncud"
 UNKNOWN = "u7d2f9h4k6m8p1r3t5v0x2z4bq"
-NOTE = delivery.DUPLICATE_NOTE
+NOTE = DUPLICATE_NOTE
+
+
+def noted(text):
+    """The possible-duplicate note as the watcher adds it (the server's limit)."""
+    return add_duplicate_note(text, delivery_client.MAX_POST_CHARS)
+
+
+# The outbox as the watcher and resend use it: with the message layer's note.
+deliver_once = functools.partial(delivery.deliver_once, render_duplicate=noted)
+resend = functools.partial(delivery.resend, render_duplicate=noted)
 
 
 class Clock:
@@ -61,7 +75,7 @@ def make_client(url, clock=None, **kwargs):
     options = {"http_timeout": 0.3, "deadline": 5.0, "backoff_base": 0.01, "backoff_max": 0.08,
                "sleep": clock.sleep, "clock": clock.now, "rand": lambda: 1.0, "min_delay": 0.0}
     options.update(kwargs)
-    client = delivery.MattermostClient(url, **options)
+    client = delivery_client.MattermostClient(url, **options)
     client.test_clock = clock
     return client
 
@@ -98,7 +112,7 @@ def test_5xx_n_times_then_sent_after_n_plus_one_attempts_with_backoff(double):
 
 
 def test_backoff_is_bounded_and_jittered():
-    client = delivery.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, backoff_base=1.0, backoff_max=60.0,
+    client = delivery_client.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, backoff_base=1.0, backoff_max=60.0,
                                        rand=lambda: 0.0)
     assert [client._backoff(n) for n in (0, 1, 2, 10, 40)] == [0.5, 1.0, 2.0, 30.0, 30.0]
 
@@ -243,10 +257,10 @@ def test_429_with_retry_after_0_is_floored_and_capped(double):
 
 
 def test_default_bounds_hold_whatever_the_server_says():
-    client = delivery.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK)
+    client = delivery_client.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK)
     assert (client.min_delay, client.max_attempts, client.ambiguous_copies) == (1.0, 30, 1)
     with pytest.raises(ConfigError):
-        delivery.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, max_attempts=0)
+        delivery_client.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, max_attempts=0)
 
 
 def test_an_answer_dripping_byte_by_byte_is_cut_at_the_attempt_limit(double):
@@ -263,7 +277,7 @@ def test_an_answer_dripping_byte_by_byte_is_cut_at_the_attempt_limit(double):
 def test_dripping_forever_ends_within_the_deadline(double):
     double.set_faults(drip=1000, drip_interval=0.1, drip_for=30.0)
     started = time.monotonic()
-    result = delivery.MattermostClient(double.url_for(HOOK), http_timeout=0.5, deadline=2.0, min_delay=0.1).post("x")
+    result = delivery_client.MattermostClient(double.url_for(HOOK), http_timeout=0.5, deadline=2.0, min_delay=0.1).post("x")
     assert result.outcome == "deadline" and not result.ok
     assert time.monotonic() - started < 2.0 + 1.0 + 0.5
 
@@ -363,19 +377,19 @@ def test_on_attempt_sees_every_try_with_its_ambiguity(double):
 
 
 def test_missing_requests_is_reported(monkeypatch):
-    monkeypatch.setattr(delivery, "HAS_REQUESTS", False)
+    monkeypatch.setattr(delivery_client, "HAS_REQUESTS", False)
     with pytest.raises(MissingDependencyError) as info:
-        delivery.MattermostClient("http://x/hooks/" + HOOK)
+        delivery_client.MattermostClient("http://x/hooks/" + HOOK)
     assert info.value.library == "requests"
 
 
 def test_no_webhook_is_a_config_error():
     with pytest.raises(ConfigError, match="MATTERMOST_ATVM_WEBHOOK"):
-        delivery.MattermostClient("")
+        delivery_client.MattermostClient("")
 
 
 def test_repr_hides_the_webhook():
-    client = delivery.MattermostClient("http://x/hooks/" + HOOK, channel="c")
+    client = delivery_client.MattermostClient("http://x/hooks/" + HOOK, channel="c")
     assert HOOK not in repr(client) and "***" in repr(client)
 
 
@@ -395,7 +409,7 @@ def test_deliver_once_writes_sending_then_sent(double, store):
 
     client.post = spying_post
     lines = []
-    record = delivery.deliver_once(store, client, "000-linux", "run B linux: PASS",
+    record = deliver_once(store, client, "000-linux", "run B linux: PASS",
                                    {"subrun_index": 0, "subrun_name": "linux", "status": "hijack"}, journal=lines.append)
     assert seen_before_request[0]["status"] == "SENDING" and seen_before_request[0]["text"] == "run B linux: PASS"
     assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", False, 1)
@@ -408,18 +422,18 @@ def test_deliver_once_writes_sending_then_sent(double, store):
 
 def test_sent_record_is_never_posted_again(double, store):
     client = make_client(double.url_for(HOOK))
-    first = delivery.deliver_once(store, client, "000-linux", "text", {})
-    again = delivery.deliver_once(store, client, "000-linux", "text", {})
+    first = deliver_once(store, client, "000-linux", "text", {})
+    again = deliver_once(store, client, "000-linux", "text", {})
     assert again == first
     assert len(double.requests) == 1
-    assert delivery.resend(store, client, "000-linux") == [first]
+    assert resend(store, client, "000-linux") == [first]
     assert len(double.requests) == 1
 
 
 def test_sending_record_is_resent_with_the_note(double, store):
     store.outbox_put({"key": "001-win", "status": "SENDING", "text": "run B win: FAIL", "attempts": 1,
                       "subrun_index": 1})
-    record = delivery.deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "re-rendered text", {})
+    record = deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "re-rendered text", {})
     assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", True, 2)
     assert record["text"] == "run B win: FAIL"  # the exact message of the interrupted attempt
     assert double.texts() == [NOTE + "\n\nrun B win: FAIL"]
@@ -428,7 +442,7 @@ def test_sending_record_is_resent_with_the_note(double, store):
 
 def test_render_duplicate_lets_the_caller_re_render(double, store):
     store.outbox_put({"key": "001-win", "status": "SENDING", "text": "body"})
-    delivery.deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "body", {},
+    deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "body", {},
                           render_duplicate=lambda t: "**maybe twice** " + t)
     assert double.texts() == ["**maybe twice** body"]
 
@@ -437,10 +451,12 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
     """A real SIGKILL after the server said ok but before SENT was written: re-sent with the note."""
     script = textwrap.dedent("""
         import os, signal, sys
-        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import deliver_once
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import add_duplicate_note
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 
-        class KilledAfterPost(delivery.MattermostClient):
+        class KilledAfterPost(delivery_client.MattermostClient):
             def post(self, text, **kwargs):
                 result = super().post(text, **kwargs)
                 assert result.ok
@@ -448,7 +464,7 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
 
         store = state.RunStore(sys.argv[1])
         client = KilledAfterPost(os.environ["TEST_WEBHOOK"], http_timeout=2, deadline=5)
-        delivery.deliver_once(store, client, "000-linux", "run B: PASS", {"subrun_index": 0})
+        deliver_once(store, client, "000-linux", "run B: PASS", {"subrun_index": 0}, render_duplicate=add_duplicate_note)
     """)
     root = pathlib.Path(delivery.__file__).parents[7]
     env = dict(os.environ, TEST_WEBHOOK=double.url_for(HOOK), PYTHONPATH=str(root))
@@ -456,17 +472,17 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     assert store.outbox_get("000-linux")["status"] == "SENDING"
     assert double.texts() == ["run B: PASS"]
-    record = delivery.deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
+    record = deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
     assert (record["status"], record["possible_duplicate"]) == ("SENT", True)
     assert double.texts() == ["run B: PASS", NOTE + "\n\nrun B: PASS"]
     # and a third start posts nothing
-    delivery.deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
+    deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
     assert len(double.posts) == 2
 
 
 def test_ambiguous_attempt_then_success_is_marked_and_noted(double, store):
     double.set_faults(delay=0.6, delay_count=1)
-    record = delivery.deliver_once(store, make_client(double.url_for(HOOK), http_timeout=0.3), "000-a", "status A", {})
+    record = deliver_once(store, make_client(double.url_for(HOOK), http_timeout=0.3), "000-a", "status A", {})
     assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", True, 2)
     assert record["sent_text"] == NOTE + "\n\nstatus A"
     assert sorted(p["text"] for p in double.wait_for_posts(2, 3.0)) == sorted(["status A", NOTE + "\n\nstatus A"])
@@ -476,7 +492,7 @@ def test_deadline_exceeded_keeps_post_failed_for_resend(double, store):
     double.set_faults(fail_5xx=1000, fail_status=503)
     client = make_client(double.url_for(HOOK), deadline=0.5, backoff_base=0.1, backoff_max=0.2)
     lines = []
-    record = delivery.deliver_once(store, client, "002-x", "status X", {"subrun_index": 2}, journal=lines.append)
+    record = deliver_once(store, client, "002-x", "status X", {"subrun_index": 2}, journal=lines.append)
     assert (record["status"], record["outcome"], record["text"]) == ("POST_FAILED", "deadline", "status X")
     assert record["possibly_posted"] is False
     assert "HTTP 503" in record["last_error"]
@@ -485,26 +501,26 @@ def test_deadline_exceeded_keeps_post_failed_for_resend(double, store):
     assert double.posts == []
     # the server recovers: resend posts the kept message, once, without a note
     double.set_faults(fail_5xx=0)
-    resent = delivery.resend(store, make_client(double.url_for(HOOK)))
+    resent = resend(store, make_client(double.url_for(HOOK)))
     assert [(r["key"], r["status"], r["possible_duplicate"]) for r in resent] == [("002-x", "SENT", False)]
     assert double.texts() == ["status X"]
-    assert delivery.resend(store, make_client(double.url_for(HOOK))) == []
+    assert resend(store, make_client(double.url_for(HOOK))) == []
     assert double.texts() == ["status X"]
 
 
 def test_post_failed_after_an_ambiguous_attempt_is_resent_with_the_note(double, store):
     double.set_faults(fail_5xx=1000, fail_status=500)
-    record = delivery.deliver_once(store, make_client(double.url_for(HOOK), deadline=0.3, backoff_base=0.2), "000-a",
+    record = deliver_once(store, make_client(double.url_for(HOOK), deadline=0.3, backoff_base=0.2), "000-a",
                                    "A", {})
     assert (record["status"], record["possibly_posted"]) == ("POST_FAILED", True)
     double.set_faults(fail_5xx=0)
-    [resent] = delivery.resend(store, make_client(double.url_for(HOOK)), key="000-a")
+    [resent] = resend(store, make_client(double.url_for(HOOK)), key="000-a")
     assert (resent["status"], resent["possible_duplicate"]) == ("SENT", True)
     assert double.texts() == [NOTE + "\n\nA"]
 
 
 def test_permanent_failure_is_post_failed_at_once(double, store):
-    record = delivery.deliver_once(store, make_client(double.url_for(UNKNOWN)), "000-a", "A", {})
+    record = deliver_once(store, make_client(double.url_for(UNKNOWN)), "000-a", "A", {})
     assert (record["status"], record["outcome"], record["attempts"], record["http_status"]) == (
         "POST_FAILED", "permanent", 1, 400)
 
@@ -512,14 +528,14 @@ def test_permanent_failure_is_post_failed_at_once(double, store):
 def test_corrupt_record_is_resent_as_a_possible_duplicate(double, store):
     with open(store.outbox_path("000-a"), "w") as handle:
         handle.write('{"status": "SE')
-    record = delivery.deliver_once(store, make_client(double.url_for(HOOK)), "000-a", "A", {}, journal=lambda m: None)
+    record = deliver_once(store, make_client(double.url_for(HOOK)), "000-a", "A", {}, journal=lambda m: None)
     assert (record["status"], record["possible_duplicate"]) == ("SENT", True)
     assert double.texts() == [NOTE + "\n\nA"]
 
 
 def test_resend_of_an_unknown_key_is_a_state_error(double, store):
     with pytest.raises(StateError, match="no such delivery record"):
-        delivery.resend(store, make_client(double.url_for(HOOK)), key="009-none")
+        resend(store, make_client(double.url_for(HOOK)), key="009-none")
 
 
 def test_nothing_is_posted_when_sending_cannot_be_written(double, store, monkeypatch):
@@ -528,7 +544,7 @@ def test_nothing_is_posted_when_sending_cannot_be_written(double, store, monkeyp
 
     monkeypatch.setattr(store, "outbox_put", full)
     with pytest.raises(StateError):
-        delivery.deliver_once(store, make_client(double.url_for(HOOK)), "000-a", "A", {})
+        deliver_once(store, make_client(double.url_for(HOOK)), "000-a", "A", {})
     assert double.requests == []
 
 
@@ -537,7 +553,7 @@ def test_concurrent_deliveries_of_one_key_post_once(double, store):
 
     def go():
         other = state.RunStore(store.state_dir)
-        results.append(delivery.deliver_once(other, make_client(double.url_for(HOOK)), "000-a", "A", {}))
+        results.append(deliver_once(other, make_client(double.url_for(HOOK)), "000-a", "A", {}))
 
     threads = [threading.Thread(target=go) for dummy in range(4)]
     for thread in threads:
@@ -560,18 +576,18 @@ def test_the_webhook_url_and_hook_id_appear_nowhere(tmp_path, store, caplog, cap
     with mmd.MattermostDouble(hook_ids=(HOOK,), developer_mode=True, record_path=str(tmp_path / "rec.jsonl")) as d:
         good, bad = d.url_for(HOOK), d.url_for(UNKNOWN)
         # the server's own error message and detailed_error carry the unknown hook id
-        results.append(delivery.deliver_once(store, make_client(bad), "000-bad", "A", {}, journal=lines.append))
+        results.append(deliver_once(store, make_client(bad), "000-bad", "A", {}, journal=lines.append))
         d.set_faults(drop=1, fail_5xx=1, fail_status=500, rate_limit=1, wrong_body=1)
-        results.append(delivery.deliver_once(store, make_client(good), "001-good", "B", {}, journal=lines.append))
+        results.append(deliver_once(store, make_client(good), "001-good", "B", {}, journal=lines.append))
         d.set_faults(delay=0.5, delay_count=1)
-        results.append(delivery.deliver_once(store, make_client(good, http_timeout=0.2), "002-slow", "C", {},
+        results.append(deliver_once(store, make_client(good, http_timeout=0.2), "002-slow", "C", {},
                                              journal=lines.append))
         d.wait_for_posts(3, 2.0)
     dead = make_client(good, deadline=0.3, backoff_base=0.1)
-    results.append(delivery.deliver_once(store, dead, "003-dead", "D", {}, journal=lines.append))
-    results.extend(delivery.resend(store, dead, journal=lines.append))
+    results.append(deliver_once(store, dead, "003-dead", "D", {}, journal=lines.append))
+    results.extend(resend(store, dead, journal=lines.append))
     try:
-        delivery.resend(store, dead, key="009-none")
+        resend(store, dead, key="009-none")
     except StateError as exc:
         lines.append(str(exc))
     out, err = capsys.readouterr()

@@ -9,9 +9,7 @@ import pathlib
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.cypress_log import CypressLogParser
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logfile import (
-    LogDecoder, clean_line, split_prefix, unmangle,
-)
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logtext import LogDecoder, clean_line, split_prefix, unmangle
 
 STDOUT = pathlib.Path(__file__).resolve().parents[5] / "fixtures" / "cypress" / "stdout"
 # Real: Cypress 12.17.4, 7 specs, 1 of 7 failed, 30 tests, 29 passing, 1 failing (see PROVENANCE.md);

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import logfile as logreader
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.cypress_log import CypressLogParser
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logfile import LogReader, clean_line
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logfile import LogReader
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logtext import clean_line
 
 
 # ------------------------------------------------------------------------------ clean_line

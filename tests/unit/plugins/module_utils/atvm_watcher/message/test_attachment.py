@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import with_note
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import attachment as post
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.message.test_markdown import METADATA
@@ -236,7 +237,7 @@ def test_mentions_are_defused_in_every_string_of_the_payload():
 
 def test_with_note_marks_the_text_and_keeps_the_rest():
     payload = _build()
-    noted = post.with_note(payload, lambda text: ":warning: possible duplicate\n\n" + text)
+    noted = with_note(payload, lambda text: ":warning: possible duplicate\n\n" + text)
     assert noted["text"] == ":warning: possible duplicate\n\n" + payload["text"]
     assert noted["attachments"] == payload["attachments"] and noted["props"] == payload["props"]
     assert payload["text"].startswith("#### \u274c")
@@ -310,7 +311,7 @@ def test_a_huge_post_with_transport_fields_and_the_duplicate_note_is_accepted_by
     meta = dict(METADATA, runner_command="\u4e2d" * 20000)
     verdict, sub = _verdict(hosts=hosts, sub_reasons=[emoji_reason] * 50)
     payload = post.build_post(verdict, sub, _settings(metadata=meta, max_post_chars=16383), "B42", 3)
-    noted = post.with_note(payload, lambda t: ":warning: possible duplicate: " + "n" * 200 + "\n\n" + t)
+    noted = with_note(payload, lambda t: ":warning: possible duplicate: " + "n" * 200 + "\n\n" + t)
     status, body = _send(double, noted, channel="atvm-runs", username="atvm-" + "u" * 60,
                          icon_url="https://example.org/" + "i" * 500 + ".png")
     assert (status, body) == (200, b"ok")

@@ -12,6 +12,8 @@ import threading
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstate
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import durable
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import BuildNameError, StateError
 
 HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y", "..", "", ".hidden", "a/b", "a" * 101]
@@ -38,8 +40,8 @@ def store(tmp_path, lines):
 
 def test_atomic_write_json_round_trip_mode_and_no_temp_files(tmp_path):
     path = tmp_path / "x.json"
-    state.atomic_write_json(str(path), {"b": 1, "a": "é"})
-    state.atomic_write_json(str(path), {"b": 2, "a": "ü"})
+    durable.atomic_write_json(str(path), {"b": 1, "a": "é"})
+    durable.atomic_write_json(str(path), {"b": 2, "a": "ü"})
     assert json.loads(path.read_text(encoding="utf-8")) == {"a": "ü", "b": 2}
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert files_in(tmp_path) == ["x.json"]
@@ -47,14 +49,14 @@ def test_atomic_write_json_round_trip_mode_and_no_temp_files(tmp_path):
 
 def test_atomic_write_failure_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
     path = tmp_path / "x.json"
-    state.atomic_write_json(str(path), {"v": 1})
+    durable.atomic_write_json(str(path), {"v": 1})
 
     def broken_replace(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(state.os, "replace", broken_replace)
     with pytest.raises(StateError, match=r"cannot write .*x\.json: No space left on device"):
-        state.atomic_write_json(str(path), {"v": 2})
+        durable.atomic_write_json(str(path), {"v": 2})
     monkeypatch.undo()
     assert json.loads(path.read_text()) == {"v": 1}
     assert files_in(tmp_path) == ["x.json"]
@@ -62,20 +64,20 @@ def test_atomic_write_failure_keeps_the_old_file_and_leaves_no_temp_file(tmp_pat
 
 def test_unserialisable_value_is_a_state_error_naming_the_file(tmp_path):
     with pytest.raises(StateError, match="x.json"):
-        state.atomic_write_json(str(tmp_path / "x.json"), {"v": object()})
+        durable.atomic_write_json(str(tmp_path / "x.json"), {"v": object()})
     assert files_in(tmp_path) == []
 
 
 def test_lone_surrogates_from_invalid_utf8_are_replaced(tmp_path):
     path = tmp_path / "x.json"
     text = b"bad \xff byte".decode("utf-8", "surrogateescape")
-    state.atomic_write_json(str(path), {"t": text, text: [text]})
-    assert state.read_json(str(path)) == {"t": "bad \ufffd byte", "bad \ufffd byte": ["bad \ufffd byte"]}
+    durable.atomic_write_json(str(path), {"t": text, text: [text]})
+    assert durable.read_json(str(path)) == {"t": "bad \ufffd byte", "bad \ufffd byte": ["bad \ufffd byte"]}
 
 
 def test_atomic_write_bytes_mode(tmp_path):
     path = tmp_path / "watcher.env"
-    state.atomic_write_bytes(str(path), b"A=1\n", 0o600)
+    durable.atomic_write_bytes(str(path), b"A=1\n", 0o600)
     assert path.read_bytes() == b"A=1\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -106,7 +108,7 @@ def test_corrupt_state_json_is_set_aside_with_a_journal_line(store, lines, conte
     events = store.read_events()
     assert events[-1]["event"] == "state_file_set_aside" and events[-1]["message"] == lines[0]
     # the run goes on: a new state can be written
-    assert store.save_state(state.RunState(build_name="B")).to_dict()["schema"] == 1
+    assert store.save_state(runstate.RunState(build_name="B")).to_dict()["schema"] == 1
     assert store.load_state().build_name == "B"
 
 
@@ -115,20 +117,20 @@ def test_two_corruptions_in_the_same_second_keep_both_files(tmp_path, lines):
     for _attempt in range(2):
         with open(path, "w") as handle:
             handle.write("{")
-        assert state.load_json_or_quarantine(path, lines.append) is None
+        assert durable.load_json_or_quarantine(path, lines.append) is None
     assert len([n for n in files_in(tmp_path) if n.startswith("state.json.corrupt-")]) == 2
 
 
 def test_load_json_or_quarantine_missing_file_is_none_without_a_line(tmp_path, lines):
-    assert state.load_json_or_quarantine(str(tmp_path / "nope.json"), lines.append) is None
+    assert durable.load_json_or_quarantine(str(tmp_path / "nope.json"), lines.append) is None
     assert lines == []
 
 
 def test_read_json_raises_corrupt_file_error_with_position(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"a": 1,\n "b": }')
-    with pytest.raises(state.CorruptFileError) as info:
-        state.read_json(str(path))
+    with pytest.raises(durable.CorruptFileError) as info:
+        durable.read_json(str(path))
     assert info.value.detail.startswith("line 2 column 7")
 
 
@@ -173,7 +175,7 @@ def test_corrupt_exit_record_is_none_reported_once_and_left_for_the_runner(store
     assert store.exit_record() is None
     assert len(lines) == 1 and lines[0].startswith("runner-exit.json is corrupt (line 1 column 15")
     assert os.path.exists(store.exit_path)
-    state.atomic_write_json(store.exit_path, {"schema": 1, "exit_code": 0})
+    durable.atomic_write_json(store.exit_path, {"schema": 1, "exit_code": 0})
     assert store.exit_record()["exit_code"] == 0
 
 
@@ -211,7 +213,7 @@ def test_ensure_sweeps_only_old_temp_files(store):
 
 
 def test_save_state_adds_schema_and_timestamps(store):
-    saved = store.save_state(state.RunState.from_dict({"build_name": "B", "run_state": "RUNNING"})).to_dict()
+    saved = store.save_state(runstate.RunState.from_dict({"build_name": "B", "run_state": "RUNNING"})).to_dict()
     assert saved["schema"] == 1 and saved["created_at"] and saved["updated_at"].endswith("Z")
     loaded = store.load_state()
     assert loaded.to_dict() == saved
@@ -331,7 +333,7 @@ def test_for_build_validates_the_build_name(tmp_path):
 def test_archive_moves_the_state_dir_and_keeps_it(tmp_path):
     root = str(tmp_path)
     store = state.RunStore(os.path.join(root, "B")).ensure()
-    store.save_state(state.RunState(build_name="B", run_state="COMPLETED"))
+    store.save_state(runstate.RunState(build_name="B", run_state="COMPLETED"))
     store.write_cancel_marker("old", "x")
     target = state.archive_state_dir(root, "B")
     assert target is not None and os.path.dirname(target) == os.path.join(root, ".archive")
@@ -355,7 +357,7 @@ def test_archive_retention_keeps_the_newest_of_that_build_only(tmp_path):
     made = []
     for n in range(7):
         store = state.RunStore(os.path.join(root, "B")).ensure()
-        store.save_state(state.RunState.from_dict({"build_name": "B", "n": n}))
+        store.save_state(runstate.RunState.from_dict({"build_name": "B", "n": n}))
         made.append(state.archive_state_dir(root, "B", keep=3))
     left = state.list_archives(root, "B")
     assert left == made[-3:]
