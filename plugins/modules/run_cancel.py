@@ -80,7 +80,7 @@ stopped:
   sample: ["atvm-runner@nightly-42.service", "atvm-run-watcher@nightly-42.service"]
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 
 
 def main() -> None:

@@ -222,7 +222,7 @@ undelivered:
   sample: [{"key": "000-linux", "status": "POST_FAILED", "last_error": "HTTP 400 ... (permanent)"}]
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import watcher_gone_text
 

@@ -66,7 +66,7 @@ not_sent:
   sample: 0
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.resend import resend_run
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings

@@ -109,7 +109,8 @@ journal:
   type: str
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.request import RunnerRequest
 
 
 def main() -> None:
@@ -124,7 +125,7 @@ def main() -> None:
     params = module.params
 
     def call() -> dict:
-        request = glue.launch.RunnerRequest(build_name=build, command=params["command"], state_root=params["state_root"],
+        request = RunnerRequest(build_name=build, command=params["command"], state_root=params["state_root"],
                                             workdir=params["workdir"], runner_log=params["runner_log"])
         return glue.launcher(module, params["state_root"]).start_runner(request, check_mode=module.check_mode)
 

@@ -127,14 +127,16 @@ log_tail:
   sample: ["rendered cypress.atvm-config-gold.ts"]
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.template_step import render_template
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import DEFAULT_AUTOMATION_DIR
 
 
 def main() -> None:
     module = glue.new_module({
         "build_name": {"type": "str", "required": True},
         "command": {"type": "str", "required": True},
-        "chdir": {"type": "path", "default": glue.DEFAULT_AUTOMATION_DIR},
+        "chdir": {"type": "path", "default": DEFAULT_AUTOMATION_DIR},
         "log_path": {"type": "path"},
         "timeout": {"type": "float", "default": 900},
         "tail_lines": {"type": "int", "default": 30},
@@ -142,7 +144,7 @@ def main() -> None:
     })
     build = glue.checked_build_name(module)
     params = module.params
-    glue.finish(module, lambda: glue.template.render_template(
+    glue.finish(module, lambda: render_template(
         build, params["command"], params["chdir"], log_path=params["log_path"], timeout=params["timeout"],
         tail_lines=params["tail_lines"], environment=params["environment"], check_mode=module.check_mode,
         secrets=glue.global_secrets(),

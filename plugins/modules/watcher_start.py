@@ -211,7 +211,9 @@ build_name_refused:
   type: bool
 """
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.request import WatcherRequest, metadata_from
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import DEFAULT_AUTOMATION_DIR
 
 METADATA_OPTIONS = ("template", "config_family", "config_file", "migration_style", "integration_plugin", "scope",
                     "template_command", "runner_command")
@@ -226,7 +228,7 @@ def _env_value(value: object) -> str:
 def main() -> None:
     spec = glue.run_spec()
     spec.update({
-        "automation_dir": {"type": "path", "default": glue.DEFAULT_AUTOMATION_DIR},
+        "automation_dir": {"type": "path", "default": DEFAULT_AUTOMATION_DIR},
         "categorized": {"type": "bool", "default": False},
         "expected_hosts": {"type": "list", "elements": "str", "default": []},
         "runner_log": {"type": "path"},
@@ -242,10 +244,10 @@ def main() -> None:
     params = module.params
 
     def call() -> dict:
-        request = glue.launch.WatcherRequest(
+        request = WatcherRequest(
             build_name=build, state_root=params["state_root"], automation_dir=params["automation_dir"],
             categorized=params["categorized"], expected_hosts=params["expected_hosts"],
-            runner_log=params["runner_log"], metadata=glue.launch.metadata_from(params["metadata"] or {}),
+            runner_log=params["runner_log"], metadata=metadata_from(params["metadata"] or {}),
             settings={str(k): _env_value(v) for k, v in (params["settings"] or {}).items()},
         )
         launcher = glue.launcher(module, params["state_root"], archive_keep=params["archive_keep"])

@@ -87,7 +87,7 @@ reason:
 
 import os
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import read_env_file
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.client import MattermostClient
 

@@ -2,42 +2,27 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the atvm.watcher modules share: argument specs, the command runner, error translation.
 
-Private to the atvm.watcher collection. A module builds its AnsibleModule with :func:`new_module`,
+Private to the atvm.watcher collection: not a public API, it may change in any release (hence the
+leading ``_``). Modules import the core for what they do and this file for how a module runs. A module builds its AnsibleModule with :func:`new_module`,
 validates the build name with :func:`checked_build_name` before anything else, calls the core
 and hands the outcome to :func:`finish`; the core's exceptions become ``fail_json``.
 """
 from __future__ import annotations
 
-import traceback
 from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-# The settings module is stdlib only: its defaults are the modules' defaults even when the rest of
-# the core cannot be imported (the module then fails with missing_required_lib).
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import (  # pylint: disable=unused-import
-    DEFAULT_AUTOMATION_DIR,  # noqa: F401  (the modules' default)
+# The core guards its third-party imports (requests, psutil, jmespath): importing it never fails on a
+# target that lacks one; the call that needs it raises MissingDependencyError (see fail()).
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher as core_launcher
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.request import global_secrets as _global_secrets
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import MissingDependencyError, WatcherError
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import (
     DEFAULT_STATE_ROOT,
     GLOBAL_ENV_FILE,
     validate_build_name,
 )
-
-try:
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import request as launch
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher as core_launcher
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import template_step as template  # noqa: F401  # pylint: disable=unused-import
-    from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
-        MissingDependencyError,
-        WatcherError,
-    )
-except ImportError as exc:  # a third-party library the core imports is missing on the target
-    CORE_IMPORT_ERROR: str | None = traceback.format_exc()
-    CORE_MISSING: str | None = getattr(exc, "name", None) or str(exc)
-    launch = core_launcher = template = None  # type: ignore[assignment]
-    WatcherError = MissingDependencyError = Exception  # type: ignore[assignment,misc]
-else:
-    CORE_IMPORT_ERROR = None
-    CORE_MISSING = None
 
 # Keys a failure's details may not overwrite in fail_json.
 _RESERVED = ("msg", "failed", "changed", "exception", "invocation", "warnings", "deprecations")
@@ -54,11 +39,8 @@ def run_spec() -> dict[str, Any]:
 
 
 def new_module(argument_spec: dict[str, Any], **kwargs: Any) -> AnsibleModule:
-    """An AnsibleModule with check mode, failing cleanly when the core cannot be imported."""
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
-    if CORE_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib(CORE_MISSING or "the atvm_watcher core"), exception=CORE_IMPORT_ERROR)
-    return module
+    """An AnsibleModule with check mode."""
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
 
 
 def checked_build_name(module: AnsibleModule, key: str = "build_name") -> str:
@@ -110,4 +92,4 @@ def finish(module: AnsibleModule, call: Callable[[], dict[str, Any]]) -> None:
 
 def global_secrets(path: str = GLOBAL_ENV_FILE) -> list[str]:
     """The webhook from the controller-wide env file, so it can be removed from anything shown."""
-    return launch.global_secrets(path)
+    return _global_secrets(path)

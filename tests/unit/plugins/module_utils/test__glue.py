@@ -3,11 +3,16 @@
 """glue.py: shared argument spec, command runner, error translation, missing core library."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.atvm.watcher.plugins.module_utils import glue
+from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError, LaunchError, MissingDependencyError
 
@@ -100,11 +105,26 @@ def test_finish_returns_diff_only_in_diff_mode(module, diff):
     assert ("diff" in info.value.result) is diff
 
 
-def test_missing_core_library_fails_with_missing_required_lib(module, monkeypatch):
-    monkeypatch.setattr(glue, "CORE_IMPORT_ERROR", "Traceback ...\nModuleNotFoundError: No module named 'psutil'")
-    monkeypatch.setattr(glue, "CORE_MISSING", "psutil")
+def test_the_core_imports_without_its_third_party_libraries():
+    """A target without requests, psutil or jmespath still imports every module's core: the call
+    that needs the library fails with MissingDependencyError, which fail() turns into missing_required_lib."""
+    script = textwrap.dedent("""
+        import sys
+        for name in ("requests", "psutil", "jmespath", "defusedxml"):
+            sys.modules[name] = None
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher, template_step
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import resend, runinfo
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli, watcher
+        print("imported")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.returncode == 0 and out.stdout.strip() == "imported", out.stderr
+
+
+def test_missing_library_fails_with_missing_required_lib(module):
+    mod = module({"build_name": "b1"})
     with pytest.raises(Exit) as info:
-        module({"build_name": "b1"})
+        glue.finish(mod, lambda: (_ for _ in ()).throw(MissingDependencyError("psutil")))
     assert info.value.failed
     assert info.value.result["msg"].startswith("Failed to import the required Python library (psutil)")
-    assert "No module named 'psutil'" in info.value.result["exception"]
