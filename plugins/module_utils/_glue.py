@@ -18,11 +18,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher as core_launcher
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.request import global_secrets as _global_secrets
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import MissingDependencyError, WatcherError
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import (
-    DEFAULT_STATE_ROOT,
-    GLOBAL_ENV_FILE,
-    validate_build_name,
-)
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import DEFAULT_STATE_ROOT, GLOBAL_ENV_FILE
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import BuildName
 
 # Keys a failure's details may not overwrite in fail_json.
 _RESERVED = ("msg", "failed", "changed", "exception", "invocation", "warnings", "deprecations")
@@ -46,7 +43,7 @@ def new_module(argument_spec: dict[str, Any], **kwargs: Any) -> AnsibleModule:
 def checked_build_name(module: AnsibleModule, key: str = "build_name") -> str:
     """The build name, validated before any path or unit name is built from it (fails the module)."""
     try:
-        return validate_build_name(module.params[key])
+        return BuildName(module.params[key])
     except WatcherError as exc:
         module.fail_json(msg=str(exc), build_name_refused=True)
     raise AssertionError("unreachable")  # pragma: no cover - fail_json exits

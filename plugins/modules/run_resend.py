@@ -68,7 +68,7 @@ not_sent:
 
 from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.resend import resend_run
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.cli import load_env
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import load_env
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.safetext import redact
@@ -92,7 +92,7 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
                                 "resend once it has ended".format(build))
     settings = Settings.from_env(load_env(None, {}, build, params["state_root"]), build_name=build,
                                  state_root=params["state_root"])
-    store = RunStore(settings.state_dir())
+    store = RunStore(settings.paths)
     before = {r.get("key"): r.get("status") for r in store.outbox_list()}
     if module.check_mode:
         wanted = [key for key, status in before.items()

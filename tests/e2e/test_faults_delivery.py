@@ -195,6 +195,10 @@ def test_item5_webhook_in_evidence_and_runner_environment_leaks_nowhere(make_run
     assert [line for line in unit.splitlines() if line.startswith("EnvironmentFile=")] == [
         "EnvironmentFile={{ controller_state_root }}/%i/runner.env"]
     assert "--state-root {{ controller_state_root }}" in unit
+    # ... and the watcher none: it reads the global and its per-run env file itself, once
+    watcher_unit = (ROOT / "roles" / "controller" / "templates" / "atvm-run-watcher@.service.j2").read_text()
+    assert not [line for line in watcher_unit.splitlines() if line.startswith("EnvironmentFile=")]
+    assert "watch --build-name %i --state-root {{ controller_state_root }}" in watcher_unit
 
 
 def test_item5_check_config_never_echoes_a_hooks_url(make_run, double, tmp_path):

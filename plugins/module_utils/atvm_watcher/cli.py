@@ -9,7 +9,8 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from .settings import GLOBAL_ENV_FILE, Settings, unknown_names, validate_build_name
+from .settings import Settings, load_env, unknown_names
+from .runpaths import BuildName
 from .envfile import read_env_file
 from .errors import EXIT_CONFIG, EXIT_DELIVERY_FAILED, EXIT_ERROR, EXIT_OK, ConfigError, WatcherError
 from .safetext import redact
@@ -17,32 +18,6 @@ from .safetext import redact
 
 def _err(message: str, secrets: List[Optional[str]]) -> None:
     sys.stderr.write("atvm-run-watcher: " + redact(message, secrets) + "\n")
-
-
-def load_env(env_files: Optional[List[str]], environ: Dict[str, str], build_name: Optional[str] = None,
-             state_root: Optional[str] = None) -> Dict[str, str]:
-    """Merge env files then the process environment (later wins).
-
-    Without ``--env-file`` the global env file is read when it exists, then the per-run
-    ``watcher.env`` of the build when it exists.
-    """
-    merged: Dict[str, str] = {}
-    files = list(env_files or [])
-    if not files:
-        if os.path.isfile(GLOBAL_ENV_FILE) and os.access(GLOBAL_ENV_FILE, os.R_OK):
-            files.append(GLOBAL_ENV_FILE)
-    for path in files:
-        merged.update(read_env_file(path))
-    if build_name and not env_files:
-        root = state_root or environ.get("ATVM_STATE_ROOT") or merged.get("ATVM_STATE_ROOT")
-        if root:
-            per_run = os.path.join(root, build_name, "watcher.env")
-            if os.path.isfile(per_run):
-                merged.update(read_env_file(per_run))
-    for key, value in environ.items():
-        if key.startswith("ATVM_") or key.startswith("MATTERMOST_ATVM_"):
-            merged[key] = value
-    return merged
 
 
 def _valid(settings: Settings, require_webhook: bool) -> bool:
@@ -90,7 +65,7 @@ def _send_test(settings: Settings) -> int:
 def _settings(args: argparse.Namespace, environ: Dict[str, str], **extra: Any) -> Settings:
     build = getattr(args, "build_name", None)
     if build is not None:
-        validate_build_name(build)
+        build = BuildName(build)
     env = load_env(getattr(args, "env_file", None), environ, build, getattr(args, "state_root", None))
     overrides: Dict[str, Any] = {"build_name": build, "state_root": getattr(args, "state_root", None)}
     overrides.update(extra)
@@ -118,7 +93,7 @@ def _store_of(args: argparse.Namespace, environ: Dict[str, str]) -> Any:
     from .store.runstore import RunStore  # pylint: disable=import-outside-toplevel
 
     settings = _settings(args, environ)
-    return settings, RunStore(settings.state_dir(), secrets=(settings.webhook,))
+    return settings, RunStore(settings.paths, secrets=(settings.webhook,))
 
 
 def cmd_status(args: argparse.Namespace, environ: Dict[str, str]) -> int:
@@ -141,7 +116,7 @@ def cmd_cancel(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     from .host.systemd import Systemd  # pylint: disable=import-outside-toplevel
 
     settings, store = _store_of(args, environ)
-    if not os.path.isdir(store.state_dir):
+    if not os.path.isdir(store.paths.dir):
         raise WatcherError("no run {0} under {1}".format(settings.build_name, settings.state_root))
     result = cancel_run(store, Systemd(), settings.build_name, "atvm-run-watcher cancel", args.reason)
     stopped = "; stopped: " + ", ".join(result["stopped"]) if result["stopped"] else ""

@@ -14,16 +14,13 @@ import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from .errors import BuildNameError, ConfigError
-
-BUILD_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-BUILD_NAME_MAX = 100
+from .envfile import read_env_file
+from .runpaths import BuildName, RunPaths
 
 DEFAULT_STATE_ROOT = "/var/lib/atvm-run-watcher"
 DEFAULT_INSTALL_ROOT = "/opt/atvm-watcher-service"
 DEFAULT_AUTOMATION_DIR = "/root/cdc-e2e-cyp-12.17.4"
 GLOBAL_ENV_FILE = "/etc/atvm-run-watcher.env"
-WATCHER_UNIT = "atvm-run-watcher@{0}.service"
-RUNNER_UNIT = "atvm-runner@{0}.service"
 
 WEBHOOK_RE = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?/hooks/[A-Za-z0-9]+$")
 CHANNEL_RE = re.compile(r"^(?:#?[a-z0-9][a-z0-9_-]{0,63}|@[a-z0-9.\-_]{1,64})$")
@@ -32,26 +29,6 @@ SECRET_KEYS = ("MATTERMOST_ATVM_WEBHOOK",)
 
 DEFAULT_MARKER_REGEX = r"^\s*=+ ATVM category: (?P<label>[A-Za-z0-9._-]+) =+\s*$"
 DEFAULT_HOST_PATTERN = r"(?P<host>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?:cy|spec)\.[cm]?[jt]sx?$"
-
-
-def validate_build_name(name: Any) -> str:
-    """Return ``name`` when it is a safe build name, else raise :class:`BuildNameError`.
-
-    ``[A-Za-z0-9][A-Za-z0-9._-]*``, at most 100 characters, and never ``..``: anything else
-    (slashes, spaces, newlines, ``@``) is refused before a path or a unit name is built from it.
-    """
-    if not isinstance(name, str) or not name:
-        raise BuildNameError("invalid build name {0!r}: it must be a non-empty string".format(name))
-    if len(name) > BUILD_NAME_MAX:
-        raise BuildNameError(
-            "invalid build name {0!r}: longer than {1} characters".format(name[:40] + "...", BUILD_NAME_MAX)
-        )
-    if not BUILD_NAME_RE.fullmatch(name) or ".." in name:
-        raise BuildNameError(
-            "invalid build name {0!r}: only letters, digits, '.', '_' and '-' are allowed, it must start "
-            "with a letter or digit and must not contain '..'".format(name)
-        )
-    return name
 
 
 def _same_file(path: str, other: str) -> bool:
@@ -83,6 +60,34 @@ def template_path_problem(path: str, automation_dir: str, install_root: str = DE
             return None
     return "ATVM_MESSAGE_TEMPLATE {0} is outside the automation directory {1} and the install directory {2}".format(
         path, automation_dir, install_root)
+
+
+def load_env(env_files: Optional[List[str]], environ: Dict[str, str], build_name: Optional[str] = None,
+             state_root: Optional[str] = None) -> Dict[str, str]:
+    """The settings a command sees: env files, then the process environment (later wins).
+
+    The one reader of the env files (the watcher unit loads none itself): without ``env_files`` the
+    controller-wide :data:`GLOBAL_ENV_FILE` is read when it exists, then the per-run ``watcher.env``
+    of the build when it exists; of the process environment only ``ATVM_*`` and
+    ``MATTERMOST_ATVM_*`` names count.
+    """
+    merged: Dict[str, str] = {}
+    files = list(env_files or [])
+    if not files:
+        if os.path.isfile(GLOBAL_ENV_FILE) and os.access(GLOBAL_ENV_FILE, os.R_OK):
+            files.append(GLOBAL_ENV_FILE)
+    for path in files:
+        merged.update(read_env_file(path))
+    if build_name and not env_files:
+        root = state_root or environ.get("ATVM_STATE_ROOT") or merged.get("ATVM_STATE_ROOT")
+        if root:
+            per_run = RunPaths(root, build_name).watcher_env
+            if os.path.isfile(per_run):
+                merged.update(read_env_file(per_run))
+    for key, value in environ.items():
+        if key.startswith("ATVM_") or key.startswith("MATTERMOST_ATVM_"):
+            merged[key] = value
+    return merged
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,13 +261,15 @@ class Settings:
     metadata: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     # ---- derived paths ----
-    def state_dir(self) -> str:
+    @property
+    def paths(self) -> RunPaths:
+        """The run's files (:class:`~.runpaths.RunPaths`); :class:`ConfigError` without a build name."""
         if not self.build_name:
             raise ConfigError("no build name given")
-        return os.path.join(self.state_root, validate_build_name(self.build_name))
+        return RunPaths(self.state_root, self.build_name)
 
     def runner_log_path(self) -> str:
-        return self.runner_log or os.path.join(self.state_dir(), "runner.log")
+        return self.runner_log or self.paths.runner_log
 
     def reporter_dir_path(self) -> str:
         return self.reporter_dir or os.path.join(self.automation_dir, "cypress", "reports", "cmc")
@@ -285,10 +292,9 @@ class Settings:
         for key, value in overrides.items():
             if value is not None:
                 kwargs[key] = value
-        settings = cls(**kwargs)
-        if settings.build_name is not None:
-            validate_build_name(settings.build_name)
-        return settings
+        if kwargs.get("build_name") is not None:
+            kwargs["build_name"] = BuildName(kwargs["build_name"])
+        return cls(**kwargs)
 
     def check(self, require_webhook: bool = True) -> List[str]:
         """Validate everything that can be validated offline; returns the problems found."""
@@ -376,7 +382,7 @@ def _kind_problem(kind: str, env_name: str, value: Any, group: Optional[str],
         return "{0} {1} is not a readable file".format(env_name, value)
     if kind == "build":
         try:
-            validate_build_name(value)
+            BuildName(value)
         except BuildNameError as exc:
             return str(exc)
     if kind == "regex":

@@ -19,7 +19,8 @@ from .host import sdnotify
 from .evidence.inventory import read_inventory
 from .evidence.junit import scan_junit_dir
 from .evidence.reporter import artifact_signature, scan_reporter_dir
-from .settings import RUNNER_UNIT, Settings
+from .settings import Settings
+from .runpaths import RUNNER_UNIT
 from .evidence.cypress_log import CypressLogParser
 from .decision.rules import Evidence, decide, hosts_of_run
 from .delivery.client import MattermostClient
@@ -52,7 +53,7 @@ class Watcher:
         self.settings = settings
         self.build = settings.build_name or ""
         self.log_stream = log_stream
-        self.store = RunStore(settings.state_dir(), journal=self._say, secrets=(settings.webhook,))
+        self.store = RunStore(settings.paths, journal=self._say, secrets=(settings.webhook,))
         self.systemd = Systemd(run_command)
         self.clock = clock  # wall time: stamps compared with file times (the run's start, a sub-run's)
         # Durations that decide (HUNG, the runner's start timeout) never follow a wall clock that jumps
@@ -463,7 +464,7 @@ class Watcher:
         self.runner = RunnerTracker(self.store, self.state, self.journal, self.monotonic,
                                     self.settings.runner_start_timeout, systemd=self.systemd,
                                     unit=self.settings.runner_unit, pid=self.settings.runner_pid, changed=self.mark_dirty)
-        self.journal("watcher-start", "watching build {0} (state {1})".format(self.build, self.store.state_dir),
+        self.journal("watcher-start", "watching build {0} (state {1})".format(self.build, self.store.paths.dir),
                      categorized=self.settings.categorized)
 
     def _finish_delivery_only(self) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 import jinja2
 import pytest
 import yaml
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import runpaths
 
 from ansible_collections.atvm.watcher.tests.unit.extensions.awx_double import validate_survey_spec
 
@@ -468,7 +468,7 @@ def test_build_name_question_matches_the_validation(key):
         return
     question = questions["build_name"]
     assert question["type"] == "text"
-    assert question["min"] == 1 and question["max"] == config.BUILD_NAME_MAX
+    assert question["min"] == 1 and question["max"] == runpaths.BUILD_NAME_MAX
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED))

@@ -77,8 +77,11 @@ def main(argv: list) -> int:
     from atvm_watcher.host import sdnotify
 
     results["core"] = [os.path.dirname(cli.__file__), config.DEFAULT_STATE_ROOT]
-    results["env"] = {key: os.environ.get(key) for key in (
+    # The settings as the watcher reads them in its sandbox (the unit loads no env file itself).
+    settings = config.load_env(None, {}, "probe", state_root)
+    results["env"] = {key: settings.get(key) for key in (
         "ATVM_JP_HOST", "ATVM_SUBRUN_MARKER_REGEX", "MATTERMOST_ATVM_CHANNEL", "ATVM_STATE_ROOT", "ATVM_HANG_TIMEOUT")}
+    results["environ_mattermost"] = sorted(key for key in os.environ if key.startswith("MATTERMOST_"))
     results["runner"] = runner_facts("atvm-runner@probe.service")
     results["write"] = {
         "state_root": attempt_write(os.path.join(state_root, "probe", "write-test")),

@@ -15,7 +15,6 @@ import os
 import signal
 from typing import Any, Dict, List, Optional
 
-from ..settings import RUNNER_UNIT, WATCHER_UNIT
 from ..errors import LaunchError
 from ..models import CANCELLED
 from ..host.process import same_process, signal_process, stop_runner_process, wait_gone
@@ -53,7 +52,7 @@ class CancelPlan:
         msg = self.msg if not (check_mode and changed) else "would " + self.msg
         if self.notes:
             msg = "{0} ({1})".format(msg, "; ".join(self.notes))
-        return {"changed": changed, "build_name": self.build_name, "state_dir": self.store.state_dir,
+        return {"changed": changed, "build_name": self.build_name, "state_dir": self.store.paths.dir,
                 "previous_state": self.before, "run_state": after, "stopped": list(self.stopped),
                 "diff": {"before": self.before, "after": after}, "msg": msg}
 
@@ -79,8 +78,8 @@ def plan_cancel(store: RunStore, systemd: Systemd, build_name: str, by: str, rea
     pid_mode = state is not None and state.runner.unit is None and state.runner.pid is not None
     units: Dict[str, Optional[UnitStatus]] = {}
     if not pid_mode:
-        units = {"runner": _show(systemd, RUNNER_UNIT.format(build_name)),
-                 "watcher": _show(systemd, WATCHER_UNIT.format(build_name))}
+        units = {"runner": _show(systemd, store.paths.runner_unit),
+                 "watcher": _show(systemd, store.paths.watcher_unit)}
     plan = CancelPlan(build_name=build_name, store=store, state=state, by=by, reason=reason, units=units,
                       pid_mode=pid_mode)
     runner_alive = _runner_alive(plan)
@@ -90,7 +89,7 @@ def plan_cancel(store: RunStore, systemd: Systemd, build_name: str, by: str, rea
             if runner_alive else "run {0} had already ended ({1}); nothing was changed".format(build_name, state.run_state)
         return plan
     live_units = any(s is not None and s.live for s in units.values())
-    if state is None and not live_units and not os.path.isdir(store.state_dir):
+    if state is None and not live_units and not os.path.isdir(store.paths.dir):
         plan.msg = "there is no run {0}; nothing was changed".format(build_name)
         return plan
     plan.cancel = plan.stop_runner = True
@@ -100,7 +99,7 @@ def plan_cancel(store: RunStore, systemd: Systemd, build_name: str, by: str, rea
 
 def _stop_unit(plan: CancelPlan, systemd: Systemd, kind: str) -> None:
     status = plan.units.get(kind)
-    unit = (RUNNER_UNIT if kind == "runner" else WATCHER_UNIT).format(plan.build_name)
+    unit = plan.store.paths.runner_unit if kind == "runner" else plan.store.paths.watcher_unit
     if status is None:
         plan.notes.append("systemd could not be asked, {0} was not stopped".format(unit))
         return

@@ -14,16 +14,14 @@ import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from .cancel import cancel_run
-from ..settings import DEFAULT_STATE_ROOT, GLOBAL_ENV_FILE, RUNNER_UNIT, WATCHER_UNIT
+from ..settings import DEFAULT_STATE_ROOT, GLOBAL_ENV_FILE
+from ..runpaths import RunPaths
 from ..errors import ConfigError, LaunchError
-from .request import (
-    RUNNER_ENV, WATCHER_ENV, RunnerRequest, WatcherRequest, changed_keys, env_of, global_secrets, read_text,
-    state_dir_of,
-)
+from .request import RunnerRequest, WatcherRequest, changed_keys, env_of, global_secrets, read_text
 from .runinfo import read_run, wait_run
 from ..store.runstate import LIVE_PHASES, PHASE_DELIVERING, PHASE_STARTING, PHASE_WATCHING, RunState
 from ..safetext import redact
-from ..store.runstore import EXIT_FILE, RunStore, archive_state_dir
+from ..store.runstore import RunStore, archive_state_dir
 from ..durable import atomic_write_bytes
 from ..host.systemd import CommandRunner, Systemd, UnitStatus
 
@@ -69,11 +67,15 @@ class Launcher:
         self.by = by
 
     # ---- reading ----
+    def _paths(self, build_name: str) -> RunPaths:
+        return RunPaths(self.state_root, build_name)
+
     def _store(self, build_name: str) -> RunStore:
-        return RunStore(state_dir_of(self.state_root, build_name))
+        return RunStore(self._paths(build_name))
 
     def _units(self, build_name: str) -> Tuple[UnitStatus, UnitStatus]:
-        return (self.systemd.show(WATCHER_UNIT.format(build_name)), self.systemd.show(RUNNER_UNIT.format(build_name)))
+        paths = self._paths(build_name)
+        return (self.systemd.show(paths.watcher_unit), self.systemd.show(paths.runner_unit))
 
     @staticmethod
     def _phase(state: Optional[RunState]) -> Optional[str]:
@@ -98,9 +100,9 @@ class Launcher:
     def plan_watcher(self, request: WatcherRequest, force: bool = False) -> Plan:
         """What starting this watcher means now (reads only; refusals raise LaunchError)."""
         self._check_root(request.state_root)
-        build = request.build_name
-        unit = WATCHER_UNIT.format(build)
-        env_path = os.path.join(request.state_dir, WATCHER_ENV)
+        build, paths = request.build_name, request.paths
+        unit = paths.watcher_unit
+        env_path = paths.watcher_env
         new_text = request.render()
         old_text = read_text(env_path)
         watcher, runner = self._units(build)
@@ -108,12 +110,12 @@ class Launcher:
             raise LaunchError("the unit {0} is not installed on this host (install the controller first)".format(unit))
         state = self._store(build).load_state()
         result: Dict[str, Any] = {
-            "build_name": build, "unit": unit, "state_dir": request.state_dir, "env_file": env_path,
+            "build_name": build, "unit": unit, "state_dir": paths.dir, "env_file": env_path,
             "runner_log": request.runner_log_path, "archived_to": None, "cancelled_previous": False,
             "new_run": True, "resumed": False,
             "diff": {"before": old_text or "", "after": new_text, "before_header": env_path, "after_header": env_path}}
         if not self._is_live(watcher, runner, state):
-            archive = "archive the previous state and " if os.path.isdir(request.state_dir) else ""
+            archive = "archive the previous state and " if os.path.isdir(paths.dir) else ""
             return Plan(NEW, result, "{0}start the watcher of run {1}".format(archive, build))
         differs = changed_keys(env_of(old_text, env_path), request.env())
         if differs and not force:
@@ -154,17 +156,17 @@ class Launcher:
         if plan.action == REPLACE:
             cancel_run(store, self.systemd, build, self.by, "replaced by a forced launch with other parameters")
         self._clear_previous(build, store, force, timeout)
-        archived = archive_state_dir(self.state_root, build, keep=self.archive_keep) \
-            if os.path.isdir(request.state_dir) else None
+        paths = request.paths
+        archived = archive_state_dir(paths, keep=self.archive_keep) if os.path.isdir(paths.dir) else None
         store.ensure()
-        atomic_write_bytes(os.path.join(request.state_dir, WATCHER_ENV), request.render().encode("utf-8"), 0o600)
+        atomic_write_bytes(paths.watcher_env, request.render().encode("utf-8"), 0o600)
         self._start_unit_ready(build, store, timeout)
         return plan.done("watcher of run {0} started and watching".format(build), archived_to=archived,
-                         watcher=self.systemd.show(WATCHER_UNIT.format(build)).to_dict(), phase=PHASE_WATCHING)
+                         watcher=self.systemd.show(paths.watcher_unit).to_dict(), phase=PHASE_WATCHING)
 
     def _clear_previous(self, build: str, store: RunStore, force: bool, timeout: float) -> None:
         """A watcher still running for a finished run is stale: stopped; one still posting is let finish."""
-        unit = WATCHER_UNIT.format(build)
+        unit = self._paths(build).watcher_unit
         watcher = self.systemd.show(unit)
         if not watcher.live:
             return
@@ -178,7 +180,7 @@ class Launcher:
 
     def _start_unit_ready(self, build: str, store: RunStore, timeout: float,
                           phases: Tuple[str, ...] = (PHASE_WATCHING,), stop_on_timeout: bool = True) -> UnitStatus:
-        unit = WATCHER_UNIT.format(build)
+        unit = self._paths(build).watcher_unit
         rc, err = self.systemd.start(unit)
         if rc != 0:
             raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, redact(err, self._secrets())),
@@ -197,7 +199,7 @@ class Launcher:
 
         A new run's watcher that is not ready in time is stopped; a live run's is left to systemd.
         """
-        unit = WATCHER_UNIT.format(build)
+        unit = self._paths(build).watcher_unit
         deadline = self.clock() + timeout
         while True:
             status = self.systemd.show(unit)
@@ -234,10 +236,10 @@ class Launcher:
     def plan_runner(self, request: RunnerRequest) -> Plan:
         """What starting this runner means now (reads only): only under a ready watcher of this very run."""
         self._check_root(request.state_root)
-        build = request.build_name
-        unit = RUNNER_UNIT.format(build)
-        watcher_env_path = os.path.join(request.state_dir, WATCHER_ENV)
-        env_path = os.path.join(request.state_dir, RUNNER_ENV)
+        build, paths = request.build_name, request.paths
+        unit = paths.runner_unit
+        watcher_env_path = paths.watcher_env
+        env_path = paths.runner_env
         watcher_env = env_of(read_text(watcher_env_path), watcher_env_path)
         new_env = request.env(watcher_env)
         new_text = request.render(watcher_env)
@@ -260,8 +262,8 @@ class Launcher:
                               "Wait for it to end, or cancel the run (atvm.watcher.run_cancel) and launch it "
                               "again".format(build, ", ".join(differs)), differing=differs, runner=runner.to_dict())
         self._refuse_unwatched(build, watcher, state)
-        exit_path = os.path.join(request.state_dir, EXIT_FILE)
-        if (state is not None and state.terminal) or os.path.exists(exit_path) or os.path.exists(exit_path + ".running"):
+        if (state is not None and state.terminal) or os.path.exists(paths.runner_exit) \
+                or os.path.exists(paths.runner_exit_running):
             if same:
                 return Plan(KEEP, kept, "the runner of run {0} already ran with these parameters; nothing was "
                                         "changed".format(build))

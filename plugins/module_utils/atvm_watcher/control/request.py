@@ -14,12 +14,11 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from ..settings import DEFAULT_AUTOMATION_DIR, DEFAULT_STATE_ROOT, ENV_MAP, METADATA_ENV, RUNNER_UNIT, unknown_names, validate_build_name
+from ..settings import DEFAULT_AUTOMATION_DIR, DEFAULT_STATE_ROOT, ENV_MAP, METADATA_ENV, unknown_names
+from ..runpaths import BuildName, RunPaths
 from ..envfile import parse_env_text, read_env_file, render_env_file
 from ..errors import ConfigError, LaunchError
 
-WATCHER_ENV = "watcher.env"
-RUNNER_ENV = "runner.env"
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Per-run settings the launch modules write themselves; ``settings`` may not override them.
 OWN_KEYS = ("ATVM_BUILD_NAME", "ATVM_CATEGORIZED", "ATVM_EXPECTED_HOSTS", "ATVM_AUTOMATION_DIR", "ATVM_RUNNER_LOG",
@@ -27,15 +26,11 @@ OWN_KEYS = ("ATVM_BUILD_NAME", "ATVM_CATEGORIZED", "ATVM_EXPECTED_HOSTS", "ATVM_
 METADATA_KEYS = {key: env for env, key in METADATA_ENV.items()}
 
 
-def state_dir_of(state_root: str, build_name: str) -> str:
-    return os.path.join(state_root, validate_build_name(build_name))
-
-
 @dataclasses.dataclass
 class WatcherRequest:
     """Everything ``watcher.env`` holds for one run."""
 
-    build_name: str
+    build_name: BuildName
     state_root: str = DEFAULT_STATE_ROOT
     automation_dir: str = DEFAULT_AUTOMATION_DIR
     categorized: bool = False
@@ -45,7 +40,7 @@ class WatcherRequest:
     settings: dict[str, str] = dataclasses.field(default_factory=dict)  # extra ENV_MAP names
 
     def __post_init__(self) -> None:
-        validate_build_name(self.build_name)
+        self.build_name = BuildName(self.build_name)
         if not os.path.isabs(self.state_root):
             raise ConfigError(f"state root {self.state_root!r} is not an absolute path")
         if not os.path.isabs(self.automation_dir):
@@ -68,12 +63,12 @@ class WatcherRequest:
                 raise ConfigError(f"{key} is set by its own option, not through settings")
 
     @property
-    def state_dir(self) -> str:
-        return state_dir_of(self.state_root, self.build_name)
+    def paths(self) -> RunPaths:
+        return RunPaths(self.state_root, self.build_name)
 
     @property
     def runner_log_path(self) -> str:
-        return self.runner_log or os.path.join(self.state_dir, "runner.log")
+        return self.runner_log or self.paths.runner_log
 
     def env(self) -> dict[str, str]:
         values: dict[str, str] = {str(k): str(v) for k, v in self.settings.items()}
@@ -84,7 +79,7 @@ class WatcherRequest:
             "ATVM_EXPECTED_HOSTS": ",".join(self.expected_hosts),
             "ATVM_AUTOMATION_DIR": self.automation_dir,
             "ATVM_RUNNER_LOG": self.runner_log_path,
-            "ATVM_RUNNER_UNIT": RUNNER_UNIT.format(self.build_name),
+            "ATVM_RUNNER_UNIT": self.paths.runner_unit,
         })
         for key, value in self.metadata.items():
             if value not in (None, ""):
@@ -99,14 +94,14 @@ class WatcherRequest:
 class RunnerRequest:
     """Everything ``runner.env`` holds for one run; unset workdir / log come from ``watcher.env``."""
 
-    build_name: str
+    build_name: BuildName
     command: str
     state_root: str = DEFAULT_STATE_ROOT
     workdir: str | None = None
     runner_log: str | None = None
 
     def __post_init__(self) -> None:
-        validate_build_name(self.build_name)
+        self.build_name = BuildName(self.build_name)
         if not os.path.isabs(self.state_root):
             raise ConfigError(f"state root {self.state_root!r} is not an absolute path")
         try:
@@ -120,15 +115,15 @@ class RunnerRequest:
                 raise ConfigError(f"{name} {path!r} is not an absolute path")
 
     @property
-    def state_dir(self) -> str:
-        return state_dir_of(self.state_root, self.build_name)
+    def paths(self) -> RunPaths:
+        return RunPaths(self.state_root, self.build_name)
 
     def env(self, watcher_env: Mapping[str, str]) -> dict[str, str]:
         return {
             "ATVM_RUNNER_COMMAND": self.command,
             "ATVM_RUNNER_WORKDIR": self.workdir or watcher_env.get("ATVM_AUTOMATION_DIR") or DEFAULT_AUTOMATION_DIR,
             "ATVM_RUNNER_LOG": self.runner_log or watcher_env.get("ATVM_RUNNER_LOG")
-            or os.path.join(self.state_dir, "runner.log"),
+            or self.paths.runner_log,
         }
 
     def render(self, watcher_env: Mapping[str, str]) -> str:

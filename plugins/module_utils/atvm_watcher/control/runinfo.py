@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from ..settings import RUNNER_UNIT, WATCHER_UNIT
+from ..runpaths import RunPaths
 from ..errors import LaunchError, WatcherError
 from ..store.runstate import RunState, SubrunEntry, delivery_counts
 from ..store.runstore import RunStore
@@ -19,10 +19,9 @@ SUBRUN_FIELDS = ("index", "name", "state", "result", "delivery", "key", "posted"
                  "ended_at")
 
 
-def _units(systemd: Systemd, build_name: str) -> Dict[str, Dict[str, Any]]:
+def _units(systemd: Systemd, paths: RunPaths) -> Dict[str, Dict[str, Any]]:
     units = {}
-    for kind, pattern in (("watcher", WATCHER_UNIT), ("runner", RUNNER_UNIT)):
-        unit = pattern.format(build_name)
+    for kind, unit in (("watcher", paths.watcher_unit), ("runner", paths.runner_unit)):
         try:
             status = systemd.show(unit)
         except LaunchError as exc:  # no systemd here (a --runner-pid run on a bare host): say so
@@ -55,7 +54,7 @@ def _subrun(store: RunStore, entry: SubrunEntry, deliveries: Dict[Any, Any]) -> 
 
 def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, Any]:
     """The run now: state, sub-runs with their verdicts, deliveries (the outbox wins), units, marker."""
-    units = _units(systemd, build_name)
+    units = _units(systemd, store.paths)
     state: Optional[RunState] = store.load_state()
     marker = store.cancel_marker()
     outbox = [{k: r.get(k) for k in OUTBOX_FIELDS} for r in store.outbox_list()]
@@ -67,8 +66,8 @@ def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, An
     asked = "error" not in units["watcher"] and "error" not in units["runner"]  # systemd answered
     return {
         "build_name": build_name,
-        "state_dir": store.state_dir,
-        "exists": state is not None or os.path.isdir(store.state_dir) or watcher_live or runner_live,
+        "state_dir": store.paths.dir,
+        "exists": state is not None or os.path.isdir(store.paths.dir) or watcher_live or runner_live,
         "run_state": state.run_state if state is not None else None,
         "result": state.result if state is not None else None,
         "terminal": terminal,
@@ -109,8 +108,8 @@ def wait_run(read: Callable[[], Dict[str, Any]], wait: bool, timeout: float, clo
 
 def watcher_gone_text(info: Dict[str, Any]) -> str:
     """What to do about a run that is not over while neither of its units runs."""
-    unit = WATCHER_UNIT.format(info["build_name"])
     watcher = info["units"]["watcher"]
+    unit = watcher["unit"]
     return ("build {0} is not over ({1}) but neither its runner nor its watcher runs (watcher {2}{3}): its result "
             "was not decided or posted. Start the watcher again, it resumes and posts once: systemctl reset-failed "
             "{4}; systemctl start {4} (or cancel the run: ansible-playbook atvm.watcher.cancel_run -e build_name={0})"

@@ -22,7 +22,8 @@ import subprocess
 import sys
 from typing import Dict, List, Mapping, Optional
 
-from ..settings import DEFAULT_STATE_ROOT, validate_build_name
+from ..settings import DEFAULT_STATE_ROOT
+from ..runpaths import RunPaths
 from ..errors import ConfigError, StateError
 from ..inputs import not_regular
 from ..durable import atomic_write_json, dump_json, utc_now
@@ -129,16 +130,15 @@ def child_environment(environ: Mapping[str, str]) -> Dict[str, str]:
 
 
 def run(build_name: str, state_root: str, command: str, workdir: Optional[str], log_path: Optional[str]) -> int:
-    validate_build_name(build_name)
-    state_dir = os.path.join(state_root, build_name)
-    if not os.path.isdir(state_dir):
-        raise ConfigError("state directory {0} does not exist: start the watcher first".format(state_dir))
+    paths = RunPaths(state_root, build_name)
+    if not os.path.isdir(paths.dir):
+        raise ConfigError("state directory {0} does not exist: start the watcher first".format(paths.dir))
     argv = shlex.split(command)
     if not argv:
         raise ConfigError("ATVM_RUNNER_COMMAND is empty")
-    log_path = log_path or os.path.join(state_dir, "runner.log")
-    exit_path = os.path.join(state_dir, "runner-exit.json")
-    reserved = exit_path + ".running"
+    log_path = log_path or paths.runner_log
+    exit_path = paths.runner_exit
+    reserved = paths.runner_exit_running
     if os.path.exists(exit_path):
         os.replace(exit_path, exit_path + ".previous")
     log_fd = _open_log(log_path)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..settings import validate_build_name
+from ..runpaths import BuildName
 from ..errors import ConfigError, LaunchError
 from ..safetext import redact
 
@@ -83,7 +83,7 @@ def render_template(build_name: str, command: str, chdir: str, log_path: str | N
     Raises :class:`LaunchError` (with ``rc``, ``log_path``, ``log_tail``) when the command cannot
     start, exits non-zero or outlives ``timeout`` (then its whole process group is killed).
     """
-    validate_build_name(build_name)
+    build_name = BuildName(build_name)
     log_path = log_path or f"/tmp/{build_name}.launch.log"
     argv = _checked_argv(command, chdir, log_path, timeout)
     result: dict[str, Any] = {"changed": True, "cmd": argv, "chdir": chdir, "log_path": log_path, "rc": None,

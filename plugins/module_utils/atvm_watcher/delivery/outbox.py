@@ -211,7 +211,7 @@ def resend(store: RunStore, client: MattermostClient, key: Optional[str] = None,
     if key is not None:
         record = store.outbox_get(validate_key(key))
         if record is None:
-            raise StateError("cannot resend {0}: no such delivery record in {1}".format(key, store.outbox_dir))
+            raise StateError("cannot resend {0}: no such delivery record in {1}".format(key, store.paths.outbox_dir))
         records = [record]
     else:
         records = [r for r in store.outbox_list() if r.get("status") == POST_FAILED]

@@ -80,7 +80,7 @@ class RunnerTracker:
         before its command starts, and of this run only: old state is archived at launch) and the
         followed PID's start time (a reused PID started later). The earliest, or None."""
         found = []
-        for path in (self.store.exit_path + ".running", self.store.exit_path):
+        for path in (self.store.paths.runner_exit_running, self.store.paths.runner_exit):
             try:
                 record = read_json(path)
             except (CorruptFileError, StateError):
@@ -145,7 +145,7 @@ class PidStrategy:
         self.attach()
         if t.proc is None:  # pragma: no cover - attach always sets it
             return None
-        record = t.store.exit_record() if os.path.exists(t.store.exit_path) else None
+        record = t.store.exit_record() if os.path.exists(t.store.paths.runner_exit) else None
         ended = bool(record) and "ended_at" in record  # type: ignore[operator]
         if not ended and t.proc.main_alive():
             return None

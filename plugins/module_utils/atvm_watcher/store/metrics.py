@@ -19,7 +19,8 @@ import os
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ..settings import Settings, validate_build_name
+from ..settings import Settings
+from ..runpaths import BuildName
 from ..durable import atomic_write_bytes, epoch_of
 from ..errors import BuildNameError, StateError
 from ..models import PASS, FAIL, RUN, RUNNING, TERMINAL_STATES, UNKNOWN
@@ -45,7 +46,7 @@ def escape_label(value: str) -> str:
 
 def metrics_file(directory: str, build: str) -> str:
     """The build's metrics file (``atvm_watcher_<build>.prom``); raises BuildNameError for an unsafe name."""
-    return os.path.join(directory, "{0}_{1}.prom".format(PREFIX, validate_build_name(build)))
+    return os.path.join(directory, "{0}_{1}.prom".format(PREFIX, BuildName(build)))
 
 
 def _format_value(value: float) -> str:

@@ -2,14 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Durable per-run state: the run store (state.json, sub-runs, outbox, markers, journal) and the archive.
 
-Layout of ``<state root>/<build name>/`` (see docs/architecture.md)::
-
-    state.json                     the run (schema 1, owned by :class:`.runstate.RunState`)
-    subruns/<NNN>-<name>/state.json one sub-run
-    outbox/<key>.json              one delivery record per post (schema 2: the exact payload)
-    cancel                         the cancellation marker
-    runner-exit.json               written by the runner entry
-    events.jsonl                   append-only journal
+The files are named by :class:`~..runpaths.RunPaths` (docs/architecture.md, "Per-run state directory"):
+the run (owned by :class:`.runstate.RunState`), one file per sub-run, one delivery record per post
+(the exact payload), the cancellation marker, the runner entry's exit record (read only) and the
+append-only journal.
 
 Every write is atomic and a corrupt file is set aside, never deleted (see :mod:`.durable`); the
 loaders never raise for corrupt content.
@@ -27,7 +23,7 @@ import tempfile
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ..settings import validate_build_name
+from ..runpaths import RunPaths
 from ..errors import StateError
 from ..durable import (
     CORRUPT_SUFFIX,
@@ -66,13 +62,6 @@ LOG = logging.getLogger(__name__)
 
 OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text only (still read and resent)
 
-STATE_FILE = "state.json"
-CANCEL_FILE = "cancel"
-EXIT_FILE = "runner-exit.json"
-EVENTS_FILE = "events.jsonl"
-SUBRUNS_DIR = "subruns"
-OUTBOX_DIR = "outbox"
-ARCHIVE_DIR = ".archive"
 
 
 KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+")
@@ -136,48 +125,22 @@ class RunStore:
     is also recorded in ``events.jsonl``. ``secrets`` are redacted from journal events.
     """
 
-    def __init__(self, state_dir: str, journal: Journal = None, secrets: Tuple[Optional[str], ...] = ()) -> None:
-        if not state_dir:
-            raise StateError("no state directory given")
-        self.state_dir = os.path.abspath(state_dir)
+    def __init__(self, paths: RunPaths, journal: Journal = None, secrets: Tuple[Optional[str], ...] = ()) -> None:
+        self.paths = paths
         self._journal = journal
         self._secrets = tuple(s for s in secrets if s)
         self._exit_reported: Optional[Tuple[float, int]] = None
 
     @classmethod
     def for_build(cls, state_root: str, build_name: str, **kwargs: Any) -> "RunStore":
-        """The store of ``build_name`` under ``state_root`` (the build name is validated first)."""
-        return cls(os.path.join(state_root, validate_build_name(build_name)), **kwargs)
+        """The store of ``build_name`` under ``state_root`` (the build name is checked first)."""
+        return cls(RunPaths(state_root, build_name), **kwargs)
 
     def __repr__(self) -> str:
-        return "RunStore({0!r})".format(self.state_dir)
-
-    # ---- paths ----
-    def path(self, *parts: str) -> str:
-        return os.path.join(self.state_dir, *parts)
-
-    @property
-    def state_path(self) -> str:
-        return self.path(STATE_FILE)
-
-    @property
-    def events_path(self) -> str:
-        return self.path(EVENTS_FILE)
-
-    @property
-    def outbox_dir(self) -> str:
-        return self.path(OUTBOX_DIR)
-
-    @property
-    def cancel_path(self) -> str:
-        return self.path(CANCEL_FILE)
-
-    @property
-    def exit_path(self) -> str:
-        return self.path(EXIT_FILE)
+        return "RunStore({0!r})".format(self.paths.dir)
 
     def outbox_path(self, key: str) -> str:
-        return os.path.join(self.outbox_dir, validate_key(key) + ".json")
+        return self.paths.outbox(validate_key(key))
 
     # ---- reporting ----
     def _report(self, line: str, **fields: Any) -> None:
@@ -195,26 +158,26 @@ class RunStore:
     def ensure(self) -> "RunStore":
         """Create the state directory (0750) with ``subruns/`` and ``outbox/``; sweep stale temp files."""
         try:
-            for directory in (self.state_dir, self.path(SUBRUNS_DIR), self.outbox_dir):
+            for directory in (self.paths.dir, self.paths.subruns_dir, self.paths.outbox_dir):
                 created = not os.path.isdir(directory)
                 os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
                 if created:
                     os.chmod(directory, DIR_MODE)
-            os.chmod(self.state_dir, DIR_MODE)
+            os.chmod(self.paths.dir, DIR_MODE)
         except OSError as exc:
-            raise StateError("cannot create state directory {0}: {1}".format(self.state_dir, strerror(exc))) from None
+            raise StateError("cannot create state directory {0}: {1}".format(self.paths.dir, strerror(exc))) from None
         self._sweep_temp_files()
         return self
 
     def exists(self) -> bool:
-        return os.path.isdir(self.state_dir)
+        return os.path.isdir(self.paths.dir)
 
     def _sweep_temp_files(self) -> None:
         """Remove temp files left by a write interrupted long ago (a crash between mkstemp and rename)."""
         now = time.time()
-        dirs = [self.state_dir, self.outbox_dir]
+        dirs = [self.paths.dir, self.paths.outbox_dir]
         with contextlib.suppress(OSError):
-            dirs.extend(e.path for e in os.scandir(self.path(SUBRUNS_DIR)) if e.is_dir(follow_symlinks=False))
+            dirs.extend(e.path for e in os.scandir(self.paths.subruns_dir) if e.is_dir(follow_symlinks=False))
         for directory in dirs:
             try:
                 entries = list(os.scandir(directory))
@@ -232,7 +195,7 @@ class RunStore:
 
         Raises :class:`StateError` only when the file cannot be read at all (permissions, I/O error).
         """
-        obj = self._load(self.state_path, STATE_FILE, validate=RunState.problem)
+        obj = self._load(self.paths.state, self.paths.rel(self.paths.state), validate=RunState.problem)
         return RunState.from_dict(obj) if obj is not None else None
 
     def save_state(self, state: RunState) -> RunState:
@@ -240,20 +203,23 @@ class RunStore:
         now = utc_now()
         state.created_at = state.created_at or now
         state.updated_at = now
-        atomic_write_json(self.state_path, state.to_dict(), secrets=self._secrets)
+        atomic_write_json(self.paths.state, state.to_dict(), secrets=self._secrets)
         return state
 
     # ---- sub-runs ----
     def subrun_dir(self, index: int, name: Any) -> str:
-        return self.path(SUBRUNS_DIR, subrun_key(index, name))
+        return self.paths.subrun_dir(subrun_key(index, name))
+
+    def _load_subrun_key(self, key: str) -> Optional[Dict[str, Any]]:
+        path = self.paths.subrun_state(key)
+        return self._load(path, self.paths.rel(path))
 
     def load_subrun(self, index: int, name: Any) -> Optional[Dict[str, Any]]:
-        key = subrun_key(index, name)
-        return self._load(self.path(SUBRUNS_DIR, key, STATE_FILE), "{0}/{1}/{2}".format(SUBRUNS_DIR, key, STATE_FILE))
+        return self._load_subrun_key(subrun_key(index, name))
 
     def save_subrun(self, index: int, name: Any, state: Dict[str, Any]) -> Dict[str, Any]:
         key = subrun_key(index, name)
-        directory = self.path(SUBRUNS_DIR, key)
+        directory = self.paths.subrun_dir(key)
         try:
             os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
@@ -266,18 +232,18 @@ class RunStore:
         record.setdefault("key", key)
         record.setdefault("created_at", now)
         record["updated_at"] = now
-        atomic_write_json(os.path.join(directory, STATE_FILE), record, secrets=self._secrets)
+        atomic_write_json(self.paths.subrun_state(key), record, secrets=self._secrets)
         return record
 
     def list_subruns(self) -> List[Dict[str, Any]]:
         """Every readable sub-run state, in index order (corrupt ones are set aside and reported)."""
         out: List[Dict[str, Any]] = []
         try:
-            names = sorted(n for n in os.listdir(self.path(SUBRUNS_DIR)) if KEY_RE.fullmatch(n))
+            names = sorted(n for n in os.listdir(self.paths.subruns_dir) if KEY_RE.fullmatch(n))
         except OSError:
             return out
         for key in sorted(names, key=_key_sort):
-            obj = self._load(self.path(SUBRUNS_DIR, key, STATE_FILE), "{0}/{1}/{2}".format(SUBRUNS_DIR, key, STATE_FILE))
+            obj = self._load_subrun_key(key)
             if obj is not None:
                 out.append(obj)
         return out
@@ -290,17 +256,18 @@ class RunStore:
         valid marker saying so, and that marker is returned.
         """
         lines: List[str] = []
-        marker = load_json_or_quarantine(self.cancel_path, lines.append, label=CANCEL_FILE, validate=_validate_cancel)
+        label = self.paths.rel(self.paths.cancel)
+        marker = load_json_or_quarantine(self.paths.cancel, lines.append, label=label, validate=_validate_cancel)
         if marker is not None or not lines:
             return marker
         for line in lines:
-            self._report(line, file=CANCEL_FILE)
+            self._report(line, file=label)
         replacement = {
             "schema": SCHEMA, "requested_at": utc_now(), "by": "unknown",
             "reason": "the cancellation marker was unreadable ({0})".format(lines[0]),
         }
         try:
-            atomic_write_json(self.cancel_path, replacement)
+            atomic_write_json(self.paths.cancel, replacement)
         except StateError as exc:
             say(self._journal, str(exc))
         return replacement
@@ -314,9 +281,10 @@ class RunStore:
         marker = {"schema": SCHEMA, "requested_at": utc_now(), "by": str(by)[:200], "reason": str(reason)[:2000]}
         try:
             data = dump_json(marker)
-            fd, tmp = tempfile.mkstemp(prefix="." + CANCEL_FILE + ".", suffix=".tmp", dir=self.state_dir)
+            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.paths.cancel) + ".", suffix=".tmp",
+                                       dir=self.paths.dir)
         except OSError as exc:
-            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
+            raise StateError("cannot write {0}: {1}".format(self.paths.cancel, strerror(exc))) from None
         try:
             try:
                 os.fchmod(fd, FILE_MODE)
@@ -325,18 +293,18 @@ class RunStore:
             finally:
                 os.close(fd)
             try:
-                os.link(tmp, self.cancel_path)  # fails when a marker appeared meanwhile: first one wins
+                os.link(tmp, self.paths.cancel)  # fails when a marker appeared meanwhile: first one wins
             except FileExistsError:
                 first = self.cancel_marker()
                 if first is not None:
                     return first
                 raise
         except OSError as exc:
-            raise StateError("cannot write {0}: {1}".format(self.cancel_path, strerror(exc))) from None
+            raise StateError("cannot write {0}: {1}".format(self.paths.cancel, strerror(exc))) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        fsync_dir(self.state_dir)
+        fsync_dir(self.paths.dir)
         return marker
 
     # ---- runner exit record ----
@@ -347,19 +315,19 @@ class RunStore:
         systemd and the process table instead.
         """
         try:
-            return read_json(self.exit_path)
+            return read_json(self.paths.runner_exit)
         except CorruptFileError as exc:
             try:
-                st = os.stat(self.exit_path)
+                st = os.stat(self.paths.runner_exit)
                 signature: Optional[Tuple[float, int]] = (st.st_mtime, st.st_size)
             except OSError:
                 signature = None
             if signature != self._exit_reported:
                 self._exit_reported = signature
-                line = "{0} is corrupt ({1}); the runner's exit status is taken from elsewhere".format(
-                    EXIT_FILE, exc.detail)
+                name = self.paths.rel(self.paths.runner_exit)
+                line = "{0} is corrupt ({1}); the runner's exit status is taken from elsewhere".format(name, exc.detail)
                 say(self._journal, line)
-                self.event("state_file_corrupt", message=line, file=EXIT_FILE)
+                self.event("state_file_corrupt", message=line, file=name)
             return None
         except StateError as exc:
             say(self._journal, str(exc))
@@ -379,7 +347,7 @@ class RunStore:
             line = json.dumps(record, sort_keys=False, ensure_ascii=True, default=_event_default)
             line = redact(line, self._secrets)
             data = (line + "\n").encode("ascii")
-            fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+            fd = os.open(self.paths.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                          FILE_MODE)
             try:
                 written = os.write(fd, data)  # one write on an O_APPEND fd: lines never interleave
@@ -396,7 +364,7 @@ class RunStore:
         """The journal's records (undecodable lines, e.g. a torn last line, are skipped)."""
         out: List[Dict[str, Any]] = []
         try:
-            with open(self.events_path, "rb") as handle:
+            with open(self.paths.events, "rb") as handle:
                 for raw in handle:
                     try:
                         obj = json.loads(raw.decode("utf-8"))
@@ -416,7 +384,7 @@ class RunStore:
         if not HAS_FCNTL:
             yield
             return
-        lock_path = os.path.join(self.outbox_dir, "." + key + ".lock")
+        lock_path = os.path.join(self.paths.outbox_dir, "." + key + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         except OSError as exc:
@@ -430,16 +398,16 @@ class RunStore:
             os.close(fd)
 
     def _corrupt_leftovers(self, key: str) -> List[str]:
-        prefix = key + ".json" + CORRUPT_SUFFIX
+        prefix = os.path.basename(self.paths.outbox(key)) + CORRUPT_SUFFIX
         try:
-            return sorted(n for n in os.listdir(self.outbox_dir) if n.startswith(prefix))
+            return sorted(n for n in os.listdir(self.paths.outbox_dir) if n.startswith(prefix))
         except OSError:
             return []
 
     def _corrupt_placeholder(self, key: str, leftovers: List[str]) -> Dict[str, Any]:
         return {
             "schema": SCHEMA, "key": key, "status": CORRUPT, "text": None, "possible_duplicate": True,
-            "corrupt_files": [os.path.join(OUTBOX_DIR, n) for n in leftovers],
+            "corrupt_files": [self.paths.rel(os.path.join(self.paths.outbox_dir, n)) for n in leftovers],
             "last_error": "the delivery record was unreadable and set aside; whether it was posted is unknown",
         }
 
@@ -450,7 +418,7 @@ class RunStore:
         as SENT): delivering it again marks the post as a possible duplicate.
         """
         path = self.outbox_path(key)
-        record = self._load(path, "{0}/{1}.json".format(OUTBOX_DIR, key), validate=_validate_outbox_record)
+        record = self._load(path, self.paths.rel(path), validate=_validate_outbox_record)
         if record is not None:
             return record
         leftovers = self._corrupt_leftovers(key)
@@ -470,16 +438,16 @@ class RunStore:
         rec.setdefault("created_at", now)
         rec["updated_at"] = now
         try:
-            os.makedirs(self.outbox_dir, mode=DIR_MODE, exist_ok=True)
+            os.makedirs(self.paths.outbox_dir, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
-            raise StateError("cannot create {0}: {1}".format(self.outbox_dir, strerror(exc))) from None
+            raise StateError("cannot create {0}: {1}".format(self.paths.outbox_dir, strerror(exc))) from None
         atomic_write_json(self.outbox_path(key), rec, secrets=self._secrets)
         return rec
 
     def outbox_list(self) -> List[Dict[str, Any]]:
         """Every outbox record sorted by key; corrupt ones are set aside, reported, and listed as CORRUPT."""
         try:
-            names = os.listdir(self.outbox_dir)
+            names = os.listdir(self.paths.outbox_dir)
         except OSError:
             return []
         keys = set()
@@ -512,27 +480,24 @@ def _event_default(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def archive_state_dir(state_root: str, build_name: str, keep: int = 5) -> Optional[str]:
-    """Move ``<root>/<build>`` to ``<root>/.archive/<build>.<UTC timestamp>[.n]`` and prune old archives.
+def archive_state_dir(paths: RunPaths, keep: int = 5) -> Optional[str]:
+    """Move the run directory to ``<root>/.archive/<build>.<UTC timestamp>[.n]`` and prune old archives.
 
     A rename on the same filesystem: nothing of the old run is destroyed except archives of the same
     build beyond the newest ``keep`` (at least 1). Returns the archive path, or None when there was
     no state directory to move.
     """
-    build = validate_build_name(build_name)
-    source = os.path.join(state_root, build)
-    if not os.path.lexists(source):
+    if not os.path.lexists(paths.dir):
         return None
-    archive_root = os.path.join(state_root, ARCHIVE_DIR)
     try:
-        os.makedirs(archive_root, mode=DIR_MODE, exist_ok=True)
-        target = _next_archive_name(archive_root, build, utc_stamp())
-        os.rename(source, target)
+        os.makedirs(paths.archive_root, mode=DIR_MODE, exist_ok=True)
+        target = _next_archive_name(paths.archive_root, paths.build, utc_stamp())
+        os.rename(paths.dir, target)
     except OSError as exc:
-        raise StateError("cannot archive state directory {0}: {1}".format(source, strerror(exc))) from None
-    fsync_dir(state_root)
-    fsync_dir(archive_root)
-    prune_archives(state_root, build, keep, protect=target)
+        raise StateError("cannot archive state directory {0}: {1}".format(paths.dir, strerror(exc))) from None
+    fsync_dir(paths.root)
+    fsync_dir(paths.archive_root)
+    prune_archives(paths, keep, protect=target)
     return target
 
 
@@ -550,29 +515,27 @@ def _next_archive_name(archive_root: str, build: str, stamp: str) -> str:
     return free_name("{0}.{1}".format(base, highest + 1))
 
 
-def list_archives(state_root: str, build_name: str) -> List[str]:
-    """Archive paths of ``build_name``, oldest first."""
-    build = validate_build_name(build_name)
-    archive_root = os.path.join(state_root, ARCHIVE_DIR)
-    pattern = re.compile(re.escape(build) + r"\.(" + STAMP_RE + r")(?:\.([0-9]+))?")
+def list_archives(paths: RunPaths) -> List[str]:
+    """Archive paths of the run's build, oldest first."""
+    pattern = re.compile(re.escape(paths.build) + r"\.(" + STAMP_RE + r")(?:\.([0-9]+))?")
     found = []
     try:
-        names = os.listdir(archive_root)
+        names = os.listdir(paths.archive_root)
     except OSError:
         return []
     for name in names:
         match = pattern.fullmatch(name)
         if match:
             found.append((match.group(1), int(match.group(2) or 0), name))
-    return [os.path.join(archive_root, entry[2]) for entry in sorted(found)]
+    return [os.path.join(paths.archive_root, entry[2]) for entry in sorted(found)]
 
 
-def prune_archives(state_root: str, build_name: str, keep: int = 5, protect: Optional[str] = None) -> List[str]:
-    """Delete archives of ``build_name`` beyond the newest ``keep`` (at least 1); returns what was removed.
+def prune_archives(paths: RunPaths, keep: int = 5, protect: Optional[str] = None) -> List[str]:
+    """Delete archives of the run's build beyond the newest ``keep`` (at least 1); returns what was removed.
 
     ``protect`` (the archive just made) is never removed.
     """
-    archives = list_archives(state_root, build_name)
+    archives = list_archives(paths)
     keep = max(1, int(keep))
     removed = []
     for path in archives[:-keep]:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
 from ansible_collections.atvm.watcher.plugins.modules import run_info, watcher_start
@@ -16,7 +17,7 @@ HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]
 
 
 def test_reads_a_finished_categorized_run(run_module, systemd):
-    store = RunStore(os.path.join(systemd.state_root, "b1")).ensure()
+    store = RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).ensure()
     subruns = []
     for index, name in enumerate(("linux", "windows", "mixed")):
         key = "{0:03d}-{1}".format(index, name)
@@ -65,7 +66,7 @@ def test_hostile_build_names(run_module, systemd, name):
 
 
 def _ended_with(systemd, status, last_error=None):
-    store = RunStore(os.path.join(systemd.state_root, "b1")).ensure()
+    store = RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).ensure()
     store.outbox_put({"key": "000-run", "subrun_index": 0, "text": "t", "status": status, "last_error": last_error})
     store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL",
                                          "watcher": {"phase": "done"},

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as settings_mod
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.plugins.modules import run_info, run_resend
 
@@ -32,7 +33,7 @@ def old_root(tmp_path, systemd, monkeypatch, double):
     env = tmp_path / "atvm-run-watcher.env"
     env.write_text("MATTERMOST_ATVM_WEBHOOK='{0}'\nMATTERMOST_ATVM_CHANNEL='atvm-runs'\nATVM_DELIVERY_DEADLINE='5'\n"
                    "ATVM_STATE_ROOT='{1}'\n".format(double.url_for(HOOK), systemd.state_root), encoding="utf-8")
-    monkeypatch.setattr(cli, "GLOBAL_ENV_FILE", str(env))
+    monkeypatch.setattr(settings_mod, "GLOBAL_ENV_FILE", str(env))
     return pathlib.Path(systemd.state_root) / BUILD
 
 

@@ -122,3 +122,16 @@ def test_imports_never_run_up_the_floors(path):
         theirs = _floor_of(module)
         assert theirs == mine or FLOORS[theirs] < FLOORS[mine], \
             "{0} (floor {1!r}) imports {2} (floor {3!r})".format(_rel(path), mine, module, theirs)
+
+
+RUN_FILE_NAMES = {"state.json", "events.jsonl", "runner-exit.json", "runner-exit.json.running", "runner.log",
+                  "watcher.env", "runner.env", "reading.json", ".archive"}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if _rel(p) != "runpaths.py"], ids=_rel)
+def test_the_run_directory_has_one_owner(path):
+    """Only runpaths.py spells the files of a run directory; everything else asks a RunPaths."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert node.value.rsplit("/", 1)[-1] not in RUN_FILE_NAMES, \
+                "{0}:{1} spells {2!r}: ask RunPaths".format(_rel(path), node.lineno, node.value)

@@ -11,6 +11,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
@@ -219,7 +220,7 @@ def test_any_text_renders_stores_and_posts_without_raising(drawn):
         assert HOOK not in out
     assert "@channel" not in text and "<!here>" not in text and len(text) <= settings.max_post_chars
     with tempfile.TemporaryDirectory() as tmp:
-        store = state.RunStore(os.path.join(tmp, "B1"), secrets=(WEBHOOK,)).ensure()
+        store = state.RunStore(RunPaths.at(os.path.join(tmp, "B1")), secrets=(WEBHOOK,)).ensure()
         store.save_subrun(0, sub.name, {"verdict": sub.to_dict(), "text": text})
         store.event("subrun-decided", reasons=sub.reasons)
         session = _Session()
@@ -240,7 +241,7 @@ def test_any_text_renders_stores_and_posts_without_raising(drawn):
 @given(TEXT)
 def test_resend_of_any_stored_text_never_raises(text):
     with tempfile.TemporaryDirectory() as tmp:
-        store = state.RunStore(os.path.join(tmp, "B1")).ensure()
+        store = state.RunStore(RunPaths.at(os.path.join(tmp, "B1"))).ensure()
         # a record as an older version could have left it: the raw text, surrogates escaped
         path = store.outbox_path("000-x")
         with open(path, "w", encoding="ascii") as handle:

@@ -118,9 +118,9 @@ def test_a_corrupt_state_keeps_the_runs_start_from_the_runners_record(tmp_path, 
     watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(), clock=lambda: began + 600)
     watcher.store.ensure()
     started = "2023-11-14T22:13:20.000Z"  # = began
-    with open(os.path.join(watcher.store.state_dir, record), "w") as handle:
+    with open(os.path.join(watcher.store.paths.dir, record), "w") as handle:
         json.dump({"schema": 1, "pid": 4242, "started_at": started}, handle)
-    with open(watcher.store.state_path, "wb") as handle:
+    with open(watcher.store.paths.state, "wb") as handle:
         handle.write(b"{\"schema\": 1, \"run_state\": \x00\xff garbage")
     _touch(tmp_path / "reports" / "old-run.json", began - 3600)  # an earlier run's artifact
     _touch(tmp_path / "reports" / "this-run.json", began + 30)  # written before the state was lost
@@ -130,7 +130,7 @@ def test_a_corrupt_state_keeps_the_runs_start_from_the_runners_record(tmp_path, 
     assert ev.run_not_before == began
     assert [os.path.basename(a.path) for a in ev.artifacts] == ["this-run.json"]
     watcher.save()
-    assert json.loads(open(watcher.store.state_path).read())["created_epoch"] == began
+    assert json.loads(open(watcher.store.paths.state).read())["created_epoch"] == began
     assert any(e["event"] == "run-start" for e in watcher.store.read_events())
 
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.host import process
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.host import systemd as systemd_mod
@@ -52,7 +53,7 @@ def pid_run(tmp_path):
             break
         time.sleep(0.05)
     child = int(child_file.read_text())
-    store = RunStore(str(tmp_path / "state" / "b1")).ensure()
+    store = RunStore(RunPaths.at(str(tmp_path / "state" / "b1"))).ensure()
     state = RunState.new("b1")
     state.runner.pid, state.runner.pid_start_time = runner.pid, process.start_time(runner.pid)
     state.watcher.pid, state.watcher.pid_start_time = watcher.pid, process.start_time(watcher.pid)

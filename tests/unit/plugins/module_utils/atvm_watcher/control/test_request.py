@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import request as launch
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import template_step as template
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher as launcher_mod
@@ -494,7 +495,7 @@ def test_runner_with_other_parameters_fails_and_changes_nothing(env):
         assert "run_cancel" in str(info.value) and "archived" not in str(info.value)
     assert systemd.mutating() == before
     assert systemd.units[R.format("b1")]["ActiveState"] == "active"
-    assert RunStore(os.path.join(root, "b1")).cancel_marker() is None
+    assert RunStore(RunPaths.at(os.path.join(root, "b1"))).cancel_marker() is None
     with pytest.raises(TypeError):
         launcher.start_runner(rreq(root, command="python3 ./other.py"), force=True)  # force lives in one layer
 
@@ -578,7 +579,7 @@ def test_cancel_writes_the_marker_before_stopping_anything(env):
     assert result["changed"] is True and result["run_state"] == "CANCELLED"
     assert result["stopped"] == [R.format("b1"), W.format("b1")]
     assert seen == [(R.format("b1"), True, "CANCELLED"), (W.format("b1"), True, "CANCELLED")]
-    marker = RunStore(os.path.join(root, "b1")).cancel_marker()
+    marker = RunStore(RunPaths.at(os.path.join(root, "b1"))).cancel_marker()
     assert marker["reason"] == "wrong config family" and marker["by"] == "ansible"
     state = systemd.read_state("b1")
     assert state["run_state"] == "CANCELLED" and "cancelled by ansible: wrong config family" in state["reasons"]
@@ -646,7 +647,7 @@ def test_cancel_check_mode_and_unknown_run(env):
 
 
 def seed_finished_categorized(root, store_state="COMPLETED"):
-    store = RunStore(os.path.join(root, "b1")).ensure()
+    store = RunStore(RunPaths.at(os.path.join(root, "b1"))).ensure()
     subruns = []
     for index, (name, result) in enumerate([("linux", "PASS"), ("windows", "FAIL"), ("mixed", "PASS")]):
         key = "{0:03d}-{1}".format(index, name)

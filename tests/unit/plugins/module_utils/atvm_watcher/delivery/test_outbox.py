@@ -18,6 +18,7 @@ import pytest
 
 import functools
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import DUPLICATE_NOTE, add_duplicate_note
@@ -67,7 +68,7 @@ def double(tmp_path):
 
 @pytest.fixture
 def store(tmp_path):
-    return state.RunStore(str(tmp_path / "state" / "B")).ensure()
+    return state.RunStore(RunPaths.at(str(tmp_path / "state" / "B"))).ensure()
 
 
 def make_client(url, clock=None, **kwargs):
@@ -455,6 +456,7 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import deliver_once
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import add_duplicate_note
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 
         class KilledAfterPost(delivery_client.MattermostClient):
             def post(self, text, **kwargs):
@@ -462,13 +464,13 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
                 assert result.ok
                 os.kill(os.getpid(), signal.SIGKILL)
 
-        store = state.RunStore(sys.argv[1])
+        store = state.RunStore(RunPaths.at(sys.argv[1]))
         client = KilledAfterPost(os.environ["TEST_WEBHOOK"], http_timeout=2, deadline=5)
         deliver_once(store, client, "000-linux", "run B: PASS", {"subrun_index": 0}, render_duplicate=add_duplicate_note)
     """)
     root = pathlib.Path(delivery.__file__).parents[7]
     env = dict(os.environ, TEST_WEBHOOK=double.url_for(HOOK), PYTHONPATH=str(root))
-    proc = subprocess.run([sys.executable, "-c", script, store.state_dir], env=env, capture_output=True, timeout=60, check=False)
+    proc = subprocess.run([sys.executable, "-c", script, store.paths.dir], env=env, capture_output=True, timeout=60, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     assert store.outbox_get("000-linux")["status"] == "SENDING"
     assert double.texts() == ["run B: PASS"]
@@ -552,7 +554,7 @@ def test_concurrent_deliveries_of_one_key_post_once(double, store):
     results = []
 
     def go():
-        other = state.RunStore(store.state_dir)
+        other = state.RunStore(RunPaths.at(store.paths.dir))
         results.append(deliver_once(other, make_client(double.url_for(HOOK)), "000-a", "A", {}))
 
     threads = [threading.Thread(target=go) for dummy in range(4)]

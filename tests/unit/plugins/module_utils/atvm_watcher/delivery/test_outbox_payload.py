@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import attachment as post
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
@@ -29,7 +30,7 @@ def sink():
 
 @pytest.fixture
 def outbox(tmp_path):
-    return state.RunStore(str(tmp_path / "state" / "B42")).ensure()
+    return state.RunStore(RunPaths.at(str(tmp_path / "state" / "B42"))).ensure()
 
 
 def _payload(**settings):

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.host import process
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
@@ -40,7 +41,7 @@ def sleeper():
 
 @pytest.fixture
 def store(tmp_path):
-    return RunStore(str(tmp_path / "b1")).ensure()
+    return RunStore(RunPaths.at(str(tmp_path / "b1"))).ensure()
 
 
 def tracker(store, state=None, **kw):
@@ -55,7 +56,7 @@ def write_exit(store, **fields):
     record = {"schema": 1, "pid": None, "started_at": "2026-11-27T10:00:00.000Z",
               "ended_at": "2026-11-27T10:05:00.000Z", "exit_code": 0, "signal": None}
     record.update(fields)
-    with open(store.exit_path, "w") as handle:
+    with open(store.paths.runner_exit, "w") as handle:
         json.dump(record, handle)
 
 

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import metrics
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import (
@@ -195,7 +196,7 @@ def test_refresh_from_outbox_after_a_resend(tmp_path):
     textfile = tmp_path / "textfile"
     textfile.mkdir()
     (tmp_path / "state" / "b7").mkdir(parents=True)
-    store = RunStore(str(tmp_path / "state" / "b7"))
+    store = RunStore(RunPaths.at(str(tmp_path / "state" / "b7")))
     state = _state("b7", "COMPLETED", "FAIL", deliveries=(SENT, POST_FAILED))
     state.set_phase(PHASE_DELIVERY_FAILED)
     store.save_state(state)
@@ -217,7 +218,7 @@ def test_refresh_from_outbox_does_nothing_when_off_or_without_a_state(tmp_path):
     textfile = tmp_path / "textfile"
     textfile.mkdir()
     (tmp_path / "state" / "b8").mkdir(parents=True)
-    store = RunStore(str(tmp_path / "state" / "b8"))
+    store = RunStore(RunPaths.at(str(tmp_path / "state" / "b8")))
     store.outbox_put({"key": "000-linux", "status": SENT, "text": "t"})
     assert not metrics.refresh_from_outbox(config.Settings(build_name="b8"), store, Journal())  # metrics off
     assert not metrics.refresh_from_outbox(config.Settings(build_name="b8", metrics_dir=str(textfile)), store, Journal())

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstate
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
@@ -54,17 +55,17 @@ def lines():
 
 @pytest.fixture
 def store(tmp_path, lines):
-    return state.RunStore(str(tmp_path / "b1"), journal=lines.append).ensure()
+    return state.RunStore(RunPaths.at(str(tmp_path / "b1")), journal=lines.append).ensure()
 
 
 @pytest.mark.parametrize("fields, detail", WRONG_TYPES)
 def test_wrong_types_are_read_as_corrupt_and_set_aside(store, lines, fields, detail):
-    with open(store.state_path, "w") as handle:
+    with open(store.paths.state, "w") as handle:
         json.dump(doc(**fields), handle)
     assert store.load_state() is None
     assert len(lines) == 1 and lines[0].startswith("state.json was corrupt ({0}), set aside as ".format(detail))
-    assert not os.path.exists(store.state_path)
-    assert [n for n in os.listdir(store.state_dir) if n.startswith("state.json.corrupt-")]
+    assert not os.path.exists(store.paths.state)
+    assert [n for n in os.listdir(store.paths.dir) if n.startswith("state.json.corrupt-")]
     assert store.read_events()[-1]["event"] == "state_file_set_aside"
 
 
@@ -73,8 +74,8 @@ def test_the_watcher_starts_a_new_state_over_a_wrong_typed_one(tmp_path, fields,
     settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path))
     stream = io.StringIO()
     watcher = Watcher(settings, log_stream=stream, environ={})
-    os.makedirs(watcher.store.state_dir)
-    with open(watcher.store.state_path, "w") as handle:
+    os.makedirs(watcher.store.paths.dir)
+    with open(watcher.store.paths.state, "w") as handle:
         json.dump(doc(**fields), handle)
     watcher._load_state()  # pylint: disable=protected-access
     assert watcher.state.build_name == "b1" and watcher.state.subruns == [] and watcher.state.run_state == "RUNNING"

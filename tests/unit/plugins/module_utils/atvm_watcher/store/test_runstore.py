@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstate
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import durable
@@ -30,7 +31,7 @@ def lines():
 
 @pytest.fixture
 def store(tmp_path, lines):
-    return state.RunStore(str(tmp_path / "B"), journal=lines.append).ensure()
+    return state.RunStore(RunPaths.at(str(tmp_path / "B")), journal=lines.append).ensure()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,17 +95,17 @@ def test_atomic_write_bytes_mode(tmp_path):
     (b"[1, 2]", "not a JSON object but a list"),
 ])
 def test_corrupt_state_json_is_set_aside_with_a_journal_line(store, lines, content, detail):
-    with open(store.state_path, "wb") as handle:
+    with open(store.paths.state, "wb") as handle:
         handle.write(content)
     assert store.load_state() is None
     assert len(lines) == 1
     assert lines[0].startswith("state.json was corrupt ({0}), set aside as {1}/state.json.corrupt-".format(
-        detail, store.state_dir))
-    aside = [n for n in files_in(store.state_dir) if n.startswith("state.json.corrupt-")]
+        detail, store.paths.dir))
+    aside = [n for n in files_in(store.paths.dir) if n.startswith("state.json.corrupt-")]
     assert len(aside) == 1
-    with open(os.path.join(store.state_dir, aside[0]), "rb") as handle:
+    with open(os.path.join(store.paths.dir, aside[0]), "rb") as handle:
         assert handle.read() == content  # never deleted, byte for byte
-    assert not os.path.exists(store.state_path)
+    assert not os.path.exists(store.paths.state)
     events = store.read_events()
     assert events[-1]["event"] == "state_file_set_aside" and events[-1]["message"] == lines[0]
     # the run goes on: a new state can be written
@@ -143,7 +144,7 @@ def test_corrupt_outbox_record_is_quarantined_reported_and_not_treated_as_sent(s
     assert [(r["key"], r["status"]) for r in listed] == [("000-linux", "CORRUPT"), ("001-windows", "POST_FAILED")]
     assert listed[0]["possible_duplicate"] is True
     assert len(lines) == 1 and lines[0].startswith("outbox/000-linux.json was corrupt (")
-    assert any(n.startswith("000-linux.json.corrupt-") for n in files_in(store.outbox_dir))
+    assert any(n.startswith("000-linux.json.corrupt-") for n in files_in(store.paths.outbox_dir))
     # still CORRUPT (not SENT, not forgotten) on the next read, without a second journal line
     assert store.outbox_get("000-linux")["status"] == "CORRUPT"
     assert len(lines) == 1
@@ -158,24 +159,24 @@ def test_outbox_record_with_an_unknown_status_is_corrupt(store, lines):
 
 
 def test_corrupt_cancel_marker_still_means_cancelled(store, lines):
-    with open(store.cancel_path, "w") as handle:
+    with open(store.paths.cancel, "w") as handle:
         handle.write("garbage")
     marker = store.cancel_marker()
     assert marker is not None and marker["by"] == "unknown"
     assert "unreadable" in marker["reason"]
     assert lines[0].startswith("cancel was corrupt (")
     assert store.cancel_marker() == marker  # replaced by a valid marker, stable
-    assert any(n.startswith("cancel.corrupt-") for n in files_in(store.state_dir))
+    assert any(n.startswith("cancel.corrupt-") for n in files_in(store.paths.dir))
 
 
 def test_corrupt_exit_record_is_none_reported_once_and_left_for_the_runner(store, lines):
-    with open(store.exit_path, "w") as handle:
+    with open(store.paths.runner_exit, "w") as handle:
         handle.write('{"exit_code": ')
     assert store.exit_record() is None
     assert store.exit_record() is None
     assert len(lines) == 1 and lines[0].startswith("runner-exit.json is corrupt (line 1 column 15")
-    assert os.path.exists(store.exit_path)
-    durable.atomic_write_json(store.exit_path, {"schema": 1, "exit_code": 0})
+    assert os.path.exists(store.paths.runner_exit)
+    durable.atomic_write_json(store.paths.runner_exit, {"schema": 1, "exit_code": 0})
     assert store.exit_record()["exit_code"] == 0
 
 
@@ -194,16 +195,16 @@ def test_corrupt_subrun_state_is_set_aside(store, lines):
 
 
 def test_ensure_creates_the_layout_with_mode_0750(tmp_path):
-    store = state.RunStore(str(tmp_path / "B")).ensure()
-    assert files_in(store.state_dir) == ["outbox", "subruns"]
+    store = state.RunStore(RunPaths.at(str(tmp_path / "B"))).ensure()
+    assert files_in(store.paths.dir) == ["outbox", "subruns"]
     for sub in ("", "outbox", "subruns"):
-        assert stat.S_IMODE(os.stat(os.path.join(store.state_dir, sub)).st_mode) == 0o750
+        assert stat.S_IMODE(os.stat(os.path.join(store.paths.dir, sub)).st_mode) == 0o750
     store.ensure()  # idempotent
 
 
 def test_ensure_sweeps_only_old_temp_files(store):
-    old = os.path.join(store.state_dir, ".state.json.abc.tmp")
-    new = os.path.join(store.state_dir, ".state.json.def.tmp")
+    old = os.path.join(store.paths.dir, ".state.json.abc.tmp")
+    new = os.path.join(store.paths.dir, ".state.json.def.tmp")
     for path in (old, new):
         with open(path, "w") as handle:
             handle.write("{")
@@ -225,7 +226,7 @@ def test_subrun_keys_dirs_and_round_trip(store):
     assert state.subrun_key(0, "linux") == "000-linux"
     assert state.subrun_key(12, "Group: rhel 9/x") == "012-Group-rhel-9-x"
     assert state.subrun_key(3, "../..") == "003-run"
-    assert store.subrun_dir(1, "win") == os.path.join(store.state_dir, "subruns", "001-win")
+    assert store.subrun_dir(1, "win") == os.path.join(store.paths.dir, "subruns", "001-win")
     saved = store.save_subrun(1, "win", {"result": "FAIL"})
     assert (saved["index"], saved["name"], saved["key"]) == (1, "win", "001-win")
     assert store.load_subrun(1, "win")["result"] == "FAIL"
@@ -249,7 +250,7 @@ def test_outbox_put_get_list_sorted_by_key(store):
     assert store.outbox_get("003-none") is None
     with pytest.raises(StateError, match="no message text"):
         store.outbox_put({"key": "004-x", "status": "SENT"})
-    assert not [n for n in files_in(store.outbox_dir) if n.endswith(".tmp")]
+    assert not [n for n in files_in(store.paths.outbox_dir) if n.endswith(".tmp")]
 
 
 def test_cancel_marker_is_atomic_and_keeps_the_first(store):
@@ -258,14 +259,14 @@ def test_cancel_marker_is_atomic_and_keeps_the_first(store):
     assert (first["schema"], first["by"], first["reason"]) == (1, "alice", "operator asked")
     second = store.write_cancel_marker("again", "bob")
     assert second == first
-    with open(store.cancel_path) as handle:
+    with open(store.paths.cancel) as handle:
         assert json.load(handle) == first
-    assert not [n for n in files_in(store.state_dir) if n.endswith(".tmp")]
+    assert not [n for n in files_in(store.paths.dir) if n.endswith(".tmp")]
 
 
 def test_concurrent_cancel_markers_one_wins(tmp_path):
     results = []
-    stores = [state.RunStore(str(tmp_path / "B")) for dummy in range(8)]
+    stores = [state.RunStore(RunPaths.at(str(tmp_path / "B"))) for dummy in range(8)]
 
     def cancel(i):
         results.append(stores[i].write_cancel_marker("r{0}".format(i), "p{0}".format(i)))
@@ -281,7 +282,7 @@ def test_concurrent_cancel_markers_one_wins(tmp_path):
 def test_events_append_one_json_line_each(store):
     assert store.event("watcher-start", pid=12, note="line\nbreak")
     assert store.event("decided", result="PASS", obj={"a": object()})
-    with open(store.events_path, "rb") as handle:
+    with open(store.paths.events, "rb") as handle:
         raw = handle.read().splitlines()
     assert len(raw) == 2
     first = json.loads(raw[0])
@@ -299,27 +300,27 @@ def test_event_never_raises_on_a_full_disk(store, monkeypatch):
 
 
 def test_event_without_a_state_directory_returns_false(tmp_path):
-    assert state.RunStore(str(tmp_path / "missing" / "B")).event("x") is False
+    assert state.RunStore(RunPaths.at(str(tmp_path / "missing" / "B"))).event("x") is False
 
 
 def test_events_redact_secrets(tmp_path):
     webhook = "http://127.0.0.1:1/hooks/eventshook0123"
-    store = state.RunStore(str(tmp_path / "B"), secrets=(webhook,)).ensure()
+    store = state.RunStore(RunPaths.at(str(tmp_path / "B")), secrets=(webhook,)).ensure()
     store.event("oops", message="posting to " + webhook)
-    with open(store.events_path) as handle:
+    with open(store.paths.events) as handle:
         text = handle.read()
     assert "eventshook0123" not in text and "***" in text
 
 
 def test_read_events_skips_a_torn_last_line(store):
     store.event("a")
-    with open(store.events_path, "ab") as handle:
+    with open(store.paths.events, "ab") as handle:
         handle.write(b'{"ts": "x", "ev')
     assert [e["event"] for e in store.read_events()] == ["a"]
 
 
 def test_for_build_validates_the_build_name(tmp_path):
-    assert state.RunStore.for_build(str(tmp_path), "b-1.2_x").state_dir == str(tmp_path / "b-1.2_x")
+    assert state.RunStore.for_build(str(tmp_path), "b-1.2_x").paths.dir == str(tmp_path / "b-1.2_x")
     for name in HOSTILE:
         with pytest.raises(BuildNameError):
             state.RunStore.for_build(str(tmp_path), name)
@@ -332,34 +333,34 @@ def test_for_build_validates_the_build_name(tmp_path):
 
 def test_archive_moves_the_state_dir_and_keeps_it(tmp_path):
     root = str(tmp_path)
-    store = state.RunStore(os.path.join(root, "B")).ensure()
+    store = state.RunStore(RunPaths.at(os.path.join(root, "B"))).ensure()
     store.save_state(runstate.RunState(build_name="B", run_state="COMPLETED"))
     store.write_cancel_marker("old", "x")
-    target = state.archive_state_dir(root, "B")
+    target = state.archive_state_dir(RunPaths(root, "B"))
     assert target is not None and os.path.dirname(target) == os.path.join(root, ".archive")
     assert os.path.basename(target).startswith("B.")
     assert not os.path.exists(os.path.join(root, "B"))
     with open(os.path.join(target, "state.json")) as handle:
         assert json.load(handle)["run_state"] == "COMPLETED"
     # a new run for the same build starts without the stale marker
-    assert state.RunStore(os.path.join(root, "B")).ensure().cancel_marker() is None
+    assert state.RunStore(RunPaths.at(os.path.join(root, "B"))).ensure().cancel_marker() is None
 
 
 def test_archive_of_nothing_is_none(tmp_path):
-    assert state.archive_state_dir(str(tmp_path), "B") is None
+    assert state.archive_state_dir(RunPaths(str(tmp_path), "B")) is None
     assert not os.path.exists(str(tmp_path / ".archive"))
 
 
 def test_archive_retention_keeps_the_newest_of_that_build_only(tmp_path):
     root = str(tmp_path)
-    state.RunStore(os.path.join(root, "Bx")).ensure()
-    other = state.archive_state_dir(root, "Bx")
+    state.RunStore(RunPaths.at(os.path.join(root, "Bx"))).ensure()
+    other = state.archive_state_dir(RunPaths(root, "Bx"))
     made = []
     for n in range(7):
-        store = state.RunStore(os.path.join(root, "B")).ensure()
+        store = state.RunStore(RunPaths.at(os.path.join(root, "B"))).ensure()
         store.save_state(runstate.RunState.from_dict({"build_name": "B", "n": n}))
-        made.append(state.archive_state_dir(root, "B", keep=3))
-    left = state.list_archives(root, "B")
+        made.append(state.archive_state_dir(RunPaths(root, "B"), keep=3))
+    left = state.list_archives(RunPaths(root, "B"))
     assert left == made[-3:]
     kept = []
     for path in left:
@@ -367,11 +368,11 @@ def test_archive_retention_keeps_the_newest_of_that_build_only(tmp_path):
             kept.append(json.load(handle)["n"])
     assert kept == [4, 5, 6]
     assert os.path.isdir(other)  # another build's archive is untouched (names share a prefix)
-    assert state.list_archives(root, "Bx") == [other]
+    assert state.list_archives(RunPaths(root, "Bx")) == [other]
 
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_archive_refuses_hostile_build_names_before_touching_paths(tmp_path, name):
     with pytest.raises(BuildNameError):
-        state.archive_state_dir(str(tmp_path), name)
+        state.archive_state_dir(RunPaths(str(tmp_path), name))
     assert files_in(tmp_path) == []
