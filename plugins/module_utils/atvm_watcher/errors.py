@@ -40,10 +40,6 @@ class StateError(WatcherError):
     """Durable state cannot be read or written."""
 
 
-class DeliveryError(WatcherError):
-    """A post could not be delivered (the outbox record keeps the message)."""
-
-
 class MissingDependencyError(WatcherError):
     """A third-party library the core needs (requests, psutil, jmespath) is not importable."""
 

@@ -25,8 +25,6 @@ GLOBAL_ENV_FILE = "/etc/atvm-run-watcher.env"
 WEBHOOK_RE = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?/hooks/[A-Za-z0-9]+$")
 CHANNEL_RE = re.compile(r"^(?:#?[a-z0-9][a-z0-9_-]{0,63}|@[a-z0-9.\-_]{1,64})$")
 
-SECRET_KEYS = ("MATTERMOST_ATVM_WEBHOOK",)
-
 DEFAULT_MARKER_REGEX = r"^\s*=+ ATVM category: (?P<label>[A-Za-z0-9._-]+) =+\s*$"
 DEFAULT_HOST_PATTERN = r"(?P<host>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?:cy|spec)\.[cm]?[jt]sx?$"
 

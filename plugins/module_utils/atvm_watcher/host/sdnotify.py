@@ -60,10 +60,5 @@ def status(text: str, environ: Optional[Mapping[str, str]] = None) -> bool:
     return notify("STATUS=" + _one_line(text), environ)
 
 
-def extend_timeout(seconds: float, environ: Optional[Mapping[str, str]] = None) -> bool:
-    """``EXTEND_TIMEOUT_USEC``: ask systemd for more time for the current start-up or stop phase."""
-    return notify("EXTEND_TIMEOUT_USEC={0}".format(int(max(0.0, seconds) * 1000000)), environ)
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())[:1000]
