@@ -18,6 +18,7 @@ import pytest
 # Imported here, before pytest-ansible puts Ansible's collection loader in front (which cannot load
 # this package afterwards); the tests take prom_text from this module.
 from ansible_collections.atvm.watcher.tests.support import mattermost_double, prom_text  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.atvm.watcher.tests.support.channel_truth import assert_channel_agrees
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / "bin"
@@ -38,7 +39,8 @@ class E2ERun:
     """One build: its directories, its runner and watcher processes, what the double got for it."""
 
     def __init__(self, tmp: pathlib.Path, double: Any, build: str, sim_args: List[str], categorized: bool,
-                 env: Optional[Dict[str, str]] = None, hosts: str = "") -> None:
+                 env: Optional[Dict[str, str]] = None, hosts: str = "", wrap: Optional[str] = None,
+                 log: Optional[pathlib.Path] = None) -> None:
         self.tmp = tmp
         self.double = double
         self.build = build
@@ -50,8 +52,11 @@ class E2ERun:
         self.reporter = self.auto / "cypress" / "reports" / "cmc"
         self.junit = self.auto / "cypress" / "results"
         self.inventory = self.auto / "atvm" / "inventory" / "vm-inventory.md"
-        self.log = self.state_dir / "runner.log"
-        for path in (self.state_dir, self.reporter, self.junit, self.inventory.parent):
+        self.log = log or self.state_dir / "runner.log"
+        # A wrapper around the simulator, as a shell command with {sim} where the simulator runs (or
+        # without it: a wrapper that never starts Cypress).
+        self.wrap = wrap
+        for path in (self.state_dir, self.reporter, self.junit, self.inventory.parent, self.log.parent):
             path.mkdir(parents=True, exist_ok=True)
         self.env = dict(os.environ)
         self.env.update({
@@ -64,6 +69,7 @@ class E2ERun:
         self.runner: Optional[subprocess.Popen] = None
         self.watchers: List[subprocess.Popen] = []
         self.outputs: List[str] = []
+        self.channel: List[str] = []  # every post of this build the double held at some point (a test may reset it)
         subprocess.run([sys.executable, str(SIM), "--write-inventory", str(self.inventory), "--inventory-only"]
                        + (["--groups", hosts] if ";" in hosts or ":" in hosts else ["--hosts", hosts]),
                        check=True, capture_output=True)
@@ -74,6 +80,8 @@ class E2ERun:
         holds the runner until the watcher is ready)."""
         command = " ".join([sys.executable, str(SIM)] + [_quote(a) for a in self.sim_args] + [
             "--reporter-dir", str(self.reporter), "--junit-dir", str(self.junit)])
+        if self.wrap is not None:
+            command = "sh -c " + _quote(self.wrap.replace("{sim}", command))
         if gate is not None:
             command = "sh -c " + _quote("while [ ! -e {0} ]; do sleep 0.02; done; exec {1}".format(
                 _quote(str(gate)), command))
@@ -105,7 +113,14 @@ class E2ERun:
             self.outputs.append(out.decode("utf-8", "replace"))
             raise AssertionError("the watcher did not exit within {0} s:\n{1}".format(timeout, self.outputs[-1]))
         self.outputs.append(out.decode("utf-8", "replace"))
+        self.remember_posts()
         return proc.returncode
+
+    def remember_posts(self) -> List[str]:
+        for text in self.posts():
+            if text not in self.channel:
+                self.channel.append(text)
+        return self.channel
 
     def run_to_end(self, timeout: float = 60) -> int:
         """Watcher first, then the runner's command, as the launch does (the watcher's start bounds
@@ -204,6 +219,10 @@ def make_run(tmp_path, double):
         return run
 
     yield factory
-    for run in runs:
-        run.cleanup()
-    double.reset()
+    try:
+        for run in runs:
+            run.cleanup()
+            # Every e2e and fault-injection test: when a request ended, its posts imply how.
+            assert_channel_agrees(run.state(), run.remember_posts())
+    finally:
+        double.reset()

@@ -24,8 +24,9 @@ def sending_indexes(run: Any) -> List[int]:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if record.get("status") == "SENDING":
-            found.append(int(record["key"].split("-", 1)[0]) + 1)
+        number = str(record.get("key", "")).split("-", 1)[0]
+        if record.get("status") == "SENDING" and number.isdigit():
+            found.append(int(number) + 1)
     return sorted(found)
 
 

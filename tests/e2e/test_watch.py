@@ -111,14 +111,19 @@ def test_cancel_marker_means_no_post(make_run):
     assert run.outbox() == []
 
 
-def test_runner_killed_by_signal_is_terminated_without_post(make_run):
+REQUEST = " \u00b7 the request"
+
+
+def test_runner_killed_by_signal_is_terminated_and_told(make_run):
+    """Killed from outside: no result is posted for the run, the request post says TERMINATED."""
     run = make_run("killed", ["--hosts", HOSTS2, "--signal-after-spec", "1", "KILL"] + FAST, hosts=HOSTS2)
     assert run.run_to_end() == 0
     assert run.exit_record()["signal"] == signal.SIGKILL
     state = run.state()
-    assert state["run_state"] == "TERMINATED"
-    assert state["result"] != "PASS"
-    assert run.posts() == []
+    assert (state["run_state"], state["result"]) == ("TERMINATED", "FAIL")
+    (post,) = run.posts()
+    assert post.splitlines()[0] == "#### ❌ FAIL · TERMINATED · build `killed`" + REQUEST
+    assert "killed by signal 9" in post
 
 
 def test_runner_entry_killed_without_exit_record(make_run):
@@ -133,17 +138,19 @@ def test_runner_entry_killed_without_exit_record(make_run):
     subprocess.run(["pkill", "-KILL", "-f", "cypress_sim.py --hosts {0} --spec-seconds 30".format(HOSTS2)], check=False)
     assert run.wait_watcher(watcher, 20) == 0
     assert run.state()["run_state"] == "TERMINATED"
-    assert run.posts() == []
+    assert [p.splitlines()[0] for p in run.posts()] == [
+        "#### ❌ FAIL · TERMINATED · build `killed-entry`" + REQUEST]
 
 
-def test_hang_is_detected_and_not_posted(make_run):
+def test_hang_is_detected_and_told(make_run):
     run = make_run("hang", ["--hosts", HOSTS2, "--hang-after-spec", "1"] + FAST, hosts=HOSTS2,
                    env={"ATVM_HANG_TIMEOUT": "2", "ATVM_HANG_CHECK_INTERVAL": "0.3"})
     started = time.time()
     assert run.run_to_end(timeout=30) == 0
     assert time.time() - started < 15
-    assert run.state()["run_state"] == "HUNG"
-    assert run.posts() == []
+    state = run.state()
+    assert (state["run_state"], state["result"]) == ("HUNG", "FAIL")
+    assert [p.splitlines()[0] for p in run.posts()] == ["#### ❌ FAIL · HUNG · build `hang`" + REQUEST]
 
 
 def test_delivery_deadline_keeps_the_message_and_resend_posts_it(make_run, double):

@@ -73,7 +73,7 @@ def _settings(args: argparse.Namespace, environ: Dict[str, str], **extra: Any) -
 
 
 def cmd_watch(args: argparse.Namespace, environ: Dict[str, str]) -> int:
-    from .watcher import Watcher  # pylint: disable=import-outside-toplevel
+    from .watch.loop import Watcher  # pylint: disable=import-outside-toplevel
 
     extra: Dict[str, Any] = {
         "runner_log": args.runner_log, "reporter_dir": args.reporter_dir, "junit_dir": args.junit_dir,

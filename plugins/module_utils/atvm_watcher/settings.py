@@ -176,6 +176,12 @@ class Settings:
     reporter_dir: Optional[str] = _setting(
         "ATVM_REPORTER_DIR", None, "Directory of the per-host cmcReporter JSON files.", "path",
         default_doc="`<automation dir>/cypress/reports/cmc`", section=_PATHS)
+    log_olddirs: List[str] = _setting(
+        "ATVM_LOG_OLDDIR", [], "Folders where rotated runner logs are moved (logrotate's olddir), besides the "
+        "ones the logrotate configuration names for the log.", "list", default_doc="none", section=_PATHS)
+    logrotate_conf: str = _setting(
+        "ATVM_LOGROTATE_CONF", "/etc/logrotate.conf", "The logrotate configuration read for the log's olddir "
+        "(with what it includes).", "path", section=_PATHS)
     junit_dir: Optional[str] = _setting(
         "ATVM_JUNIT_DIR", None, "Directory (or file) of the JUnit XML reports.", "path",
         default_doc="`<automation dir>/cypress/results`", section=_PATHS)
@@ -232,6 +238,9 @@ class Settings:
         default_doc="none", section=_POST)
     max_post_chars: int = _setting(
         "ATVM_MAX_POST_CHARS", 15000, "Longest post, in characters.", "int", between=(1000, 16383), section=_POST)
+    max_posts: int = _setting(
+        "ATVM_MAX_POSTS", 50, "Most sub-run posts of one request; the sub-runs beyond are decided and recorded, "
+        "and the request post counts them.", "int", between=(1, 100000), section=_POST)
     message_template: Optional[str] = _setting(
         "ATVM_MESSAGE_TEMPLATE", None, "An operator's message template (string.Template file).", "file",
         default_doc="the built-in message", section=_POST)

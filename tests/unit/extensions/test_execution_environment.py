@@ -129,7 +129,7 @@ def test_build_script_creates_a_context_that_installs_the_collection(tmp_path):
     for member in ("meta/execution-environment.yml", "requirements.txt", "bindep.txt", "meta/runtime.yml",
                    "extensions/awx/job_templates.yml", "playbooks/launch_run.yml", "playbooks/install.yml",
                    "playbooks/cancel_run.yml", "playbooks/run_status.yml", "roles/controller/tasks/main.yml",
-                   "roles/launch/tasks/main.yml", "plugins/module_utils/atvm_watcher/watcher.py"):
+                   "roles/launch/tasks/main.yml", "plugins/module_utils/atvm_watcher/watch/loop.py"):
         assert member in names, "{0} is not in the collection tarball".format(member)
     assert not any(name.startswith("tests/") for name in names)
 

@@ -344,6 +344,8 @@ def decide_subrun(ev: Evidence, run: CypressRun, claimed: Dict[str, int], is_las
         reasons.extend(jreasons)
         results.append(FAIL)
     _exit_evidence(ev, is_last, exit_explained, reasons, results)
+    if run.text_lost and run.finished:  # a note: its (Run Finished) table, which was read, lists every spec
+        reasons.append("{0}: decided from its (Run Finished) table and its other evidence".format(run.text_lost))
     if mismatch:
         reasons.append("sub-run name inferred from its hosts: " + mismatch)
     verdict.reasons = reasons

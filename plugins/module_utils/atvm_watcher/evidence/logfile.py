@@ -15,6 +15,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from .. import inputs
 from ..errors import InputError
+from .logtext import clean_line
 
 DEFAULT_CHUNK_SIZE = 8 << 20
 _FINGERPRINT = 64  # bytes just before our offset, re-read to notice a rewritten file
@@ -93,6 +94,27 @@ def read_compressed(path: str, chunk_size: int = 1 << 20, limit: int = MAX_DECOM
         raise InputError(path, "cannot decompress: {0}".format(exc)) from None
 
 
+def tail_lines(path: str, count: int = 12, max_bytes: int = 16384) -> List[str]:
+    """The last ``count`` non-blank lines of the log (cleaned text, read from at most its last
+    ``max_bytes``); [] when it cannot be read. For the words of a run that died early."""
+    try:
+        fd, st = inputs.open_regular(path)
+    except OSError:
+        return []
+    try:
+        start = max(0, st.st_size - max_bytes)
+        data = os.pread(fd, max_bytes, start)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    lines = data.split(b"\n")
+    if start > 0:
+        lines = lines[1:]  # the first one is cut
+    text = [clean_line(line).rstrip() for line in lines]
+    return [line for line in text if line.strip()][-count:]
+
+
 class LogReader:
     """Follow one log file through rotations and return only the bytes appended since the last call.
 
@@ -146,7 +168,9 @@ class LogReader:
         self._ident: Optional[Tuple[int, int]] = None
         self._tail = b""  # the last bytes handed out (up to _FINGERPRINT), ending at ``offset``
         self._head = b""  # the first bytes of the file (up to _FINGERPRINT)
-        self._olds: List[Tuple[int, int]] = []  # (fd, offset) of replaced files still followed, oldest first
+        self._olds: List[Tuple[int, int, Tuple[int, int]]] = []  # (fd, offset, ident) of replaced files still followed
+        # Where the bytes of the last poll came from: the file's (device, inode) and their offset in it.
+        self.source: Optional[Tuple[Tuple[int, int], int]] = None
 
     # ------------------------------------------------------------------ helpers
     def close(self) -> None:
@@ -167,11 +191,11 @@ class LogReader:
         skipped = []
         for path in paths:
             try:
-                fd, dummy = inputs.open_regular(path)
+                fd, st = inputs.open_regular(path)
             except OSError:
                 skipped.append(path)
                 continue
-            self._olds.append((fd, 0))
+            self._olds.append((fd, 0, (st.st_dev, st.st_ino)))
         return skipped
 
     def __enter__(self) -> "LogReader":
@@ -219,8 +243,8 @@ class LogReader:
 
     def _retire(self) -> None:
         """The path names another file now: keep the one read so far to drain (and follow) it."""
-        if self._fd is not None:
-            self._olds.append((self._fd, self.offset))
+        if self._fd is not None and self._ident is not None:
+            self._olds.append((self._fd, self.offset, self._ident))
         self._fd = None
 
     def _check(self) -> bool:
@@ -264,10 +288,11 @@ class LogReader:
     def _from_old(self) -> Optional[bytes]:
         """New bytes of the oldest replaced file that has some, or None (then the replaced files
         are let go if the new file has bytes)."""
-        for index, (fd, offset) in enumerate(self._olds):
+        for index, (fd, offset, ident) in enumerate(self._olds):
             data = self._pread(fd, offset)
             if data:
-                self._olds[index] = (fd, offset + len(data))
+                self._olds[index] = (fd, offset + len(data), ident)
+                self.source = (ident, offset)
                 return data
         if self._olds and self._fd is not None and (self.offset > 0 or os.fstat(self._fd).st_size > 0):
             for old in self._olds:
@@ -281,12 +306,15 @@ class LogReader:
         self.restarted = False
         self.restart_reason = None
         self.gap = False
+        self.source = None
         if not self._check():
             data = self._from_old()
         else:
             data = self._from_old()
             if data is None and self._fd is not None:
                 data = self._pread(self._fd, self.offset) or None
+                if data and self._ident is not None:
+                    self.source = (self._ident, self.offset)
                 if data:
                     if len(self._head) < _FINGERPRINT:
                         self._head = (self._head + data)[:_FINGERPRINT]

@@ -90,12 +90,13 @@ class SubrunEntry:
     finished_seen: Optional[float] = None
     finalized_at: Optional[str] = None
     seen_late: bool = False  # first found in the log read at a watcher's start: never gets a first_seen
+    held: bool = False  # decided and recorded, not posted: the request's posts reached ATVM_MAX_POSTS
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
     SPEC = {"index": ((int,), False), "name": ((str,), True), "state": ((str,), False), "result": ((str,), False),
             "finalized": ((bool,), False), "key": ((str,), True), "delivery": ((str,), True),
             "first_seen": (_NUMBER, True), "finished_seen": (_NUMBER, True), "finalized_at": ((str,), True),
-            "seen_late": ((bool,), False)}
+            "seen_late": ((bool,), False), "held": ((bool,), False)}
 
     @classmethod
     def problem(cls, obj: Any, where: str) -> Optional[str]:
@@ -142,6 +143,24 @@ class RunnerInfo:
             "exit": ((dict,), True)}
 
 
+@dataclasses.dataclass
+class RequestEntry:
+    """The request post, when the request needed one: the state and result it says, its delivery."""
+
+    key: str
+    state: str
+    result: str
+    delivery: Optional[str] = None
+    decided_at: Optional[str] = None
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    SPEC = {"key": ((str,), False), "state": ((str,), False), "result": ((str,), False), "delivery": ((str,), True),
+            "decided_at": ((str,), True)}
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _part_dict(self)
+
+
 def _part_from(cls: Any, obj: Optional[Mapping[str, Any]]) -> Any:
     known, extra = _known(obj or {}, cls.SPEC)
     return cls(extra=extra, **known)
@@ -171,13 +190,14 @@ class RunState:
     subruns: List[SubrunEntry] = dataclasses.field(default_factory=list)
     reasons: List[str] = dataclasses.field(default_factory=list)
     delivery: Dict[str, int] = dataclasses.field(default_factory=lambda: delivery_counts(()))
+    request: Optional[RequestEntry] = None
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
     SPEC = {"build_name": ((str,), False), "run_state": ((str,), False), "result": ((str,), False),
             "categorized": ((bool,), False), "created_at": ((str,), True), "created_epoch": (_NUMBER, True),
             "updated_at": ((str,), True), "ended_at": ((str,), True), "watcher": ((dict,), False),
             "runner": ((dict,), False), "metadata": ((dict,), False), "subruns": ((list,), False),
-            "reasons": ((list,), False), "delivery": ((dict,), False)}
+            "reasons": ((list,), False), "delivery": ((dict,), False), "request": ((dict,), True)}
 
     # ---- reading ----
     @classmethod
@@ -186,10 +206,13 @@ class RunState:
         found = _problem(obj, cls.SPEC, "")
         if found:
             return found
-        for part, part_cls in (("watcher", WatcherInfo), ("runner", RunnerInfo)):
+        for part, part_cls in (("watcher", WatcherInfo), ("runner", RunnerInfo), ("request", RequestEntry)):
             found = _problem(obj.get(part) or {}, part_cls.SPEC, part + ".")
             if found:
                 return found
+        request = obj.get("request")
+        if request is not None and not all(k in request for k in ("key", "state", "result")):
+            return "request is missing its key, state or result"
         for pos, reason in enumerate(obj.get("reasons") or []):
             if not isinstance(reason, str):
                 return "reasons[{0}] is {1}".format(pos, json_type(reason))
@@ -213,6 +236,8 @@ class RunState:
         known.setdefault("build_name", "")
         known["watcher"] = _part_from(WatcherInfo, known.get("watcher"))
         known["runner"] = _part_from(RunnerInfo, known.get("runner"))
+        if known.get("request") is not None:
+            known["request"] = _part_from(RequestEntry, known["request"])
         known["subruns"] = sorted((SubrunEntry.from_dict(e) for e in known.get("subruns", [])), key=lambda e: e.index)
         known["metadata"] = dict(known.get("metadata", {}))
         known["reasons"] = list(known.get("reasons", []))
@@ -236,6 +261,8 @@ class RunState:
             "metadata": dict(self.metadata), "subruns": [e.to_dict() for e in self.subruns],
             "reasons": list(self.reasons), "delivery": dict(self.delivery),
         })
+        if self.request is not None:
+            out["request"] = self.request.to_dict()
         if self.created_epoch is not None:
             out["created_epoch"] = self.created_epoch
         return out
@@ -269,7 +296,8 @@ class RunState:
         return changed
 
     def count_deliveries(self) -> Dict[str, int]:
-        self.delivery = delivery_counts(e.delivery for e in self.subruns)
+        statuses = [e.delivery for e in self.subruns] + ([self.request.delivery] if self.request else [])
+        self.delivery = delivery_counts(statuses)
         return self.delivery
 
     def mark_cancelled(self, by: str, reason: str) -> None:

@@ -47,6 +47,7 @@ from ..durable import (
     utc_stamp,
 )
 from ..models import safe_name
+from .reading import ReadingRecord
 from .runstate import CORRUPT, OUTBOX_STATUSES, RunState
 from ..safetext import redact
 
@@ -64,7 +65,8 @@ OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text
 
 
 
-KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+")
+REQUEST_KEY = "request"  # the request post's outbox key (docs/decision-rules.md, "The channel never contradicts the run")
+KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+|" + REQUEST_KEY)
 KEY_MAX = 120
 _TEMP_MAX_AGE = 600.0
 
@@ -75,7 +77,8 @@ _TEMP_MAX_AGE = 600.0
 
 
 def validate_key(key: Any) -> str:
-    """Return ``key`` when it is a safe outbox / sub-run key (``NNN-name``), else raise :class:`StateError`."""
+    """Return ``key`` when it is a safe outbox / sub-run key (``NNN-name``, or ``request``), else raise
+    :class:`StateError`."""
     if not isinstance(key, str) or len(key) > KEY_MAX or not KEY_RE.fullmatch(key) or ".." in key:
         raise StateError(
             "invalid delivery key {0!r}: expected three digits, '-', then letters, digits, '.', '_' or '-'".format(
@@ -92,8 +95,9 @@ def subrun_key(index: int, name: Any) -> str:
 
 
 def _key_sort(key: str) -> Tuple[int, str]:
+    """Sub-runs in index order, the request post after them."""
     number, dummy, rest = key.partition("-")
-    return int(number), rest
+    return (int(number), rest) if number.isdigit() else (1 << 30, key)
 
 
 def _validate_outbox_record(obj: Dict[str, Any]) -> Optional[str]:
@@ -205,6 +209,23 @@ class RunStore:
         state.updated_at = now
         atomic_write_json(self.paths.state, state.to_dict(), secrets=self._secrets)
         return state
+
+    # ---- reading.json ----
+    def load_reading(self) -> Optional[ReadingRecord]:
+        """What an earlier watcher read of the log, or None (missing, or corrupt: set aside, journalled)."""
+        obj = self._load(self.paths.reading, self.paths.rel(self.paths.reading), validate=ReadingRecord.problem)
+        if obj is None:
+            return None
+        try:
+            return ReadingRecord.from_dict(obj)
+        except (KeyError, TypeError, ValueError) as exc:
+            self._report("{0} is corrupt ({1}); the log is read again from its files".format(
+                self.paths.rel(self.paths.reading), exc), file=self.paths.rel(self.paths.reading))
+            return None
+
+    def save_reading(self, record: ReadingRecord) -> None:
+        """Write reading.json atomically."""
+        atomic_write_json(self.paths.reading, record.to_dict(), secrets=self._secrets)
 
     # ---- sub-runs ----
     def subrun_dir(self, index: int, name: Any) -> str:

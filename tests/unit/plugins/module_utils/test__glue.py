@@ -114,7 +114,8 @@ def test_the_core_imports_without_its_third_party_libraries():
             sys.modules[name] = None
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import launcher, template_step
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import resend, runinfo
-        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli, watcher
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watch import loop
         print("imported")
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,

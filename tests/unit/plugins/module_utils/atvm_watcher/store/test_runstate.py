@@ -18,7 +18,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import read_run
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.host.systemd import Systemd
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watch.loop import Watcher
 
 HOOK = "http://127.0.0.1:9/hooks/runstatetesthook"
 WRONG_TYPES = [
@@ -164,8 +164,10 @@ def test_a_sub_run_found_at_start_up_never_gets_a_late_first_seen(tmp_path):
     settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path))
     watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, clock=lambda: 500.0)
     watcher.parser.runs.append(CypressRun(index=0, started=True))  # as the parser found it
+    watcher.follower.note_runs()
     watcher.track_subruns(live=False)  # the log read at start-up: sub-run 1 was running before this watcher
     watcher.parser.runs.append(CypressRun(index=1, started=True))
+    watcher.follower.note_runs()
     watcher.track_subruns(live=True)
     first, second = watcher.state.subruns
     assert (first.seen_late, first.first_seen) == (True, None), "its artifacts would be bounded by a late time"

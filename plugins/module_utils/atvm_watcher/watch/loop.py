@@ -15,32 +15,38 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple
 
-from .host import sdnotify
-from .evidence.inventory import read_inventory
-from .evidence.junit import scan_junit_dir
-from .evidence.reporter import artifact_signature, scan_reporter_dir
-from .settings import Settings
-from .runpaths import RUNNER_UNIT
-from .evidence.cypress_log import CypressLogParser
-from .decision.rules import Evidence, decide, hosts_of_run
-from .delivery.client import MattermostClient
-from .delivery.outbox import deliver_once, stored_message
-from .errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
-from .durable import SCHEMA, utc_now
-from .evidence.logfile import COMPRESSED, LogReader, read_compressed, rotated_logs
-from .store.metrics import MetricsWriter
-from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, Message, RunVerdict, SubrunVerdict
-from .host.process import start_time
-from .message.attachment import build_post
-from .message.markdown import add_duplicate_note
-from .safetext import redact
-from .store.runstate import (
+from ..host import sdnotify
+from ..evidence.inventory import read_inventory
+from ..evidence.junit import scan_junit_dir
+from ..evidence.reporter import artifact_signature, scan_reporter_dir
+from ..settings import Settings
+from ..runpaths import RUNNER_UNIT
+from ..evidence.cypress_log import CypressLogParser
+from ..decision.channel import SUBRUN, Told, request_post_needed
+from ..decision.rules import Evidence, decide, hosts_of_run
+from ..delivery.client import MattermostClient
+from ..delivery.outbox import deliver_once, stored_message
+from ..errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
+from ..durable import SCHEMA, utc_now
+from ..evidence.logfile import tail_lines
+from ..store.metrics import MetricsWriter
+from ..models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, CypressRun, ExitInfo, Message, RunVerdict, SubrunVerdict
+from ..host.process import start_time
+from ..message.attachment import build_post
+from ..message.markdown import add_duplicate_note
+from ..message.request import RequestFacts, build_request_post
+from ..safetext import redact
+from ..store.runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
-    PHASE_WATCHING, POST_FAILED, SENT, RunState, SubrunEntry, WatcherInfo,
+    PHASE_WATCHING, POST_FAILED, SENT, RequestEntry, RunState, SubrunEntry, WatcherInfo,
 )
-from .store.runstore import RunStore, subrun_key
-from .host.systemd import CommandRunner, Systemd, subprocess_runner
-from .host.tracker import RunnerTracker
+from ..store.runstore import REQUEST_KEY, RunStore, subrun_key
+from .follow import LogFollower, other_logs
+from ..host.systemd import CommandRunner, Systemd, subprocess_runner
+from ..host.tracker import RunnerTracker
+
+
+READ_BUDGET = 0.5  # seconds of reading per poll: a long catch-up never holds the loop
 
 
 class Watcher:
@@ -61,8 +67,10 @@ class Watcher:
         self.monotonic = monotonic or (time.monotonic if clock is time.time else clock)
         self.environ = environ if environ is not None else dict(os.environ)
         self.client = client or MattermostClient.from_settings(settings)
-        self.reader = LogReader(settings.runner_log_path())
         self.parser = CypressLogParser(settings.marker_regex)
+        self.follower = LogFollower(settings.runner_log_path(), self.parser, self.store, self.journal,
+                                    olddirs=settings.log_olddirs, logrotate_conf=settings.logrotate_conf,
+                                    others=other_logs(settings.state_root, settings.runner_log_path()))
         self.state = RunState(build_name=self.build)
         self.runner: Optional[RunnerTracker] = None
         self._saved: Dict[str, Any] = {}
@@ -137,53 +145,17 @@ class Watcher:
 
     # ---------------------------------------------------------------- evidence
     def read_log(self) -> bool:
+        """Feed the parser what the log holds now, for at most :data:`READ_BUDGET` seconds."""
         before, before_mono = self.clock(), self.monotonic()
-        data = self.reader.poll()
-        if not data:  # what the log holds later was written after this
+        got = self.follower.read(READ_BUDGET)
+        if not got:  # what the log holds later was written after this
             self._caught_up_at, self._caught_up_mono = before, before_mono
-        if self.reader.restarted:  # a rotation: every run read so far is kept, reading goes on
-            reason = self.reader.restart_reason
-            self.journal("log-rotated", "runner log {0} (rotation): reading goes on in {1}{2}".format(
-                reason, "the new file after the old one" if reason == "replaced" else "the same file from its start",
-                "; text written just before may be lost" if self.reader.gap else ""), reason=reason)
-            if self.reader.gap:
-                self.parser.gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
-        if data:
-            self.parser.feed(data)
-            return True
-        return False
+        self.follower.save()
+        return got
 
-    def follow_rotated_logs(self) -> None:
-        """A watcher that starts after the log was rotated (a restart) reads the rotated files of
-        this run first, oldest first, as a watcher that saw the rotations live did: no sub-run is
-        lost with them. Compressed ones (gzip, xz, bzip2) are complete: read at once; plain ones are
-        followed as they may still grow (the runner entry writes to the file it opened)."""
-        fed: List[str] = []  # compressed: read whole, now
-        plain: List[str] = []  # followed by the reader, before the log itself
-        unread: List[Tuple[str, str]] = []
-        for path in rotated_logs(self.settings.runner_log_path(), self.run_start()):
-            if not path.endswith(COMPRESSED):
-                plain.append(path)
-            elif plain:  # a compressed file newer than a plain one: its text cannot be put in order
-                unread.append((path, "compressed after a plain one"))
-            else:
-                try:
-                    for data in read_compressed(path):
-                        self.parser.feed(data)
-                    fed.append(path)
-                except InputError as exc:
-                    unread.append((path, str(exc)))
-        skipped = self.reader.follow_rotated(plain)
-        unread += [(p, "not a readable regular file") for p in skipped]
-        read = fed + [p for p in plain if p not in skipped]
-        if read:
-            self.journal("log-rotated", "runner log rotated before this watcher started: reading {0} first".format(
-                ", ".join(read)), reason="rotated-before-start", files=read)
-        for path, why in unread:
-            self.journal("log-rotated-unread", "rotated runner log {0} not read ({1}): the sub-runs whose text it "
-                         "holds are decided from their other evidence".format(path, why), file=path)
-        if unread:
-            self.parser.gap("a rotated runner log could not be read")
+    def runs(self) -> List[CypressRun]:
+        """The runs found so far, each with its index for good (see :class:`.follow.LogFollower`)."""
+        return self.follower.runs()
 
     def inventory(self) -> Dict[str, Any]:
         path = self.settings.inventory_path()
@@ -225,7 +197,7 @@ class Watcher:
         artifacts = scan_reporter_dir(reporter_dir, self.settings, since=created - 2.0)
         junit = scan_junit_dir(self.settings.junit_dir_path(), self.settings.junit_glob, since=created - 2.0)
         return Evidence(
-            runs=list(self.parser.runs), preamble_problems=list(self.parser.preamble_problems),
+            runs=self.runs(), preamble_problems=list(self.parser.preamble_problems),
             preamble_fatal=self.parser.preamble_fatal,
             artifacts=artifacts, junit=junit, inventory=self.inventory(), exit=self.runner_exit(),
             runner_over=self.runner_over, log_exists=os.path.exists(self.settings.runner_log_path()),
@@ -243,7 +215,7 @@ class Watcher:
         now, now_mono = self.clock(), self.monotonic()
         started = self._caught_up_at if self._caught_up_at is not None else now
         started_mono = self._caught_up_mono if self._caught_up_mono is not None else now_mono
-        for run in self.parser.runs:
+        for run in self.runs():
             entry = self._subrun_entry(run.index)
             if not live and entry.first_seen is None and not entry.seen_late:
                 entry.seen_late = True
@@ -284,28 +256,35 @@ class Watcher:
         entry.name, entry.state, entry.result, entry.key = name, sub.state, sub.result, key
         entry.finalized, entry.finalized_at = True, utc_now()
         post = sub.state in POSTED_STATES
+        if post and self._posted() >= self.settings.max_posts:
+            post, entry.held = False, True  # the request post counts it (the post cap: docs/decision-rules.md)
         payload = build_post(verdict, sub, self.settings, self.build, total) if post else None
         record = {"schema": SCHEMA, "index": sub.index, "name": name, "key": key, "verdict": sub.to_dict(),
                   "posted": post, "text": payload["text"] if payload else None, "payload": payload,
                   "decided_at": utc_now()}
         self.store.save_subrun(sub.index, name, record)
         self.journal("subrun-decided", "sub-run {0} {1}: {2} / {3}{4}".format(
-            sub.index + 1, name, sub.state, sub.result, "" if post else " (not posted)"),
+            sub.index + 1, name, sub.state, sub.result,
+            " (not posted: {0} posts already)".format(self.settings.max_posts) if entry.held
+            else "" if post else " (not posted)"),
             index=sub.index, state=sub.state, result=sub.result, reasons=sub.reasons)
         entry.delivery = PENDING if post else NOT_POSTED
         self.save()
         if post:
-            self.deliver(entry, payload or "")
+            self.deliver_subrun(entry, payload or "")
 
-    def deliver(self, entry: SubrunEntry, message: Message) -> None:
+    def _posted(self) -> int:
+        """Sub-run posts of this request so far (sent, being sent, or kept for a resend)."""
+        return sum(1 for e in self.state.subruns if e.finalized and e.delivery not in (None, NOT_POSTED))
+
+    def deliver(self, entry: Any, message: Message, meta: Dict[str, Any], what: str) -> None:
+        """Post ``message`` under ``entry.key`` exactly once; ``entry.delivery`` says how it went."""
         if self.cancel_requested():
-            self.journal("delivery", "sub-run {0} {1} not posted: the run was cancelled".format(
-                entry.index + 1, entry.name), index=entry.index)
+            self.journal("delivery", "{0} not posted: the run was cancelled".format(what))
             entry.delivery = NOT_POSTED
             self.save()
             return
         self.set_phase(PHASE_DELIVERING)
-        meta = {"subrun_index": entry.index, "subrun_name": entry.name}
         limit = self.settings.max_post_chars
         record = deliver_once(self.store, self.client, entry.key or "", message, meta,
                               journal=lambda m: self.journal("delivery", m),
@@ -317,6 +296,10 @@ class Watcher:
         self.state.count_deliveries()
         self.save()
 
+    def deliver_subrun(self, entry: SubrunEntry, message: Message) -> None:
+        self.deliver(entry, message, {"subrun_index": entry.index, "subrun_name": entry.name},
+                     "sub-run {0} {1}".format(entry.index + 1, entry.name))
+
     def resume_deliveries(self) -> None:
         """Finish what a killed watcher left: decided sub-runs not yet SENT."""
         for entry in self.state.subruns:
@@ -326,7 +309,14 @@ class Watcher:
             if not record or not record.get("posted"):
                 continue
             self.journal("delivery-resume", "resuming delivery of sub-run {0} {1}".format(entry.index + 1, entry.name))
-            self.deliver(entry, stored_message(record) or "")
+            self.deliver_subrun(entry, stored_message(record) or "")
+        request = self.state.request
+        if request is not None and request.delivery not in (SENT, NOT_POSTED, POST_FAILED):
+            record = self.store.outbox_get(request.key)
+            message = stored_message(record) if record else None
+            if message is not None:
+                self.journal("delivery-resume", "resuming delivery of the request post")
+                self.deliver(request, message, {"request": True}, "the request post")
 
     def _hosts_quiet(self, run_index: int) -> bool:
         """True when the reporter artifacts of this sub-run's hosts have settled.
@@ -338,7 +328,7 @@ class Watcher:
         cached = self._quiet_cache.get(run_index)
         if cached is not None and now_mono - cached[0] < max(self.settings.poll_interval, 0.5):
             return cached[1]
-        run = next((r for r in self.parser.runs if r.index == run_index), None)
+        run = next((r for r in self.runs() if r.index == run_index), None)
         hosts = set(hosts_of_run(run, self.inventory(), self.settings.host_pattern)) if run else set()
         entry = self._subrun_entry(run_index)
         since = entry.first_seen or self.run_start()
@@ -361,9 +351,10 @@ class Watcher:
         exit status bears on it; if the runner stays silent for ``settle_max`` seconds it is
         posted without it.
         """
-        runs = self.parser.runs
+        runs = self.runs()
         if not runs:
             return
+        self.follower.save()  # every run's index is durable before one is decided
         pending = []
         last = len(runs) - 1
         for pos, run in enumerate(runs):
@@ -418,6 +409,7 @@ class Watcher:
             if state in (CANCELLED, HUNG):
                 sub.state = state
             self.finalize(verdict, sub, len(verdict.subruns))
+        self.tell_request(verdict)
         self.state.run_state = verdict.state
         self.state.result = verdict.result
         self.state.reasons = list(verdict.reasons) + list(reasons or [])
@@ -429,13 +421,45 @@ class Watcher:
                      state=verdict.state, result=verdict.result, reasons=self.state.reasons)
         return EXIT_DELIVERY_FAILED if self.delivery_failed else EXIT_OK
 
+    def tell_request(self, verdict: RunVerdict) -> None:
+        """The request post, when the sub-run posts do not say how the request ended (exactly once)."""
+        if self.state.request is not None:  # decided by a watcher that stopped before the end
+            self.resume_deliveries()
+            return
+        subruns = [e for e in self.state.subruns if e.finalized]
+        told = [Told(SUBRUN, e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)]
+        held = [e for e in subruns if e.held]
+        spoke = any(run.started for run in self.runs())
+        if not request_post_needed(verdict.state, verdict.result, told, not_posted=len(held), cypress_spoke=spoke):
+            return
+        names = {e.index: e.name or "" for e in subruns}
+        facts = RequestFacts(
+            build_name=self.build, state=verdict.state, result=verdict.result, categorized=self.settings.categorized,
+            exit=verdict.exit, reasons=list(verdict.reasons) or self._why_request(verdict),
+            posted=[(e.index, e.name or "", e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)],
+            held=[(e.index, e.name or "", e.state, e.result) for e in held],
+            lost=[(r.index, names.get(r.index) or r.label or "", r.text_lost or "") for r in self.runs() if r.text_lost],
+            log_tail=tail_lines(self.settings.runner_log_path()), max_posts=self.settings.max_posts)
+        payload = build_request_post(facts, self.settings)
+        self.state.request = RequestEntry(key=REQUEST_KEY, state=verdict.state, result=verdict.result,
+                                          delivery=PENDING, decided_at=utc_now())
+        self.journal("request-decided", "the request post: {0} / {1} (the sub-run posts do not say so)".format(
+            verdict.state, verdict.result), state=verdict.state, result=verdict.result)
+        self.save()
+        self.deliver(self.state.request, payload, {"request": True}, "the request post")
+
+    @staticmethod
+    def _why_request(verdict: RunVerdict) -> List[str]:
+        """Reasons for a request whose own reasons are empty: what its sub-runs say."""
+        return [r for sub in verdict.subruns for r in sub.reasons][:5]
+
     def check_hang(self) -> bool:
         now = self.monotonic()
         if now - self._last_hang_check < self.settings.hang_check_interval:
             return False
         self._last_hang_check = now
         cpu = self.runner.cpu_seconds() if self.runner is not None else None
-        sig = (self.reader.total, cpu, artifact_signature(self.settings.reporter_dir_path()))
+        sig = (self.follower.total, cpu, artifact_signature(self.settings.reporter_dir_path()))
         if sig != self._progress_sig:
             self._progress_sig = sig
             self._last_progress = now
@@ -480,15 +504,13 @@ class Watcher:
         self._start()
         if self.state.terminal:
             return self._finish_delivery_only()
-        self.resume_deliveries()
-        self.follow_rotated_logs()
-        # Catch up with the log so far (sub-runs found now were not seen live).
-        while self.read_log():
-            pass
-        self.track_subruns(live=False)
+        # Ready first, catch up after: the old text (rotated files too) is read in slices by the loop,
+        # and sub-runs found before it reached the log's end were not seen live.
+        self.follower.prepare(self.run_start())
         self._tracker().prepare()
         self.set_phase(PHASE_WATCHING)
         sdnotify.ready(self.environ)
+        self.resume_deliveries()
         self.journal("watcher-ready", "ready: following {0}".format(
             self.settings.runner_unit or "PID {0}".format(self.settings.runner_pid)))
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -496,6 +518,7 @@ class Watcher:
         try:
             return self._loop()
         finally:
+            self.follower.close()
             if self.runner is not None:
                 self.runner.close()
 
@@ -532,13 +555,15 @@ class Watcher:
             self.set_phase(PHASE_STOPPED)
             self.journal("watcher-stopped", "stopped by signal {0} while the run goes on".format(self._stop_signal))
             return EXIT_OK
+        live = self.follower.caught_up
         if self.read_log():
-            self.track_subruns(live=True)
+            self.track_subruns(live=live)
         if runner.poll(main_exited):
+            live = self.follower.caught_up
             while self.read_log():
                 pass
-            self.parser.finish()
-            self.track_subruns(live=True)
+            self.follower.finish()
+            self.track_subruns(live=live)
             if self.cancel_requested():  # the marker may have come after this poll's first look
                 return self._finish_cancelled()
             if self.settings.categorized:

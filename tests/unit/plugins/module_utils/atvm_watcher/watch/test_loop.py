@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import Settings
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.models import CypressRun, ExitInfo
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watcher import Watcher
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.client import DeliveryResult
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.watch.loop import Watcher
 
 HOOK = "http://127.0.0.1:9/hooks/watchertesthook"
 
@@ -28,6 +29,19 @@ class NoPostClient:
     def post(self, payload, *args, **kwargs):
         self.posts.append(payload)
         raise AssertionError("a post was made")
+
+
+class RecordingClient:
+    """Takes every post (200 ok) and keeps it."""
+
+    secrets = (HOOK,)
+
+    def __init__(self) -> None:
+        self.posts = []
+
+    def post(self, payload, *args, **kwargs):
+        self.posts.append(payload)
+        return DeliveryResult(ok=True, outcome="sent", status=200, reason="ok", attempts=1, ambiguous=False)
 
 
 class CancelledWhilePolled:
@@ -82,13 +96,17 @@ def test_a_marker_written_after_the_polls_first_read_wins(tmp_path, ended, categ
 
 
 def test_without_a_marker_the_ended_runner_is_decided(tmp_path):
-    """The same poll without a cancel: the runner killed by a signal is TERMINATED (the test above can fail)."""
+    """The same poll without a cancel: the runner killed by a signal is TERMINATED (the test above can
+    fail), and the channel is told so by the request post."""
     watcher, _client = watcher_for(tmp_path)
+    watcher.client = client = RecordingClient()
     runner = CancelledWhilePolled(watcher.store, ExitInfo(known=True, running=False, signal=15, source="exit-file"),
                                   cancel=False)
     watcher.runner = runner  # type: ignore[assignment]
     assert watcher._poll(runner, main_exited=True) == 0  # pylint: disable=protected-access
     assert watcher.state.run_state == "TERMINATED"
+    assert [p["text"] for p in client.posts] == ["#### \u2754 UNKNOWN \u00b7 TERMINATED \u00b7 build `b1` \u00b7 the request"]
+    assert watcher.state.request.delivery == "SENT"
 
 
 def test_no_post_once_the_marker_exists(tmp_path):
@@ -97,7 +115,7 @@ def test_no_post_once_the_marker_exists(tmp_path):
     entry, _created = watcher.state.entry(0)
     entry.name, entry.key = "linux", "000-linux"
     watcher.store.write_cancel_marker("test", "tester")
-    watcher.deliver(entry, {"text": "PASS"})
+    watcher.deliver_subrun(entry, {"text": "PASS"})
     assert client.posts == [] and watcher.store.outbox_list() == []
     assert entry.delivery == "NOT_POSTED"
 
@@ -142,12 +160,14 @@ def test_a_sub_run_read_late_starts_at_the_last_read_that_found_the_logs_end(tmp
     settings = Settings.from_env({"MATTERMOST_ATVM_WEBHOOK": HOOK}, build_name="b1", state_root=str(tmp_path),
                                  runner_log=str(tmp_path / "runner.log"), categorized=True)
     watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(), clock=lambda: now[0])
+    watcher.store.ensure()
     (tmp_path / "runner.log").write_text("")
     assert watcher.read_log() is False  # at 100 the log holds nothing new
     now[0] = 160.0  # the watcher comes back a minute later
     (tmp_path / "runner.log").write_text("Running: linux\n")
     assert watcher.read_log() is True
     watcher.parser.runs.append(CypressRun(index=0, started=True))  # as the parser found it in that text
+    watcher.follower.note_runs()
     watcher.track_subruns(live=True)
     assert watcher.state.subruns[0].first_seen == 100.0
     assert watcher.evidence().not_before == {0: 100.0}
@@ -200,6 +220,7 @@ def test_settle_waits_follow_the_monotonic_clock_and_a_restored_stamp_never_coun
     watcher = Watcher(settings, log_stream=io.StringIO(), environ={}, client=NoPostClient(),
                       clock=lambda: wall[0], monotonic=lambda: mono[0])
     watcher.parser.runs.append(CypressRun(index=0, started=True, finished=True))
+    watcher.follower.note_runs()
     watcher.track_subruns(live=True)
     stamp = watcher.state.subruns[0].finished_seen
     assert stamp == wall[0]

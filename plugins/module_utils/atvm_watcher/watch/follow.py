@@ -1,0 +1,361 @@
+# Copyright: (c) 2026, atvm.watcher contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The runner log as the watcher reads it: across rotations and restarts, at a bounded cost per poll.
+
+:class:`LogFollower` feeds the parser the log's text in order: after a restart first the rotated files
+that provably hold this log's text (:mod:`..evidence.rotation`: found by name, taken by who they are),
+compressed ones read whole, then the plain ones and the log itself, followed as they grow. It
+knows where every (sub-)run began (which file, which offset) and keeps that in ``reading.json``
+(:mod:`..store.reading`) as it reads, so a restarted watcher gives each run it reads again the index
+recorded for the same place: no sub-run is renumbered, and a recorded run whose text is gone (a
+rotated file deleted, moved away or compressed in a way this Python cannot read) keeps its index
+and is decided from its other evidence, never as PASS.
+
+Reading is paid for in slices (:meth:`LogFollower.read` takes a time budget): the watcher reports
+ready before it catches up with old text, and stays responsive (cancel, runner exit, signals) while
+it does.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import os
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ..envfile import read_env_file
+from ..errors import ConfigError, InputError
+from ..evidence import rotation
+from ..evidence.cypress_log import CypressLogParser
+from ..evidence.logfile import LogReader, read_compressed
+from ..models import CypressRun
+from ..runpaths import RunPaths
+from ..store.reading import MAX_PROBLEMS, MAX_SPECS, ReadFile, ReadingRecord, ReadRun
+from ..store.runstore import RunStore
+
+Journal = Callable[..., Any]
+_Source = Tuple[Any, int]  # (file identity, offset in that file)
+
+
+def other_logs(state_root: str, mine: str, limit: int = 2000) -> List[str]:
+    """The runner logs other runs under ``state_root`` name in their ``watcher.env`` (never this log's text)."""
+    out: List[str] = []
+    try:
+        builds = sorted(os.listdir(state_root))[:limit]
+    except OSError:
+        return out
+    for build in builds:
+        if build.startswith("."):
+            continue
+        try:
+            paths = RunPaths(state_root, build)
+            log = read_env_file(paths.watcher_env).get("ATVM_RUNNER_LOG") or paths.runner_log
+        except (ConfigError, OSError):
+            continue
+        if os.path.abspath(log) != os.path.abspath(mine):
+            out.append(log)
+    return out
+
+
+@dataclasses.dataclass
+class _File:
+    """A file being read: its entry in the record (once its first bytes are known)."""
+
+    name: str
+    fid: Optional[int] = None
+    head: bytes = b""
+
+
+class LogFollower:
+    """Reads the runner log for the watcher (see the module documentation)."""
+
+    def __init__(self, log_path: str, parser: CypressLogParser, store: RunStore, journal: Journal,
+                 olddirs: Sequence[str] = (), logrotate_conf: str = rotation.LOGROTATE_CONF,
+                 others: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> None:
+        self.log_path = log_path
+        self.parser = parser
+        self.store = store
+        self.journal = journal
+        self.olddirs = list(olddirs)
+        self.logrotate_conf = logrotate_conf
+        self.others = list(others)
+        self.clock = clock
+        self.reader = LogReader(log_path)
+        self.record = ReadingRecord()
+        self.caught_up = False  # a read has found the end of everything there was to read
+        self._dirty = False
+        self._compressed: List[Tuple[str, Optional[int]]] = []
+        self._chunks: Optional[Iterator[bytes]] = None
+        self._chunk_path = ""
+        self._chunk_offset = 0
+        self._files: Dict[Any, _File] = {}  # identity ((dev, ino), or a compressed file's path) -> file
+        self._by_path: Dict[str, Optional[int]] = {}  # planned plain sources -> recorded file id
+        self._segments: List[Tuple[int, Optional[int], int]] = []  # (stream offset, file id, file offset)
+        self._stream = 0  # bytes fed to the parser (a UTF-8 log's offsets in its text)
+        self._true: Dict[int, int] = {}  # parser position -> the run's index for good
+        self._lost: Dict[int, CypressRun] = {}  # index -> a recorded run whose text is gone
+        self._recorded: Dict[Tuple[int, int], ReadRun] = {}
+        self._by_index: Dict[int, ReadRun] = {}
+        self._signatures: Dict[int, Tuple[Any, ...]] = {}
+        self._next = 0
+        self._gap_before_next = False  # a lost file precedes what is read next
+
+    # ------------------------------------------------------------------ before reading
+    def prepare(self, since: float) -> None:
+        """Plan what to read (cheap: names, identities and first bytes only). ``since``: the run's start."""
+        record = self.store.load_reading()
+        if record is not None:
+            self.record = record
+            self._by_index = {r.index: r for r in record.runs}
+            self._recorded = {(r.file, r.offset): r for r in record.runs if r.file is not None and r.offset is not None}
+            self._next = max(self._by_index, default=-1) + 1
+        olddirs = self.olddirs + rotation.logrotate_olddirs(self.log_path, self.logrotate_conf)
+        found = rotation.candidates(self.log_path, olddirs)
+        live_head, live_ident = self._live()
+        plan = rotation.plan(self.log_path, [(f.name, f.key) for f in self.record.files], found, since,
+                             others=self.others, live_head=live_head, live_ident=live_ident)
+        for path, why in plan.skipped:
+            self.journal("log-rotated-skipped", "{0} is not read as this run's log: {1}".format(path, why), file=path)
+        for fid, why in sorted(plan.lost.items()):
+            self.journal("log-rotated-unread", "{0}: the sub-runs whose text it held are decided from their other "
+                         "evidence, never as PASS".format(why), file=self.record.files[fid].name)
+            for run in self.record.runs:
+                if run.file == fid:
+                    self._lost[run.index] = _restored(run, "the log holding this run's text was rotated away "
+                                                           "unread ({0})".format(why))
+        self._gap_before_next = bool(plan.lost)
+        self._plan_sources(plan.sources, found, live_ident)
+
+    def _live(self) -> Tuple[Optional[bytes], Optional[Tuple[int, int]]]:
+        try:
+            st = os.stat(self.log_path)
+            return rotation.read_head(self.log_path), (st.st_dev, st.st_ino)
+        except (OSError, ValueError):
+            return None, None
+
+    def _plan_sources(self, sources: Sequence[Tuple[str, Optional[int]]], found: Sequence[rotation.Candidate],
+                      live_ident: Optional[Tuple[int, int]]) -> None:
+        plain: List[str] = []
+        for path, fid in sources:
+            if path == self.log_path:
+                if fid is not None and live_ident is not None:
+                    self._files[live_ident] = _File(self.record.files[fid].name, fid)
+                continue
+            if rotation.compression_of(path):
+                if plain:  # its text comes after text that is followed as it grows: it cannot be put in order
+                    self.journal("log-rotated-unread", "{0} is not read: compressed after a plain rotated file".format(
+                        path), file=path)
+                    continue
+                self._compressed.append((path, fid))
+                continue
+            plain.append(path)
+            cand = next((c for c in found if c.path == path), None)
+            if cand is not None:
+                self._files[(cand.dev, cand.ino)] = _File(os.path.basename(path), fid)
+        for path in self.reader.follow_rotated(plain):
+            self.journal("log-rotated-unread", "{0} is not read: not a readable regular file".format(path), file=path)
+        read = [p for p, dummy in sources if p != self.log_path]
+        if read:
+            self.journal("log-rotated", "runner log rotated before this watcher started: reading {0} first".format(
+                ", ".join(read)), reason="rotated-before-start", files=read)
+
+    # ------------------------------------------------------------------ reading
+    def read(self, budget: float) -> bool:
+        """Feed the parser what there is to read, for at most ``budget`` seconds; True when anything was."""
+        deadline = self.clock() + budget
+        got = False
+        while True:
+            data, source = self._next_chunk()
+            if data is None:
+                if not self.caught_up:
+                    self.caught_up = True
+                    self.note_runs()
+                    self._unmatched()
+                break
+            got = True
+            self._feed(data, source)
+            if self.clock() >= deadline:
+                break
+        if got:
+            self.note_runs()
+        return got
+
+    def _next_chunk(self) -> Tuple[Optional[bytes], Optional[_Source]]:
+        while self._chunks is not None or self._compressed:
+            if self._chunks is None:
+                path, fid = self._compressed.pop(0)
+                self._chunks = read_compressed(path)
+                self._chunk_path = path
+                self._files.setdefault(("compressed", path), _File(os.path.basename(path), fid))
+                self._chunk_offset = 0
+            try:
+                data = next(self._chunks, None)
+            except InputError as exc:
+                self.journal("log-rotated-unread", "{0}; the rest of it is not read".format(exc), file=str(exc.path))
+                data = None
+                self.parser.gap("a rotated runner log could not be read to its end")
+            if data:
+                source = (("compressed", self._chunk_path), self._chunk_offset)
+                self._chunk_offset += len(data)
+                return data, source
+            self._chunks = None
+        data = self.reader.poll()
+        self._rotation_seen()
+        if not data:
+            return None, None
+        return data, self.reader.source
+
+    def _rotation_seen(self) -> None:
+        if not self.reader.restarted:
+            return
+        reason = self.reader.restart_reason
+        self.journal("log-rotated", "runner log {0} (rotation): reading goes on in {1}{2}".format(
+            reason, "the new file after the old one" if reason == "replaced" else "the same file from its start",
+            "; text written just before may be lost" if self.reader.gap else ""), reason=reason)
+        if self.reader.gap:
+            self.parser.gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
+        if reason in ("truncated", "rewritten"):  # the same inode holds other text now: a new file
+            ident = self.reader.source[0] if self.reader.source else None
+            for key in [k for k in self._files if k == ident or k == self._current_ident()]:
+                self._files.pop(key, None)
+
+    def _current_ident(self) -> Optional[Tuple[int, int]]:
+        try:
+            st = os.stat(self.log_path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _feed(self, data: bytes, source: Optional[_Source]) -> None:
+        fid, offset = self._place(data, source)
+        last = self._segments[-1] if self._segments else None
+        if last is None or last[1] != fid or fid is None or last[2] + (self._stream - last[0]) != offset:
+            self._segments.append((self._stream, fid, offset))
+        self._stream += len(data)
+        self.parser.feed(data)
+
+    def _place(self, data: bytes, source: Optional[_Source]) -> Tuple[Optional[int], int]:
+        """The recorded file id and offset of a chunk (a new file is recorded once its first bytes are known)."""
+        if source is None:
+            return None, 0
+        ident, offset = source
+        entry = self._files.get(ident)
+        if entry is None:
+            entry = self._files[ident] = _File(os.path.basename(self.log_path), None)
+        if entry.fid is None and offset == len(entry.head) and len(entry.head) < rotation.HEAD_BYTES:
+            entry.head += data[:rotation.HEAD_BYTES - len(entry.head)]
+        if entry.fid is None and (len(entry.head) >= rotation.HEAD_BYTES or offset + len(data) <= rotation.HEAD_BYTES):
+            dev, ino = ident if ident[0] != "compressed" else (None, None)
+            key = rotation.FileKey(dev, ino, len(entry.head), rotation.digest(entry.head))
+            entry.fid = len(self.record.files)
+            self.record.files.append(ReadFile(entry.name, key))
+            self._dirty = True
+        return entry.fid, offset
+
+    def _locate(self, stream_offset: int) -> Tuple[Optional[int], Optional[int]]:
+        pos = bisect.bisect_right([s[0] for s in self._segments], stream_offset) - 1
+        if pos < 0:
+            return None, None
+        start, fid, offset = self._segments[pos]
+        return fid, offset + (stream_offset - start)
+
+    # ------------------------------------------------------------------ runs
+    def note_runs(self) -> None:
+        """Give every run the parser found its index for good, and keep the record up to date."""
+        for pos, run in enumerate(self.parser.runs):
+            if pos not in self._true:
+                self._true[pos] = self._index_of(run)
+            index = self._true[pos]
+            signature = (run.finished, len(run.problems), len(run.specs_found) + len(run.specs_run), run.label)
+            if self._signatures.get(index) != signature:
+                self._signatures[index] = signature
+                self._remember(index, run)
+
+    def _unmatched(self) -> None:
+        """Once caught up: a recorded run not found again where its file was read is decided as lost."""
+        found = set(self._true.values()) | set(self._lost)
+        for entry in self.record.runs:
+            if entry.index not in found:
+                self._lost[entry.index] = _restored(entry, "its text was not found again in the runner log")
+
+    def _index_of(self, run: CypressRun) -> int:
+        fid, offset = self._locate(run.start_offset)
+        recorded = self._recorded.get((fid, offset)) if fid is not None else None
+        if recorded is None and fid is not None:  # same file, same label, not yet matched (decoded offsets)
+            taken = set(self._true.values())
+            recorded = next((r for r in self.record.runs if r.file == fid and r.index not in taken
+                             and r.label == run.label and r.label is not None), None)
+        if recorded is not None:
+            return recorded.index
+        lost = [i for i in sorted(self._lost) if i not in self._true.values()]
+        if self._gap_before_next and lost and _continues(run):
+            # what follows a lost file, before any banner or marker, is the rest of the last lost run
+            self._gap_before_next = False
+            index = lost[-1]
+            placeholder = self._lost.pop(index)
+            run.text_lost = placeholder.text_lost
+            run.label = run.label or placeholder.label
+            run.label_source = run.label_source or placeholder.label_source
+            return index
+        self._gap_before_next = False
+        index = self._next
+        self._next += 1
+        return index
+
+    def _remember(self, index: int, run: CypressRun) -> None:
+        fid, offset = self._locate(run.start_offset)
+        entry = self._by_index.get(index)
+        if entry is None:
+            entry = ReadRun(index=index, file=fid, offset=offset)
+            self._by_index[index] = entry
+            self.record.runs.append(entry)
+            self.record.runs.sort(key=lambda r: r.index)
+            if fid is not None and offset is not None:
+                self._recorded[(fid, offset)] = entry
+        entry.label, entry.label_source = run.label, run.label_source
+        entry.finished = entry.finished or run.finished
+        entry.failed_specs, entry.total_specs = run.failed_specs, run.total_specs
+        entry.problems = list(run.problems[:MAX_PROBLEMS])
+        entry.specs = list(dict.fromkeys(run.specs_found + run.specs_run))[:MAX_SPECS]
+        self._dirty = True
+
+    def finish(self) -> None:
+        """End of input (the runner is over): the parser closes what the last line left open."""
+        self.parser.finish()
+        self.note_runs()
+        self.save()
+
+    def runs(self) -> List[CypressRun]:
+        """Every run, with its index for good, in index order: the parser's and the lost ones."""
+        out = [dataclasses.replace(run, index=self._true[pos]) for pos, run in enumerate(self.parser.runs)
+               if pos in self._true]
+        out.extend(run for index, run in self._lost.items() if index not in self._true.values())
+        return sorted(out, key=lambda r: r.index)
+
+    def save(self) -> None:
+        """Write ``reading.json`` when it changed (before anything is decided from it)."""
+        if self._dirty:
+            self.store.save_reading(self.record)
+            self._dirty = False
+
+    @property
+    def total(self) -> int:
+        return self._stream
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def _continues(run: CypressRun) -> bool:
+    """True for a run the parser made from text without its opening (no marker, no banner)."""
+    return run.label is None and run.cypress_version is None and not run.specs_found
+
+
+def _restored(recorded: ReadRun, why: str) -> CypressRun:
+    """A recorded run whose text is gone: what was seen of it, never enough for a PASS."""
+    run = CypressRun(index=recorded.index, label=recorded.label, label_source=recorded.label_source, started=True,
+                     specs_found=list(recorded.specs), problems=list(recorded.problems), text_lost=why)
+    if recorded.failed_specs:
+        run.problems.append("{0} of {1} spec(s) had failed before its text was lost".format(
+            recorded.failed_specs, recorded.total_specs if recorded.total_specs is not None else "?"))
+    return run
