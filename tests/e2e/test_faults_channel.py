@@ -204,8 +204,7 @@ def test_a_needle_dense_rotated_file_never_holds_the_start(make_run):
     run = make_run("dense", ["--hosts", HOSTS2, "--spec-seconds", "30"], hosts=HOSTS2)
     line = b"  (Results)\n"
     with gzip.open(run.log.with_name("runner.log.1.gz"), "wb", compresslevel=1) as packed:
-        for dummy in range(16 * 1024 * 1024 // (len(line) * 4096)):
-            packed.write(line * 4096)
+        packed.write(line * (16 * 1024 * 1024 // len(line)))
     run.start_runner()
     started = time.monotonic()
     watcher = run.start_watcher()

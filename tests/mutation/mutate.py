@@ -50,6 +50,8 @@ MIN_SCORE = 0.90
 # file -> the top-level names / qualified function names mutated in it (None: the whole module)
 TARGETS: Dict[str, Optional[Tuple[str, ...]]] = {
     CORE + "/decision/rules.py": None,
+    # the request-post rule: when the sub-run posts do not say how a request ended
+    CORE + "/decision/channel.py": None,
     # the renderer's result line: the headline of a post and the emoji of a result
     CORE + "/message/markdown.py": ("RESULT_EMOJI", "_emoji", "headline", "_Post.headline"),
 }

@@ -10,60 +10,17 @@ caller resets its parser. It never decodes anything (:mod:`.logtext` does).
 from __future__ import annotations
 
 import os
-import stat
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from .. import inputs
 from ..errors import InputError
 from .logtext import clean_line
+from .rotation import DECOMPRESSORS
 
 DEFAULT_CHUNK_SIZE = 8 << 20
 _FINGERPRINT = 64  # bytes just before our offset, re-read to notice a rewritten file
 
-COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z")
-_DECOMPRESSORS = {".gz": "gzip", ".xz": "lzma", ".bz2": "bz2"}  # the standard library's
 MAX_DECOMPRESSED = 4 << 30  # bytes of one compressed rotated log read at most
-
-
-def _rotation_order(rest: str) -> Tuple[int, int, str]:
-    """Oldest content first: logrotate's numbers (``.N``) count up with age (``.2`` before ``.1``);
-    dates (``-20261129``) and other suffixes sort by name."""
-    number = rest[1:].split(".", 1)[0]
-    if rest[0] == "." and number.isdigit() and len(number) <= 4:
-        return (0, -int(number), rest)
-    return (1, 0, rest)
-
-
-def rotated_logs(path: str, since: float) -> List[str]:
-    """The rotated files of the log ``path`` written during this run, oldest content first.
-
-    Beside ``path``, the files named ``<name>.<suffix>``, ``<name>-<suffix>`` or ``<name>_<suffix>``
-    (logrotate's numbers and dates, ``savelog``), compressed or not, that are regular files (not
-    symlinks) modified at or after ``since`` (the run's start, less 2 s for coarse file times), other
-    than the file the path names now."""
-    folder, name = os.path.split(path)
-    try:
-        entries = os.listdir(folder or ".")
-    except OSError:
-        return []
-    try:
-        current = os.stat(path)
-        current_ident: Optional[Tuple[int, int]] = (current.st_dev, current.st_ino)
-    except OSError:
-        current_ident = None  # renamed away and not created again
-    found = []
-    for entry in entries:
-        if len(entry) <= len(name) + 1 or not entry.startswith(name) or entry[len(name)] not in ".-_":
-            continue
-        full = os.path.join(folder, entry)
-        try:
-            st = os.lstat(full)  # a rotation makes regular files, never symlinks (one may point anywhere)
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode) or st.st_mtime < since - 2.0 or (st.st_dev, st.st_ino) == current_ident:
-            continue
-        found.append((_rotation_order(entry[len(name):]), full))
-    return [full for dummy, full in sorted(found)]
 
 
 def read_compressed(path: str, chunk_size: int = 1 << 20, limit: int = MAX_DECOMPRESSED) -> Iterator[bytes]:
@@ -71,7 +28,7 @@ def read_compressed(path: str, chunk_size: int = 1 << 20, limit: int = MAX_DECOM
     is opened, without blocking. Raises :class:`InputError` for another compression, a file that
     cannot be opened or decompressed, or one that decompresses to more than ``limit`` bytes (a bomb:
     the chunks already yielded stand)."""
-    module = next((mod for ext, mod in _DECOMPRESSORS.items() if path.endswith(ext)), None)
+    module = next((mod for ext, mod in DECOMPRESSORS.items() if path.endswith(ext)), None)
     if module is None:
         raise InputError(path, "compressed with a format this watcher cannot read")
     try:
@@ -145,8 +102,7 @@ class LogReader:
     - ``offset`` is the number of bytes of the current file handed out so far; ``total`` counts
       every byte handed out.
     - :meth:`follow_rotated` makes a reader that starts late (a restarted watcher) read the rotated
-      files of the same log first (:func:`rotated_logs` finds them), as if it had followed every
-      rotation.
+      files of the same log first (:mod:`.rotation` says which), as if it had followed every rotation.
     - :meth:`size_hint` is the current size of the file (``None`` when it is missing).
     - :meth:`chunks` yields chunks until the end of the file as it is now (for one-shot reads).
 
@@ -197,6 +153,11 @@ class LogReader:
                 continue
             self._olds.append((fd, 0, (st.st_dev, st.st_ino)))
         return skipped
+
+    def attach(self) -> None:
+        """Open the file the path names now, reading nothing: a rotation from here on is followed
+        (its text is read from the renamed file), even one that comes before the first poll."""
+        self._check()
 
     def __enter__(self) -> "LogReader":
         return self

@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, 
 from .. import inputs
 
 HEAD_BYTES = 4096  # the first bytes that say who a file is
+MIN_SAME = 64  # fewer first bytes than this tell no copy from another file that starts alike
 COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z")
 DECOMPRESSORS = {".gz": "gzip", ".xz": "lzma", ".bz2": "bz2"}  # the standard library's
 MAX_CANDIDATES = 200  # files looked at beside one log (a folder of thousands is not read whole)
@@ -120,7 +121,7 @@ def _rank(suffix: re.Match) -> Tuple[int, int, str]:
     """Oldest first: logrotate's numbers count up with age (.2 before .1); dates sort as written."""
     if suffix.group("num"):
         return (0, -int(suffix.group("num")), "")
-    return (1, -int(suffix.group("n2") or 0), suffix.group("date"))
+    return (1, -int(suffix.group("n2") or 0), re.sub(r"\D", "", suffix.group("date")))
 
 
 def rotation_name(name: str, entry: str) -> Optional[re.Match]:
@@ -266,7 +267,8 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
             live_is = fid  # the log is still this file
             continue
         same = [c for c in found if c.readable and (c.dev, c.ino) == (key.dev, key.ino) and head_matches(c.head, key)]
-        copy = [c for c in found if c.readable and c.path not in taken and head_matches(c.head, key)]
+        copy = [c for c in found if c.readable and c.path not in taken and key.head_len >= MIN_SAME
+                and head_matches(c.head, key)]
         pick = (same or copy or [None])[0]
         if pick is not None:
             taken[pick.path] = fid
@@ -308,6 +310,6 @@ def _refused(cand: Candidate, pos: int, newest: int, recorded: bool, since: floa
         return "it is older than the files this watcher read"
     head = cand.head or b""
     for other in heads:
-        if other and head and (other.startswith(head) or head.startswith(other)):
+        if other and min(len(other), len(head)) >= MIN_SAME and (other.startswith(head) or head.startswith(other)):
             return "it repeats the first bytes of a file already read (a copy)"
     return None

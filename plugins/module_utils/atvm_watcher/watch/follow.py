@@ -38,7 +38,8 @@ _Source = Tuple[Any, int]  # (file identity, offset in that file)
 
 
 def other_logs(state_root: str, mine: str, limit: int = 2000) -> List[str]:
-    """The runner logs other runs under ``state_root`` name in their ``watcher.env`` (never this log's text)."""
+    """The runner logs other runs under ``state_root`` set in their ``watcher.env`` (never this log's text;
+    a run without one writes into its own state directory, where no other run's log is)."""
     out: List[str] = []
     try:
         builds = sorted(os.listdir(state_root))[:limit]
@@ -48,11 +49,10 @@ def other_logs(state_root: str, mine: str, limit: int = 2000) -> List[str]:
         if build.startswith("."):
             continue
         try:
-            paths = RunPaths(state_root, build)
-            log = read_env_file(paths.watcher_env).get("ATVM_RUNNER_LOG") or paths.runner_log
+            log = read_env_file(RunPaths(state_root, build).watcher_env).get("ATVM_RUNNER_LOG")
         except (ConfigError, OSError):
             continue
-        if os.path.abspath(log) != os.path.abspath(mine):
+        if log and os.path.abspath(log) != os.path.abspath(mine):
             out.append(log)
     return out
 
@@ -154,6 +154,7 @@ class LogFollower:
                 self._files[(cand.dev, cand.ino)] = _File(os.path.basename(path), fid)
         for path in self.reader.follow_rotated(plain):
             self.journal("log-rotated-unread", "{0} is not read: not a readable regular file".format(path), file=path)
+        self.reader.attach()
         read = [p for p, dummy in sources if p != self.log_path]
         if read:
             self.journal("log-rotated", "runner log rotated before this watcher started: reading {0} first".format(

@@ -1017,4 +1017,6 @@ def test_last_subrun_whose_end_was_lost():
     # a lost end with its table read after all: the table decides
     runs[2].finished, runs[2].all_passed, runs[2].totals = True, True, Counts(3, 3, 0, 0, 0)
     assert states(d.decide(cat(runs=runs)))[2] == (COMPLETED, PASS)
-    assert d.decide(cat(runs=runs)).subruns[2].reasons == []
+    # ... and the post notes what was lost (a note: not a reason against PASS)
+    assert d.decide(cat(runs=runs)).subruns[2].reasons == [
+        LOST + ": decided from its (Run Finished) table and its other evidence"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import logfile as logreader
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import rotation
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.cypress_log import CypressLogParser
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logfile import LogReader
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.logtext import clean_line
@@ -292,22 +293,6 @@ def test_two_renames_while_the_writer_keeps_its_file_lose_nothing(tmp_path):
         assert reader.poll() is None
 
 
-def test_rotated_logs_of_this_run_oldest_first(tmp_path):
-    path = str(tmp_path / "runner.log")
-    for name in ("runner.log", "runner.log.1", "runner.log.2.gz", "runner.log.10", "runner.logger", "other.log.1",
-                 "runner.log-20261129", "runner.log.old"):
-        _write(str(tmp_path / name), b"x\n")
-    _write(str(tmp_path / "runner.log.3"), b"old\n")
-    os.utime(str(tmp_path / "runner.log.3"), (1000, 1000))  # before the run: another run's
-    found = [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
-    assert found == ["runner.log.10", "runner.log.2.gz", "runner.log.1", "runner.log-20261129", "runner.log.old"]
-    os.symlink("/etc/hostname", path + ".9")  # a symlink is no rotated file, wherever it points
-    assert "runner.log.9" not in [os.path.basename(p) for p in logreader.rotated_logs(path, since=0)]
-    os.link(path, path + ".hardlink")  # the file the path names now is never its own predecessor
-    assert "runner.log.hardlink" not in [os.path.basename(p) for p in logreader.rotated_logs(path, since=5000)]
-    assert logreader.rotated_logs(str(tmp_path / "missing-dir" / "runner.log"), 0) == []
-
-
 def test_read_compressed_reads_gzip_xz_bzip2_and_refuses_the_rest(tmp_path):
     import bz2  # pylint: disable=import-outside-toplevel
     import gzip  # pylint: disable=import-outside-toplevel
@@ -378,7 +363,11 @@ def test_a_reader_started_after_any_rotations_gives_the_same_runs(tmp_path_facto
     _write(target, log[previous:], "ab")
     parser = CypressLogParser()
     with LogReader(path, chunk_size=4096) as reader:
-        assert reader.follow_rotated(logreader.rotated_logs(path, since=0)) == []
+        live = os.stat(path)
+        plan = rotation.plan(path, [], rotation.candidates(path), since=0, live_head=rotation.read_head(path),
+                             live_ident=(live.st_dev, live.st_ino))
+        assert plan.skipped == [] and plan.lost == {}
+        assert reader.follow_rotated([p for p, dummy in plan.sources[:-1]]) == []
         for piece in reader.chunks():
             parser.feed(piece)
     parser.finish()
