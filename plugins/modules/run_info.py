@@ -179,6 +179,29 @@ subruns:
       description: The delivery key (C(000-linux)).
       type: str
   sample: [{"index": 0, "name": "linux", "state": "COMPLETED", "result": "PASS", "delivery": "SENT", "key": "000-linux"}]
+request:
+  description:
+    - The request post, when the request needed one (its sub-run posts did not say how it ended, see
+      the collection's docs/decision-rules.md); null otherwise.
+  returned: always
+  type: dict
+  contains:
+    key:
+      description: Its delivery key (always C(request)).
+      type: str
+    state:
+      description: The request's final state the post says.
+      type: str
+    result:
+      description: The request's result the post says.
+      type: str
+    delivery:
+      description: The delivery status of the post.
+      type: str
+    decided_at:
+      description: When it was decided.
+      type: str
+  sample: {"key": "request", "state": "FAILED", "result": "FAIL", "delivery": "SENT", "decided_at": "2026-11-27T10:41:07.120Z"}
 delivery:
   description:
     - Counts of the run's posts by delivery status (V(SENT), V(POST_FAILED), V(PENDING) or V(SENDING)).

@@ -13,13 +13,16 @@ import gzip
 import json
 import os
 import shutil
+import pathlib
 import subprocess
+import sys
 import time
 
 import pytest
 
 from e2e_posts import assert_each_posted_once, sending_indexes
 
+BIN = pathlib.Path(__file__).resolve().parents[2] / "bin"
 HOSTS2 = "rhel96-fc-01,ubuntu2204-01"
 GROUPS2 = "linux:rhel96-fc-01;windows:win2022-01"
 GROUPS3 = "linux:rhel96-fc-01,ubuntu2204-01;windows:win2022-01;oracle:ol8-03"
@@ -57,6 +60,13 @@ def test_a_run_that_dies_before_cypress_speaks_is_posted_with_the_runners_words(
     assert "exit code {0}".format(127 if case == "missing" else 1) in post
     assert run.posts()[-1] == post  # told last (a wrapper marker alone may have been posted as a failed sub-run)
     assert state["request"]["delivery"] == "SENT" and state["delivery"]["sent"] == len(run.posts())
+    status = subprocess.run([sys.executable, str(BIN / "atvm-run-watcher"), "status", "--build-name", run.build,
+                             "--state-root", str(run.state_root), "--json"], env=run.env, capture_output=True,
+                            text=True, check=False, timeout=60)
+    info = json.loads(status.stdout)
+    assert (info["run_state"], info["result"]) == ("FAILED", "FAIL")
+    assert {k: info["request"][k] for k in ("state", "result", "delivery")} == {
+        "state": "FAILED", "result": "FAIL", "delivery": "SENT"}
     run.assert_no_secret()
 
 

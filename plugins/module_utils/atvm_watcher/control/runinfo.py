@@ -52,6 +52,15 @@ def _subrun(store: RunStore, entry: SubrunEntry, deliveries: Dict[Any, Any]) -> 
     return {k: merged.get(k) for k in SUBRUN_FIELDS}
 
 
+def _request(state: Optional[RunState], deliveries: Dict[Any, Any]) -> Optional[Dict[str, Any]]:
+    """The request post, when the request needed one (its delivery as the outbox says)."""
+    if state is None or state.request is None:
+        return None
+    req = state.request
+    return {"key": req.key, "state": req.state, "result": req.result,
+            "delivery": deliveries.get(req.key, req.delivery), "decided_at": req.decided_at}
+
+
 def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, Any]:
     """The run now: state, sub-runs with their verdicts, deliveries (the outbox wins), units, marker."""
     units = _units(systemd, store.paths)
@@ -84,6 +93,7 @@ def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, An
         "metadata": dict(state.metadata) if state is not None else {},
         "runner_exit": state.runner.exit if state is not None else None,
         "subruns": subruns,
+        "request": _request(state, deliveries),
         "delivery": counts,
         "outbox": outbox,
         "cancel_marker": marker,
@@ -126,6 +136,9 @@ def status_lines(info: Dict[str, Any]) -> List[str]:
         lines.append("  sub-run {0} {1}: {2} / {3}, delivery {4}".format(
             (sub.get("index") or 0) + 1, sub.get("name") or "?", sub.get("state"), sub.get("result"),
             sub.get("delivery") or "-"))
+    if info.get("request"):
+        req = info["request"]
+        lines.append("  request post: {0} / {1}, delivery {2}".format(req["state"], req["result"], req["delivery"] or "-"))
     for rec in info["outbox"]:
         if rec.get("status") != "SENT":
             lines.append("  outbox {0}: {1} ({2})".format(rec.get("key"), rec.get("status"), rec.get("last_error") or ""))

@@ -69,9 +69,9 @@ def _one_of(build: str, label: str, value: Optional[str], vocabulary: Sequence[s
 
 def render_metrics(state: RunState, heartbeat: float, posts: Optional[Dict[str, int]] = None) -> str:
     """The text of the metrics file for ``state`` (text exposition format 0.0.4); the post counts
-    from ``posts`` when given, else from the sub-runs' delivery status in ``state``."""
+    from ``posts`` when given, else from the delivery status of the sub-runs and the request post in ``state``."""
     build = state.build_name
-    posts = delivery_counts(e.delivery for e in state.subruns) if posts is None else posts
+    posts = dict(state.count_deliveries()) if posts is None else posts
     lines: List[str] = []
     lines += _family("run_state", "State of the ATVM run (1 for the current one).",
                      _one_of(build, "state", state.run_state, RUN_STATES))
