@@ -51,7 +51,9 @@ MIN_SCORE = 0.90
 TARGETS: Dict[str, Optional[Tuple[str, ...]]] = {
     CORE + "/decision/rules.py": None,
     # the renderer's result line: the headline of a post and the emoji of a result
-    CORE + "/message/markdown.py": ("RESULT_EMOJI", "_emoji", "headline", "_Post.headline"),
+    CORE + "/message/markdown.py": ("headline",),
+    CORE + "/message/text.py": ("RESULT_EMOJI", "emoji"),
+    CORE + "/message/view.py": ("SubrunView.position",),
 }
 
 # test files that import a target but test nothing the mutants can change (run time only)

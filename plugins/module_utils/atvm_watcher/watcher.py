@@ -31,7 +31,7 @@ from .store.metrics import MetricsWriter
 from .models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, ExitInfo, Message, RunVerdict, SubrunVerdict
 from .host.process import start_time
 from .message.attachment import build_post
-from .message.markdown import add_duplicate_note
+from .message.text import add_duplicate_note
 from .safetext import redact
 from .store.runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,

@@ -14,6 +14,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import s
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import with_note
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import attachment as post
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import text as post_text
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.message.test_markdown import METADATA
 
@@ -123,7 +124,7 @@ def test_headline_is_one_line_and_names_result_state_build_and_subrun():
     for result, state in ((models.PASS, models.COMPLETED), (models.FAIL, models.FAILED), (models.UNKNOWN, models.FAILED)):
         text = _build(result=result, state=state)["text"]
         assert "\n" not in text
-        assert text.startswith("#### " + post.RESULT_EMOJI[result] + " " + result + " \u00b7 " + state + " \u00b7 ")
+        assert text.startswith("#### " + post_text.RESULT_EMOJI[result] + " " + result + " \u00b7 " + state + " \u00b7 ")
         assert state in text and "`B42`" in text and "sub-run 2/3 `linux`" in text
     assert "sub-run" not in _build(categorized=False)["text"]
 
