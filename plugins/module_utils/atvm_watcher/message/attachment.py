@@ -37,17 +37,20 @@ from .markdown import headline, render_view
 from .text import (
     LEVELS,
     bullets,
+    cut_markdown,
     describe_exit,
     emoji,
-    escape_cell,
     format_counts,
     hard_cut,
+    inert,
+    inert_or_dash,
     inline_code,
     more,
     most,
     one_line,
     plain_line,
     shorten,
+    shown_url,
 )
 from .view import SubrunView, build_view, tally
 
@@ -93,28 +96,28 @@ def body_size(payload: Payload) -> int:
 
 def _result(result: str) -> str:
     """``❌ FAIL``."""
-    return "{0} {1}".format(emoji(result), escape_cell(result, 20))
+    return "{0} {1}".format(emoji(result), inert(result, 20))
 
 
 def _tally(counts: List[Tuple[str, int]]) -> str:
     """``1 FAIL · 1 MISSING · 2 PASS``."""
-    return " \u00b7 ".join("{0} {1}".format(n, escape_cell(result, 20)) for result, n in counts)
+    return " \u00b7 ".join("{0} {1}".format(n, inert(result, 20)) for result, n in counts)
 
 
 def _fallback(view: SubrunView) -> str:
     text = "{0} \u00b7 {1} \u00b7 build {2}".format(
-        plain_line(view.result), plain_line(view.state), shorten(plain_line(view.build_name), MAX_HEADLINE_NAME))
+        inert(view.result), inert(view.state), shorten(plain_line(view.build_name), MAX_HEADLINE_NAME))
     if view.categorized:
-        text += " \u00b7 sub-run {0} {1}".format(view.position, shorten(plain_line(view.name), MAX_HEADLINE_NAME))
+        text += " \u00b7 sub-run {0} {1}".format(view.position, inert(view.name, MAX_HEADLINE_NAME))
     return one_line(text)
 
 
 def _field(title: str, value: str, short: bool = True) -> Dict[str, Any]:
-    return {"title": title, "value": shorten(value, MAX_FIELD_CHARS), "short": short}
+    return {"title": title, "value": cut_markdown(value, MAX_FIELD_CHARS), "short": short}
 
 
 def _fields(view: SubrunView) -> List[Dict[str, Any]]:
-    fields = [_field("Result", _result(view.result)), _field("State", escape_cell(view.state, 20))]
+    fields = [_field("Result", _result(view.result)), _field("State", inert(view.state, 20))]
     if view.counts:
         fields.append(_field(COUNTS_TITLE, format_counts(view.counts)))
     if view.duration:
@@ -125,16 +128,15 @@ def _fields(view: SubrunView) -> List[Dict[str, Any]]:
     if view.hosts:
         fields.append(_field("Hosts", _tally(view.hosts_by_result)))
     if view.run_url:
-        fields.append(_field("Recorded run", escape_cell(view.run_url, MAX_FIELD_CHARS), short=False))
+        fields.append(_field("Recorded run", shown_url(view.run_url, MAX_FIELD_CHARS), short=False))
     if view.name_mismatch:
         fields.append(_field("Sub-run name", "{0} ({1})".format(
-            inline_code(view.name, MAX_HEADLINE_NAME), escape_cell(view.name_mismatch, 180)), short=False))
+            inline_code(view.name, MAX_HEADLINE_NAME), inert(view.name_mismatch, 180)), short=False))
     return fields
 
 
 def _reasons_block(view: SubrunView, keep: int, limit: int) -> str:
-    return bullets(view.reasons_title, [escape_cell(r, limit) for r in view.reasons[:keep]], len(view.reasons),
-                   "reason")
+    return bullets(view.reasons_title, [inert(r, limit) for r in view.reasons[:keep]], len(view.reasons), "reason")
 
 
 def _not_pass_block(view: SubrunView, keep: int, level: Level) -> str:
@@ -144,10 +146,10 @@ def _not_pass_block(view: SubrunView, keep: int, level: Level) -> str:
     lines = ["**Hosts not PASS ({0} of {1}):**".format(len(view.not_pass), len(view.hosts))]
     for i in view.not_pass[:keep]:
         host = view.hosts[i]
-        shown = [escape_cell(r, cell_limit) for r in host.reasons[:per_host]]
+        shown = [inert(r, cell_limit) for r in host.reasons[:per_host]]
         if len(host.reasons) > per_host:
             shown.append(more(len(host.reasons) - per_host, "reason"))
-        line = "- {0} **{1}** {2}".format(emoji(host.result), escape_cell(host.name, 120), escape_cell(host.result, 20))
+        line = "- {0} **{1}** {2}".format(emoji(host.result), inert(host.name, 120), inert(host.result, 20))
         if shown:
             line += ": " + "; ".join(shown)
         lines.append(line)
@@ -164,8 +166,9 @@ def _host_table(view: SubrunView, keep: int) -> str:
     for i, host in enumerate(view.hosts):
         if i in kept:
             lines.append("| " + " | ".join((
-                escape_cell(host.name, 120), escape_cell(host.os, 80), escape_cell(host.kernel, 80),
-                _result(host.result), format_counts(host.counts),
+                inert(host.name, 120, in_cell=True), inert_or_dash(host.os, 80, in_cell=True),
+                inert_or_dash(host.kernel, 80, in_cell=True), "{0} {1}".format(emoji(host.result), inert(host.result, 20, in_cell=True)),
+                format_counts(host.counts),
             )) + " |")
     dropped = [host for i, host in enumerate(view.hosts) if i not in kept]
     if dropped:
@@ -184,7 +187,7 @@ def _card(view: SubrunView, limit: int) -> str:
     title = "### Build {0}".format(inline_code(view.build_name, MAX_HEADLINE_NAME))
     if view.categorized:
         title += " \u00b7 sub-run {0} {1}".format(view.position, inline_code(view.name, MAX_HEADLINE_NAME))
-    lines = [title, "", "**Result:** {0} \u00b7 {1}".format(_result(view.result), escape_cell(view.state, 20))]
+    lines = [title, "", "**Result:** {0} \u00b7 {1}".format(_result(view.result), inert(view.state, 20))]
     lines.append("**Categorized:** {0}".format("yes" if view.categorized else "no"))
     commands = []
     for key, label, value in view.metadata:
@@ -194,11 +197,11 @@ def _card(view: SubrunView, limit: int) -> str:
             lines.append("**{0}:** {1}".format(label, inline_code(value, limit)))
     for label, value in (("Started", view.started_at), ("Ended", view.ended_at)):
         if value:
-            lines.append("**{0}:** {1}".format(label, escape_cell(value, 60)))
+            lines.append("**{0}:** {1}".format(label, inert(value, 60)))
     if not view.runner.running:
-        lines.append("**Runner:** {0}".format(escape_cell(describe_exit(view.runner), 200)))
+        lines.append("**Runner:** {0}".format(describe_exit(view.runner, lambda t: inert(t, 150))))
     if view.request_reasons:
-        lines.append("**Run:** " + "; ".join(escape_cell(r, 200) for r in view.request_reasons[:5]))
+        lines.append("**Run:** " + "; ".join(inert(r, 200) for r in view.request_reasons[:5]))
     for label, value in commands:
         lines.extend(["", "**{0}:**".format(label), "```", shorten(one_line(value).replace("`", "'"), limit),
                       "```"])
@@ -235,7 +238,7 @@ def _assemble(view: SubrunView, settings: config.Settings, text: str, card_text:
         "text": text,
         "footer": _footer(),
     }
-    payload: Payload = {"text": shorten(headline(view), settings.max_post_chars), "attachments": [attachment],
+    payload: Payload = {"text": cut_markdown(headline(view), settings.max_post_chars), "attachments": [attachment],
                         "props": {"card": card_text}}
     if priority:
         payload["priority"] = priority

@@ -30,16 +30,15 @@ from .text import (
     DUPLICATE_NOTE,
     LEVELS,
     bullets,
-    cell,
     emoji,
-    escape_cell,
     format_counts,
     hard_cut,
+    inert,
+    inert_or_dash,
     inline_code,
     more,
     most,
-    one_line,
-    shorten,
+    shown_url,
 )
 from .view import HostView, SubrunView, build_view, tally
 
@@ -68,7 +67,7 @@ Level = Tuple[int, int, int, int]
 def headline(view: SubrunView) -> str:
     """The one-line headline of a post: result, state, build and, in a categorized run, the sub-run."""
     text = "#### {0} {1} \u00b7 {2} \u00b7 build {3}".format(
-        emoji(view.result), escape_cell(view.result), escape_cell(view.state), inline_code(view.build_name, 100))
+        emoji(view.result), inert(view.result), inert(view.state), inline_code(view.build_name, 100))
     if view.categorized:
         text += " \u00b7 sub-run {0} {1}".format(view.position, inline_code(view.name, 100))
     return text
@@ -76,14 +75,14 @@ def headline(view: SubrunView) -> str:
 
 def _host_row(host: HostView, level: Level) -> str:
     cell_limit, per_host, _run_limit, _meta_limit = level
-    shown = [cell(r, cell_limit) for r in host.reasons[:per_host]]
+    shown = [inert(r, cell_limit, in_cell=True) for r in host.reasons[:per_host]]
     if len(host.reasons) > per_host:
         shown.append(more(len(host.reasons) - per_host))
     cells = [
-        escape_cell(host.name, 120),
-        escape_cell(host.os, 80),
-        escape_cell(host.kernel, 80),
-        "{0} {1}".format(emoji(host.result), escape_cell(host.result)),
+        inert(host.name, 120, in_cell=True),
+        inert_or_dash(host.os, 80, in_cell=True),
+        inert_or_dash(host.kernel, 80, in_cell=True),
+        "{0} {1}".format(emoji(host.result), inert(host.result, in_cell=True)),
         format_counts(host.counts),
         "; ".join(shown),
     ]
@@ -98,19 +97,19 @@ def _hosts_table(view: SubrunView, rows: List[str], n_rows: int) -> str:
     lines.extend(row for i, row in enumerate(rows) if i in kept)
     dropped = [host for i, host in enumerate(view.hosts) if i not in kept]
     if dropped:
-        detail = ", ".join("{0} {1}".format(n, result) for result, n in tally(dropped))
+        detail = ", ".join("{0} {1}".format(n, inert(result)) for result, n in tally(dropped))
         lines.append("")
         lines.append("{0} ({1})".format(more(len(dropped), "host"), detail))
     return "\n".join(lines)
 
 
 def _reasons_block(view: SubrunView, keep: int, limit: int) -> str:
-    return bullets(view.reasons_title, [shorten(r, limit) for r in view.reasons[:keep]], len(view.reasons), "reason")
+    return bullets(view.reasons_title, [inert(r, limit) for r in view.reasons[:keep]], len(view.reasons), "reason")
 
 
 def _metadata_block(view: SubrunView, limit: int) -> str:
     lines = ["**{0}:** {1}".format(label, inline_code(value, limit)) for _key, label, value in view.metadata]
-    lines.extend("**{0}:** {1}".format(escape_cell(key, 60), inline_code(value, limit))
+    lines.extend("**{0}:** {1}".format(inert(key, 60), inline_code(value, limit))
                  for key, value in view.extra_metadata)
     lines.append("**Categorized:** {0}".format("yes" if view.categorized else "no"))
     return "\n".join(lines)
@@ -137,24 +136,24 @@ class _Post:
         _cell, _per_host, run_limit, meta_limit = level
         return {
             "build_name": view.build_name,
-            "result": view.result,
-            "state": view.state,
+            "result": inert(view.result),
+            "state": inert(view.state),
             "emoji": view.emoji,
-            "subrun_name": one_line(view.name),
+            "subrun_name": inert(view.name),
             "subrun_index": str(view.index + 1),
             "subrun_total": str(view.total) if view.total else "?",
             "hosts_table": _hosts_table(view, self.rows(level), n_rows),
             "reasons": _reasons_block(view, n_reasons, run_limit),
             "metadata": _metadata_block(view, meta_limit),
             "duration": view.duration,
-            "run_url": one_line(view.run_url),
+            "run_url": shown_url(view.run_url),
             "duplicate_note": DUPLICATE_NOTE if self.possible_duplicate else "",
             "headline": headline(view),
             "counts": format_counts(view.counts) if view.counts else "",
             "categorized": "yes" if view.categorized else "no",
-            "name_mismatch": shorten(one_line(view.name_mismatch), run_limit),
-            "started_at": one_line(view.started_at),
-            "ended_at": one_line(view.ended_at),
+            "name_mismatch": inert(view.name_mismatch, run_limit),
+            "started_at": inert(view.started_at),
+            "ended_at": inert(view.ended_at),
         }
 
     def render(self, n_rows: int, n_reasons: int, level: Level) -> str:
@@ -164,11 +163,11 @@ class _Post:
             if self.possible_duplicate and not re.search(r"\$\{?duplicate_note\b", self.template):
                 text = DUPLICATE_NOTE + "\n\n" + text
         else:
-            text = _default(values)
+            text = _default(self.view, values)
         return safe_post(text, [self.settings.webhook])
 
 
-def _default(v: Dict[str, str]) -> str:
+def _default(view: SubrunView, v: Dict[str, str]) -> str:
     """The layout without an operator template."""
     head: List[str] = []
     if v["duplicate_note"]:
@@ -176,7 +175,7 @@ def _default(v: Dict[str, str]) -> str:
     head.append(v["headline"])
     info: List[str] = []
     if v["name_mismatch"]:
-        info.append("**Sub-run name:** {0} ({1})".format(inline_code(v["subrun_name"]), v["name_mismatch"]))
+        info.append("**Sub-run name:** {0} ({1})".format(inline_code(view.name), v["name_mismatch"]))
     if v["counts"]:
         info.append("**Tests / passed / failed / pending / skipped:** {0}".format(v["counts"]))
     if v["duration"]:

@@ -44,8 +44,8 @@ class HostView:
     """One host as a post shows it."""
 
     name: str
-    os: str
-    kernel: str
+    os: str  # "" when not known
+    kernel: str  # "" when not known
     result: str
     counts: Counts
     reasons: List[str]  # one line each, empty ones left out
@@ -119,7 +119,7 @@ def subrun_reasons(verdict: RunVerdict, sub: SubrunVerdict) -> List[str]:
 
 
 def _host(host: HostVerdict) -> HostView:
-    return HostView(name=host.host, os=host.os or "-", kernel=host.kernel or "-", result=host.result,
+    return HostView(name=host.host, os=host.os or "", kernel=host.kernel or "", result=host.result,
                     counts=host.counts, reasons=[one_line(r) for r in host.reasons if r])
 
 

@@ -31,7 +31,7 @@ def test_hosts_worst_first_and_the_ones_not_pass():
     assert [names[i] for i in view.row_order] == ["rhel96-fc-01", "ubuntu2404-app-03", "sles15-db-04", "win2022-dc-02"]
     assert [names[i] for i in view.not_pass] == ["rhel96-fc-01", "ubuntu2404-app-03", "sles15-db-04"]
     assert view.hosts_by_result == [(models.FAIL, 1), (models.MISSING, 1), (models.RUN, 1), (models.PASS, 1)]
-    assert view.hosts[2].kernel == "-" and view.hosts[3].os == "-"
+    assert view.hosts[2].kernel == "" and view.hosts[3].os == ""
 
 
 def test_reasons_of_a_categorized_and_of_a_plain_run():
