@@ -141,7 +141,7 @@ def _escape_word(word: str, in_cell: bool) -> str:
 
 
 def _defused_mention(word: str, i: int) -> bool:
-    """``<!\u200bhere>`` (a mention defused): neither a tag nor an autolink, shown as it is."""
+    """``<!`` + zero-width space + ``here>`` (a defused mention): neither a tag nor an autolink, shown as it is."""
     if not word.startswith("<!" + ZWSP, i):
         return False
     end = word.find(">", i)
