@@ -110,9 +110,9 @@ def test_every_place_evidence_is_shown_is_inert(tmp_path):
     hosts = [models.HostVerdict(host=e, result=models.FAIL, os=e, kernel=e, reasons=[e, "x " + e]) for e in evil]
     sub = models.SubrunVerdict(index=1, name=IMAGE, state=models.COMPLETED, result=models.FAIL, hosts=hosts,
                                reasons=list(evil), run_url=LINK, name_mismatch=LINK, started_at=IMAGE, ended_at=LINK)
+    ended = models.ExitInfo(known=True, running=False, exit_code=1, detail=LINK, source=IMAGE)
     verdict = models.RunVerdict(state=models.COMPLETED, result=models.FAIL, subruns=[sub], categorized=True,
-                                reasons=list(evil), exit=models.ExitInfo(known=True, running=False, exit_code=1,
-                                                                          detail=LINK, source=IMAGE))
+                                reasons=list(evil), exit=ended)
     meta = dict(METADATA, scope=IMAGE, config_family=LINK, **{"extra " + LINK: IMAGE})
     for categorized in (True, False):
         verdict.categorized = categorized
@@ -158,7 +158,7 @@ EVIDENCE = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map(""
 def _verdicts(draw):
     hosts = [models.HostVerdict(host=draw(EVIDENCE), result=draw(st.sampled_from([models.PASS, models.FAIL, models.MISSING])),
                                 os=draw(EVIDENCE), kernel=draw(EVIDENCE), reasons=draw(st.lists(EVIDENCE, max_size=3)))
-             for _ in range(draw(st.integers(0, 3)))]
+             for dummy in range(draw(st.integers(0, 3)))]
     sub = models.SubrunVerdict(index=draw(st.integers(0, 2)), name=draw(EVIDENCE), state=models.COMPLETED,
                                result=draw(st.sampled_from([models.PASS, models.FAIL])), hosts=hosts,
                                reasons=draw(st.lists(EVIDENCE, max_size=3)),
@@ -173,8 +173,8 @@ def _verdicts(draw):
     return verdict, sub, metadata
 
 
-@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                    HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=120, deadline=None,
+           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(drawn=_verdicts(), max_chars=st.sampled_from([600, 16383]))
 def test_no_evidence_yields_an_image_a_link_html_or_an_autolinked_url(tmp_path, drawn, max_chars):
     verdict, sub, metadata = drawn

@@ -26,7 +26,6 @@ def test_describe_exit(exit_info, expected):
     assert post_text.describe_exit(exit_info) == expected
 
 
-
 @pytest.mark.parametrize("result,expected", [
     (models.PASS, "\u2705"), (models.FAIL, "\u274c"), (models.RUN, "\u23f3"), (models.UNKNOWN, "\u2754"),
     (models.MISSING, "\u2753"), ("BOGUS", "\u2754")])
