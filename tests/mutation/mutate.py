@@ -53,7 +53,9 @@ TARGETS: Dict[str, Optional[Tuple[str, ...]]] = {
     # the request-post rule: when the sub-run posts do not say how a request ended
     CORE + "/decision/channel.py": None,
     # the renderer's result line: the headline of a post and the emoji of a result
-    CORE + "/message/markdown.py": ("RESULT_EMOJI", "_emoji", "headline", "_Post.headline"),
+    CORE + "/message/markdown.py": ("headline",),
+    CORE + "/message/text.py": ("RESULT_EMOJI", "emoji"),
+    CORE + "/message/view.py": ("SubrunView.position",),
 }
 
 # test files that import a target but test nothing the mutants can change (run time only)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..delivery.client import MattermostClient
 from ..delivery.outbox import resend
-from ..message.markdown import add_duplicate_note
+from ..message.text import add_duplicate_note
 from ..settings import Settings
 from ..store.metrics import refresh_from_outbox
 from ..store.runstore import RunStore

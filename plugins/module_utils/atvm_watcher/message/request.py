@@ -18,7 +18,7 @@ from .. import __version__, safetext
 from ..models import ExitInfo, Payload
 from ..settings import Settings
 from .attachment import MAX_FIELD_CHARS, MAX_FOOTER_CHARS, result_color
-from .markdown import ELLIPSIS, RESULT_EMOJI, describe_exit, escape_cell, hard_cut, inline_code, one_line
+from .text import ELLIPSIS, cut_markdown, describe_exit, emoji, hard_cut, inert, inline_code, one_line
 
 MAX_LISTED = 20  # sub-runs named one by one in a list before "… and N more"
 TAIL_LINES = 12
@@ -48,21 +48,20 @@ class RequestFacts:
 
 def headline(facts: RequestFacts) -> str:
     """``#### ❌ FAIL · FAILED · build `B` · the request``."""
-    emoji = RESULT_EMOJI.get(facts.result, RESULT_EMOJI["UNKNOWN"])
     return "#### {0} {1} \u00b7 {2} \u00b7 build {3} \u00b7 the request".format(
-        emoji, escape_cell(facts.result, 20), escape_cell(facts.state, 20), inline_code(facts.build_name, 100))
+        emoji(facts.result), inert(facts.result, 20), inert(facts.state, 20), inline_code(facts.build_name, 100))
 
 
 def _tally(subruns: List[Subrun]) -> str:
     counts: Dict[str, int] = {}
     for sub in subruns:
         counts[sub[3]] = counts.get(sub[3], 0) + 1
-    return ", ".join("{0} {1}".format(n, escape_cell(r, 20)) for r, n in sorted(counts.items())) or "none"
+    return ", ".join("{0} {1}".format(n, inert(r, 20)) for r, n in sorted(counts.items())) or "none"
 
 
 def _listed(subruns: List[Subrun]) -> List[str]:
-    lines = ["- sub-run {0} {1}: {2} \u00b7 {3}".format(i + 1, inline_code(name, 80), escape_cell(result, 20),
-                                                      escape_cell(state, 20))
+    lines = ["- sub-run {0} {1}: {2} \u00b7 {3}".format(i + 1, inline_code(name, 80), inert(result, 20),
+                                                      inert(state, 20))
              for i, name, state, result in subruns[:MAX_LISTED]]
     if len(subruns) > MAX_LISTED:
         lines.append("- {0} and {1} more".format(ELLIPSIS, len(subruns) - MAX_LISTED))
@@ -70,15 +69,13 @@ def _listed(subruns: List[Subrun]) -> List[str]:
 
 
 def _field(title: str, value: str, short: bool = True) -> Dict[str, Any]:
-    if len(value) > MAX_FIELD_CHARS:
-        value = value[:MAX_FIELD_CHARS - 1] + ELLIPSIS
-    return {"title": title, "value": value, "short": short}
+    return {"title": title, "value": cut_markdown(value, MAX_FIELD_CHARS), "short": short}
 
 
 def _text(facts: RequestFacts) -> str:
     blocks: List[str] = []
     if facts.reasons:
-        blocks.append("\n".join(["**Why:**"] + ["- " + escape_cell(r, 400) for r in facts.reasons[:MAX_LISTED]]))
+        blocks.append("\n".join(["**Why:**"] + ["- " + inert(r, 400) for r in facts.reasons[:MAX_LISTED]]))
     if facts.posted:
         blocks.append("\n".join(["**What the sub-run posts said ({0}):**".format(_tally(facts.posted))]
                                 + _listed(facts.posted)))
@@ -89,7 +86,7 @@ def _text(facts: RequestFacts) -> str:
             _tally(facts.held), facts.max_posts)] + _listed(facts.held)))
     if facts.lost:
         blocks.append("\n".join(["**Text lost:**"] + ["- sub-run {0} {1}: {2}".format(
-            i + 1, inline_code(name, 80), escape_cell(why, 300)) for i, name, why in facts.lost[:MAX_LISTED]]))
+            i + 1, inline_code(name, 80), inert(why, 300)) for i, name, why in facts.lost[:MAX_LISTED]]))
     if facts.stray_markers:
         labels = ", ".join(inline_code(label, 40) for label in facts.stray_labels[:5])
         blocks.append("**Stray markers:** {0} wrapper marker line(s) began no sub-run (no Cypress output and no "
@@ -104,10 +101,9 @@ def _text(facts: RequestFacts) -> str:
 def build_request_post(facts: RequestFacts, settings: Settings) -> Payload:
     """The request post's webhook payload, within the post limits, every string made safe."""
     fields = [
-        _field("Result", "{0} {1}".format(RESULT_EMOJI.get(facts.result, RESULT_EMOJI["UNKNOWN"]),
-                                          escape_cell(facts.result, 20))),
-        _field("State", escape_cell(facts.state, 20)),
-        _field("Runner", escape_cell(describe_exit(facts.exit), 200)),
+        _field("Result", "{0} {1}".format(emoji(facts.result), inert(facts.result, 20))),
+        _field("State", inert(facts.state, 20)),
+        _field("Runner", describe_exit(facts.exit, show=lambda text: inert(text, 200))),
     ]
     if facts.categorized:
         fields.append(_field("Sub-runs posted", _tally(facts.posted)))

@@ -33,7 +33,7 @@ from ..store.metrics import MetricsWriter
 from ..models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, CypressRun, ExitInfo, Message, RunVerdict, SubrunVerdict
 from ..host.process import start_time
 from ..message.attachment import build_post
-from ..message.markdown import add_duplicate_note
+from ..message.text import add_duplicate_note
 from ..message.request import RequestFacts, build_request_post
 from ..safetext import redact
 from ..store.runstate import (

@@ -21,7 +21,7 @@ import functools
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import DUPLICATE_NOTE, add_duplicate_note
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.text import DUPLICATE_NOTE, add_duplicate_note
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import (
     ConfigError, MissingDependencyError, StateError)
@@ -454,7 +454,7 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
         import os, signal, sys
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import deliver_once
-        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.markdown import add_duplicate_note
+        from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message.text import add_duplicate_note
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
         from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 

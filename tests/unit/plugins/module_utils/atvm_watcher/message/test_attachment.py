@@ -14,7 +14,10 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import s
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery.outbox import with_note
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import attachment as post
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import text as post_text
 from ansible_collections.atvm.watcher.tests.support import mattermost_double as mmd
+from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.message.live_markup import (
+    strings as _strings)
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.message.test_markdown import METADATA
 
 
@@ -61,17 +64,6 @@ def _verdict(result=models.FAIL, state=models.COMPLETED, hosts=None, sub_reasons
 def _build(result=models.FAIL, settings=None, **kwargs):
     verdict, sub = _verdict(result=result, **kwargs)
     return post.build_post(verdict, sub, settings or _settings(), "B42", 3)
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 def _send(double, payload, **transport):
@@ -123,7 +115,7 @@ def test_headline_is_one_line_and_names_result_state_build_and_subrun():
     for result, state in ((models.PASS, models.COMPLETED), (models.FAIL, models.FAILED), (models.UNKNOWN, models.FAILED)):
         text = _build(result=result, state=state)["text"]
         assert "\n" not in text
-        assert text.startswith("#### " + post.RESULT_EMOJI[result] + " " + result + " \u00b7 " + state + " \u00b7 ")
+        assert text.startswith("#### " + post_text.RESULT_EMOJI[result] + " " + result + " \u00b7 " + state + " \u00b7 ")
         assert state in text and "`B42`" in text and "sub-run 2/3 `linux`" in text
     assert "sub-run" not in _build(categorized=False)["text"]
 
@@ -340,7 +332,7 @@ def test_the_webhook_is_redacted_from_every_string_of_the_payload():
     sub.run_url = webhook
     payload = post.build_post(verdict, sub, _settings(metadata=meta, webhook=webhook), "B42", 3)
     assert [s for s in _strings(payload) if HOOK in s or "/hooks/" + HOOK[:6] in s] == []
-    assert "POST *** failed" in payload["attachments"][0]["text"]
+    assert "POST `***` failed" in payload["attachments"][0]["text"]  # a URL from evidence: inline code
 
 
 # every code point, lone surrogates included, and the pieces that matter: mentions, table and code marks

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests of the Mattermost status and the run summary, with hand-built verdicts."""
+"""Tests of the Markdown post (the operator template, the verdict message), with hand-built verdicts."""
 from __future__ import annotations
 
 import pathlib
@@ -12,6 +12,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import s
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import markdown as render
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import text as post_text
 
 TESTS = pathlib.Path(__file__).resolve().parents[5]
 TEMPLATES = TESTS / "fixtures" / "artifacts" / "templates"
@@ -142,9 +143,9 @@ def test_headline_of_a_result_it_does_not_know_and_of_a_request_still_running():
 def test_headline_cuts_long_build_and_subrun_names():
     verdict, sub = _verdict(name="n" * 150, index=0)
     head = render.render_subrun(verdict, sub, _settings(), "b" * 150, 1).splitlines()[0]
-    cut = "b" * 99 + render.ELLIPSIS
+    cut = "b" * 99 + post_text.ELLIPSIS
     assert head == "#### \u274c FAIL \u00b7 COMPLETED \u00b7 build `{0}` \u00b7 sub-run 1/1 `{1}`".format(
-        cut, "n" * 99 + render.ELLIPSIS)
+        cut, "n" * 99 + post_text.ELLIPSIS)
 
 
 def test_empty_metadata_and_no_link():
@@ -167,7 +168,7 @@ def test_cells_are_escaped():
     assert len(UNESCAPED_PIPE.split(row)) == 8  # 6 cells between 7 real column separators
     assert row == ("| rhel\\|01 | RHEL 9.6 | 5.14 \\| x | \u274c FAIL | - / - / - / - / - | "
                    "line one line two \\| with pipe and crlf; red text; ping @\u200bchannel and @\u200bALL; "
-                   "C:\\\\Windows\\\\path |")
+                   "C:\\Windows\\path |")  # a backslash before a letter shows as it is (doubled, Mattermost shows two)
     assert "- a multiline | run reason" in text.splitlines()
     assert "\x1b" not in text
     assert "@channel" not in text and "@ALL" not in text
@@ -207,8 +208,8 @@ def test_duplicate_note_on_top():
     assert lines[1].startswith("#### \u274c FAIL")
     plain = render.render_subrun(verdict, sub, _settings(), "B42", 3)
     assert "possible duplicate" not in plain
-    assert render.add_duplicate_note(plain) == render.DUPLICATE_NOTE + "\n\n" + plain
-    assert render.add_duplicate_note(render.add_duplicate_note(plain)) == render.add_duplicate_note(plain)
+    assert post_text.add_duplicate_note(plain) == post_text.DUPLICATE_NOTE + "\n\n" + plain
+    assert post_text.add_duplicate_note(post_text.add_duplicate_note(plain)) == post_text.add_duplicate_note(plain)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,12 +238,12 @@ def test_size_cap_500_hosts_10kb_reasons(max_chars, duplicate):
     assert len(text) <= max_chars
     if not duplicate:
         # room is kept for the note, so adding it later stays within the limit
-        assert len(render.add_duplicate_note(text)) <= max_chars
+        assert len(post_text.add_duplicate_note(text)) <= max_chars
     lines = text.splitlines()
     headline = "#### \u274c FAIL \u00b7 COMPLETED \u00b7 build `B42` \u00b7 sub-run 2/3 `linux`"
     assert lines[1 if duplicate else 0] == headline
     if duplicate:
-        assert lines[0] == render.DUPLICATE_NOTE
+        assert lines[0] == post_text.DUPLICATE_NOTE
     # whole rows only
     for line in lines:
         if line.startswith("|"):
@@ -270,7 +271,7 @@ def test_default_max_post_chars_with_huge_verdict():
     verdict, sub = _big_verdict()
     settings = _settings()
     text = render.render_subrun(verdict, sub, settings, "B42", 3)
-    assert len(text) <= settings.max_post_chars - len(render.DUPLICATE_NOTE) - 2
+    assert len(text) <= settings.max_post_chars - len(post_text.DUPLICATE_NOTE) - 2
     assert len(_table_rows(text)) > 50  # the budget is used, not thrown away
 
 
@@ -293,7 +294,7 @@ def test_operator_template():
     assert "- 1 of 4 spec(s) failed" in lines
     assert lines[-1] == "Literal dollar: $5, unknown placeholder kept: $not_a_placeholder"
     dup = render.render_subrun(verdict, sub, settings, "B42", 3, possible_duplicate=True)
-    assert dup.splitlines()[0] == render.DUPLICATE_NOTE
+    assert dup.splitlines()[0] == post_text.DUPLICATE_NOTE
 
 
 def test_operator_template_without_duplicate_placeholder_still_shows_the_note(tmp_path):
@@ -302,14 +303,14 @@ def test_operator_template_without_duplicate_placeholder_still_shows_the_note(tm
     verdict, sub = _verdict()
     settings = _settings(message_template=str(template))
     text = render.render_subrun(verdict, sub, settings, "B42", 3, possible_duplicate=True)
-    assert text.startswith(render.DUPLICATE_NOTE + "\n\n\u274c FAIL B42\n| Host |")
+    assert text.startswith(post_text.DUPLICATE_NOTE + "\n\n\u274c FAIL B42\n| Host |")
 
 
 def test_operator_template_is_size_capped(tmp_path):
     verdict, sub = _big_verdict()
     settings = _settings(message_template=str(TEMPLATES / "operator.md"), max_post_chars=5000)
     text = render.render_subrun(verdict, sub, settings, "B42", 3)
-    assert len(text) <= 5000 - len(render.DUPLICATE_NOTE) - 2
+    assert len(text) <= 5000 - len(post_text.DUPLICATE_NOTE) - 2
     assert text.startswith("\u274c ATVM FAIL for B42")
     assert re.search(r"^\u2026 and \d+ more hosts", text, re.MULTILINE)
     # a template with a huge static text is cut at a line, the first line survives
@@ -318,7 +319,7 @@ def test_operator_template_is_size_capped(tmp_path):
     text = render.render_subrun(verdict, sub, _settings(message_template=str(template), max_post_chars=2000), "B42", 3)
     assert len(text) <= 2000
     assert text.startswith("\u274c FAIL B42\nstatic line\n")
-    assert text.endswith(render.TRUNCATED_LINE)
+    assert text.endswith(post_text.TRUNCATED_LINE)
 
 
 def test_unreadable_template_is_a_config_error(tmp_path):
@@ -331,53 +332,6 @@ def test_unreadable_template_is_a_config_error(tmp_path):
     binary.write_bytes(b"\xff\xfe\xfa")
     with pytest.raises(errors.ConfigError, match="not UTF-8"):
         render.render_subrun(verdict, sub, _settings(message_template=str(binary)), "B42", 3)
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers and the run summary
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seconds,expected", [
-    (None, ""), (0, "0s"), (59.4, "59s"), (61, "1m 01s"), (3600, "1h 00m 00s"), (90061, "25h 01m 01s")])
-def test_format_duration(seconds, expected):
-    assert render.format_duration(seconds) == expected
-
-
-@pytest.mark.parametrize("exit_info,expected", [
-    (models.ExitInfo(), "running"),
-    (models.ExitInfo(known=False, running=False), "exit unknown"),
-    (models.ExitInfo(known=True, running=False, exit_code=0, source="exit-file"), "exit code 0 [exit-file]"),
-    (models.ExitInfo(known=True, running=False, signal=9, source="systemd", detail="oom-kill"),
-     "killed by signal 9 (oom-kill) [systemd]"),
-])
-def test_describe_exit(exit_info, expected):
-    assert render.describe_exit(exit_info) == expected
-
-
-def test_run_summary():
-    verdict, sub = _verdict()
-    verdict.exit = models.ExitInfo(known=True, running=False, exit_code=1, source="systemd")
-    second = models.SubrunVerdict(index=2, name="windows", state=models.RUNNING, result=models.RUN)
-    verdict.subruns.append(second)
-    text = render.render_run_summary(verdict, _settings(), "B42")
-    lines = text.splitlines()
-    assert lines[:3] == ["build B42: COMPLETED / FAIL", "categorized: yes", "runner: exit code 1 [systemd]"]
-    assert "template: cmc-e2e" in lines
-    assert "reasons:" in lines and "  - runner exited with code 1" in lines
-    assert ("sub-run 2/3 linux: COMPLETED / FAIL (tests/passed/failed/pending/skipped 29 / 24 / 0 / 5 / 0, "
-            "duration 1h 02m 05s)") in lines
-    assert "  recorded run: http://127.0.0.1:1234/runs/42" in lines
-    assert "  host rhel96-fc-01: FAIL  12 / 12 / 0 / 0 / 0  os=RHEL 9.6 kernel=5.14.0-570.12.1.el9_6.x86_64" in lines
-    assert "    - post-migration boot check failed" in lines
-    assert "sub-run 3/3 windows: RUNNING / RUN" in lines
-    assert text.endswith("\n")
-
-
-def test_run_summary_without_subruns():
-    verdict = models.RunVerdict(state=models.UNKNOWN, result=models.UNKNOWN)
-    text = render.render_run_summary(verdict, _settings(metadata={}), "B42")
-    assert text == "build B42: UNKNOWN / UNKNOWN\ncategorized: no\nrunner: running\nno (sub-)run seen yet\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,21 +353,21 @@ def test_slack_style_and_at_mentions_are_defused_everywhere(tmp_path):
         assert "<!\u200bhere>" in text and "@\u200bHERE" in text  # shown, not notifying
 
 
-def test_the_webhook_in_evidence_is_redacted_from_post_and_summary():
+def test_the_webhook_in_evidence_is_redacted_from_the_post():
     hosts = [models.HostVerdict(host="h1", result=models.FAIL, reasons=["POST " + WEBHOOK + " failed"])]
     verdict, sub = _verdict(hosts=hosts, sub_reasons=["crash while posting to http://other:8065/hooks/abcdef12345"])
     settings = _settings(webhook=WEBHOOK)
-    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3),):
         assert "k3q9zt7wbpf1xm5ye8rgo2ncud" not in text and "abcdef12345" not in text
         assert "/hooks/***" in text or "***" in text
 
 
-def test_credentials_in_the_commands_are_hidden_in_post_and_summary():
+def test_credentials_in_the_commands_are_hidden_in_the_post():
     meta = dict(METADATA, runner_command="python3 run.py --record-key 0f1e2d3c --env password=pw9,user=bob",
                 template_command="tool --pin 4321 https://me:pa55@git.example/x")
     verdict, sub = _verdict()
     settings = _settings(metadata=meta, redact_names="pin")
-    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3),):
         for secret in ("0f1e2d3c", "pw9", "4321", "pa55"):
             assert secret not in text
         assert "user=bob" in text and "git.example/x" in text
@@ -423,6 +377,6 @@ def test_lone_surrogates_anywhere_render_as_replacement_characters():
     hosts = [models.HostVerdict(host="h\udcff", result=models.FAIL, os="\ud83d", reasons=["x \ud83d"])]
     verdict, sub = _verdict(hosts=hosts, sub_reasons=["cut emoji \ud83d"], name="lin\udc80ux")
     settings = _settings(metadata=dict(METADATA, scope="a\ud800b"))
-    for text in (render.render_subrun(verdict, sub, settings, "B42", 3), render.render_run_summary(verdict, settings, "B42")):
+    for text in (render.render_subrun(verdict, sub, settings, "B42", 3),):
         text.encode("utf-8")
         assert "x \ufffd" in text
