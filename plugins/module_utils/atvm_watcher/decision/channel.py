@@ -43,7 +43,7 @@ def implied(told: Sequence[Told]) -> Optional[Tuple[str, str]]:
     requests = [t for t in told if t.kind == REQUEST]
     if requests:
         return requests[-1].state, requests[-1].result
-    subruns = [t for t in told if t.kind == SUBRUN]
+    subruns = list(told)  # sub-run posts only, from here on
     if not subruns:
         return None
     result = worst_result([t.result for t in subruns])

@@ -38,7 +38,7 @@ def test_request_post_needed(state, result, told, needed):
 
 
 def test_what_the_sub_run_posts_cannot_say_needs_the_request_post():
-    assert request_post_needed("COMPLETED", "PASS", [sub(*P)], not_posted=3)
+    assert request_post_needed("COMPLETED", "PASS", [sub(*P)], not_posted=1)
     assert request_post_needed("COMPLETED", "PASS", [sub(*P)], stray_markers=1)
     assert request_post_needed("FAILED", "FAIL", [sub(*F)], cypress_spoke=False)
     assert not request_post_needed("CANCELLED", "UNKNOWN", [], not_posted=3, stray_markers=1, cypress_spoke=False)
@@ -49,6 +49,13 @@ def test_a_request_post_says_it_outright():
     assert implied(told) == ("FAILED", "FAIL")
     assert agrees("FAILED", "FAIL", told) and not agrees("COMPLETED", "PASS", told)
     assert implied([]) is None
+
+
+def test_what_the_sub_run_posts_imply():
+    assert implied([sub(*P), sub(*P)]) == ("COMPLETED", "PASS")
+    assert implied([sub(*P), sub(*F)]) == ("FAILED", "FAIL")  # one FAILED post says it
+    assert implied([sub("COMPLETED", "FAIL"), sub(*P)]) == ("", "FAIL")  # COMPLETED or FAILED: left open
+    assert implied([sub("COMPLETED", "UNKNOWN")]) == ("", "UNKNOWN")
 
 
 STATES = st.sampled_from(["COMPLETED", "FAILED"])
