@@ -15,7 +15,7 @@ HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]
 
 def live_run(run_module, systemd):
     base = {"build_name": "b1", "state_root": systemd.state_root}
-    assert run_module(watcher_start, dict(base, automation_dir="/srv/auto"))[1] is False
+    assert run_module(watcher_start, dict(base, automation_dir=systemd.checkout))[1] is False
     assert run_module(runner_start, dict(base, command="python3 ./run.py"))[1] is False
     return base
 

@@ -41,7 +41,8 @@ def test_reads_a_finished_categorized_run(run_module, systemd):
 
 
 def test_wait_timeout_fails(run_module, systemd):
-    assert run_module(watcher_start, {"build_name": "b1", "state_root": systemd.state_root})[1] is False
+    assert run_module(watcher_start, {"build_name": "b1", "state_root": systemd.state_root,
+                                      "automation_dir": systemd.checkout})[1] is False
     started = time.monotonic()
     result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root, "wait": True,
                                            "timeout": 0.4})
