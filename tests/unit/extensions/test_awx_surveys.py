@@ -351,9 +351,11 @@ def test_the_contract_table_is_read():
     assert CONTRACT["launch_run.yml"]["atvm_launch_log"] is COMPUTED
     assert CONTRACT["launch_run.yml"]["atvm_runner_command"] is COMPUTED
     assert CONTRACT["launch_run.yml"]["atvm_template_timeout"] == 900
-    assert CONTRACT["cancel_run.yml"] == {"build_name": REQUIRED, "atvm_cancel_reason": "cancelled from Ansible"}
+    assert CONTRACT["cancel_run.yml"] == {"build_name": REQUIRED, "atvm_cancel_reason": "cancelled from Ansible",
+                                          "atvm_missing_ok": False}
     assert CONTRACT["run_status.yml"] == {"build_name": REQUIRED, "atvm_wait": False, "atvm_wait_timeout": 3600,
-                                          "atvm_fail_on_undelivered": True}
+                                          "atvm_fail_on_undelivered": True, "atvm_fail_on_result": False,
+                                          "atvm_missing_ok": False}
     assert CONTRACT["resend_run.yml"] == {"build_name": REQUIRED, "atvm_resend_key": ""}
     assert CONTRACT["launch_run.yml"]["atvm_automation_dir"] == ""
     assert {"controller_webhook", "controller_channel"} <= set(CONTRACT["install.yml"])
