@@ -8,6 +8,7 @@
 # (tests/requirements.txt) and the container rootfs (cached in /var/cache/atvm-watcher).
 #
 # make mutation   mutation testing of the decision rules (decision/rules.py, the post's result line)
+# make release RELEASE=X.Y.Z   bump galaxy.yml to X.Y.Z and release the changelog fragments as X.Y.Z
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -146,9 +147,22 @@ settings-doc:
 mutation: venv
 	python tests/mutation/mutate.py
 
-# Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
+# Release notes: add a fragment under changelogs/fragments/ with every user-visible change. A version
+# bump is `make release RELEASE=X.Y.Z`: galaxy.yml gets the version and the fragments become its
+# section of CHANGELOG.rst (also in the built artifact, which leaves the fragments out); a unit test
+# fails when galaxy.yml's version has no section there. `make changelog` rebuilds CHANGELOG.rst
+# from changelogs/changelog.yaml.
+.PHONY: release
+RELEASE ?=
+release: venv
+	@[[ "$(RELEASE)" =~ ^[0-9]+\.[0-9]+\.[0-9]+$$ ]] || { echo "make release RELEASE=X.Y.Z (now $(VERSION))"; exit 2; }
+	@ls changelogs/fragments/*.yml >/dev/null 2>&1 || { echo "no changelog fragment to release"; exit 1; }
+	sed -i 's/^version: .*/version: $(RELEASE)/' galaxy.yml
+	antsibull-changelog release --version $(RELEASE)
+	@echo "galaxy.yml and CHANGELOG.rst are at $(RELEASE): commit them"
+
 changelog: venv
-	antsibull-changelog release --update-existing
+	antsibull-changelog generate
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
