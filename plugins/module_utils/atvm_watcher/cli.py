@@ -71,17 +71,23 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
 
 
 def _send_test(settings: Settings) -> int:
-    """Post the one-line test message through the configured webhook; the server's refusal is the error."""
+    """Post the one-line test message through the configured webhook, once, within seconds: a webhook that is not
+    a URL, a server that cannot be reached and a server that refuses the post are each named as such."""
     import socket  # pylint: disable=import-outside-toplevel
 
     from . import __version__  # pylint: disable=import-outside-toplevel
-    from .delivery.client import MattermostClient  # pylint: disable=import-outside-toplevel
+    from .delivery import testpost  # pylint: disable=import-outside-toplevel
 
-    client = MattermostClient.from_settings(settings, deadline=min(settings.delivery_deadline, 60.0))
-    result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
-        __version__, socket.gethostname()))
+    result = testpost.send_test_post(
+        settings.webhook or "", "atvm.watcher {0} installed on {1}; run results will be posted here".format(
+            __version__, socket.gethostname()),
+        channel=settings.channel, username=settings.username, timeout=min(settings.http_timeout, 10.0))
     if not result.ok:
-        _err("the test post was refused: " + result.reason, [settings.webhook])
+        words = {testpost.NOT_URL: "the webhook is not an incoming webhook URL",
+                 testpost.UNREACHABLE: "the test post could not reach Mattermost",
+                 testpost.REFUSED: "the test post was refused",
+                 testpost.SERVER_ERROR: "Mattermost could not take the test post"}[result.outcome]
+        _err("{0}: {1}".format(words, result.reason), [settings.webhook])
         return EXIT_ERROR
     sys.stdout.write("test post sent to {0}\n".format(settings.channel or "the webhook's channel"))
     return EXIT_OK
