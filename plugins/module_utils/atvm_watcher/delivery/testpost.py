@@ -69,8 +69,9 @@ def url_problem(webhook: Any) -> Optional[str]:
     except ValueError as exc:
         return "the webhook is not a valid URL ({0})".format(str(exc).split(":")[0])
     if parts.scheme.lower() not in ("http", "https"):
-        return "the webhook is not an http(s) URL (it starts with {0!r})".format(
-            (parts.scheme + ":") if parts.scheme else webhook[:1])
+        return "the webhook is not an http(s) URL ({0})".format(
+            "its scheme is {0}:".format(parts.scheme) if parts.scheme and parts.scheme.isalpha()
+            else "no http:// or https:// in front")
     if not parts.hostname:
         return "the webhook URL has no host name"
     if port == 0:
