@@ -14,7 +14,8 @@ description:
   - Reads the run's C(state.json), its sub-runs (C(subruns/*/state.json)), its outbox (one delivery record per
     post) and the cancellation marker, and the C(ActiveState) of its watcher and runner units.
   - With O(wait=true), returns once the run state is terminal and its watcher has exited (so its posts are
-    done), or fails after O(timeout) seconds.
+    done), or fails after O(timeout) seconds. While it waits, a progress line is printed at least every minute
+    (O(progress_interval)).
   - Fails when the run has ended and a post failed or is still pending with no watcher left to send it (the
     message names the build, the posts and the command that resends them), unless O(fail_on_undelivered=false).
   - Fails too when the run is not over but neither its runner nor its watcher unit runs (the watcher gave up, for
@@ -41,6 +42,14 @@ options:
       - Seconds to wait with O(wait=true) before the task fails.
     type: float
     default: 3600
+  progress_interval:
+    description:
+      - With O(wait=true), a line saying where the run is (state, watcher phase, sub-runs done, posts sent, failed and
+        pending, time waited) is printed after every O(progress_interval) seconds of waiting, so the output of a
+        terminal or an AWX job is never silent for long. The default keeps it under a minute.
+    type: float
+    default: 55
+    version_added: 2.1.0
   fail_on_undelivered:
     description:
       - Fail when the run has ended, its watcher is gone, and a post failed (V(POST_FAILED)) or is still pending;
@@ -301,6 +310,7 @@ def main() -> None:
         "fail_on_undelivered": {"type": "bool", "default": True},
         "missing_ok": {"type": "bool", "default": False},
         "fail_on_result": {"type": "bool", "default": False},
+        "progress_interval": {"type": "float", "default": 55},  # used by the action plugin
     })
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)
