@@ -33,11 +33,16 @@ HOST_PACKAGES := systemd-container debootstrap zstd python3-venv git shellcheck
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
-ifdef CI
+# No colour escapes in output that is not a terminal (CI, `make test > log`): GNU make sets
+# MAKE_TERMOUT only when its standard output is a terminal.
+ifneq ($(CI)$(if $(MAKE_TERMOUT),,not-a-terminal),)
 export NO_COLOR := 1
 export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
+# ansible-core imports cryptography's DSA on every call, which then warns that DSA is deprecated.
+export PYTHONWARNINGS := ignore:DSA is deprecated
 
 # Only what runs the built collection sees it as installed (the unit tests build and install
 # artifacts of their own).
