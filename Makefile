@@ -91,7 +91,7 @@ build: venv
 	@rm -rf $(BUILD)/*.tar.gz $(INSTALLED)
 	@mkdir -p $(BUILD)
 	ansible-galaxy collection build --force --output-path $(BUILD) >/dev/null
-	@junk=$$(tar -tzf $(ARTIFACT) | grep -E '^(tests|demo|build|\.venv|\.ci|\.git|extensions/molecule|changelogs/fragments/.+)(/|$$)|__pycache__|\.pyc$$' || true); \
+	@junk=$$(tar -tzf $(ARTIFACT) | grep -E '^(tests|tools|demo|build|\.venv|\.ci|\.git|extensions/molecule|changelogs/fragments/.+)(/|$$)|__pycache__|\.pyc$$' || true); \
 	if [ -n "$$junk" ]; then echo "the artifact carries files it must not:"; echo "$$junk"; exit 1; fi
 	ansible-galaxy collection install --force -p $(INSTALLED) $(ARTIFACT) >/dev/null
 	@echo "built and installed $(notdir $(ARTIFACT)) into $(INSTALLED)"
@@ -137,12 +137,12 @@ lint: venv
 molecule: build rootfs
 	tests/nspawn/molecule.sh
 
-# docs/settings.md is made from the settings' declarations in settings.py by tests/support/settings_doc.py
+# docs/settings.md is made from the settings' declarations in settings.py by tools/settings_doc.py
 # (a unit test fails when it is stale): regenerate it after changing a setting.
 settings-doc:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/ansible_collections/atvm"; \
 	ln -s $(CURDIR) "$$tmp/ansible_collections/atvm/watcher"; \
-	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tests.support.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
+	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tools.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
 	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
 
 # Single-point mutants of decision/rules.py and of the renderer's result line, each run against the unit
