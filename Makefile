@@ -9,12 +9,13 @@
 #
 # make mutation   mutation testing of the decision rules (decision/rules.py, the post's result line)
 # make release RELEASE=X.Y.Z   bump galaxy.yml to X.Y.Z and release the changelog fragments as X.Y.Z
+# make ee       build the execution environment with podman from a local base, then smoke-run it
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help demo test prepare host-packages venv rootfs build testtree units e2e sanity lint molecule changelog clean
-.PHONY: settings-doc
+.PHONY: settings-doc ee
 
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
@@ -168,6 +169,14 @@ release: venv
 
 changelog: venv
 	antsibull-changelog generate
+
+# The execution environment built here, without a registry login, and smoke-run (extensions/ee/build-local.sh:
+# podman and runc from the distribution, the tests' Debian rootfs as the base, a wheelhouse pip downloads).
+# Not part of `make test`. The definition AWX uses names Red Hat's base image (docs/awx.md).
+ee: venv rootfs
+	@command -v podman >/dev/null && command -v runc >/dev/null || { \
+	  echo "apt-get install podman runc"; apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc >/dev/null; }
+	extensions/ee/build-local.sh
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
