@@ -129,7 +129,7 @@ def main() -> None:
 
     def call() -> dict:
         request = RunnerRequest(build_name=build, command=params["command"], state_root=params["state_root"],
-                                            workdir=params["workdir"], runner_log=params["runner_log"])
+                                workdir=params["workdir"], runner_log=params["runner_log"])
         launcher = glue.launcher(module, params["state_root"])
         plan = launcher.plan_runner(request)
         if plan.changed:  # before the runner starts: its working directory and its command on this host

@@ -136,8 +136,8 @@ def _answer(status: int, content_type: str, body: bytes) -> TestPostResult:
 
 
 def send_test_post(webhook: str, text: str, channel: Optional[str] = None, username: Optional[str] = None,
-              timeout: float = 10.0, opener: Optional[urllib.request.OpenerDirector] = None,
-              clock: Callable[[], float] = time.monotonic) -> TestPostResult:
+                   timeout: float = 10.0, opener: Optional[urllib.request.OpenerDirector] = None,
+                   clock: Callable[[], float] = time.monotonic) -> TestPostResult:
     """Post ``text`` once; never raises for network or server trouble, and never names the hook."""
     started = clock()
     problem = url_problem(webhook)

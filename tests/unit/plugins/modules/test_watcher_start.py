@@ -117,8 +117,8 @@ def test_a_missing_checkout_fails_the_launch_before_anything_starts(run_module, 
     ("python3 ./run-sorry-cypress.py --build_name nightly-42", None),
     ("python3 ./no-such-wrapper.py --build_name nightly-42", "the script ./no-such-wrapper.py that python3 runs is not in"),
     ("no-such-python3 ./run-sorry-cypress.py", "no-such-python3 is not found on the runner's PATH"),
-    ("./wrapper.sh --build_name nightly-42", "./wrapper.sh starts with #!/nonexistent/interpreter, but "
-                                            "/nonexistent/interpreter is not on this host"),
+    ("./wrapper.sh --build_name nightly-42",
+     "./wrapper.sh starts with #!/nonexistent/interpreter, but /nonexistent/interpreter is not on this host"),
     ("./plain.txt", "is not executable"),
 ])
 def test_the_command_is_checked_on_the_units_path(run_module, systemd, args, command, cause):
