@@ -146,8 +146,8 @@ def main() -> None:
     result = {"posted": False, "destination_changed": True, "attempts": 0, "outcome": "", "reason": "", "elapsed": 0.0}
     problem = testpost.url_problem(params["webhook"])
     if problem:  # an argument error: before any network, in check mode too
-        module.fail_json(msg="{0}: {1}; nothing was posted".format(FAILURE_WORDS[testpost.NOT_URL], problem),
-                         **dict(result, outcome=testpost.NOT_URL, reason=problem))
+        result.update(outcome=testpost.NOT_URL, reason=problem)
+        module.fail_json(msg="{0}: {1}; nothing was posted".format(FAILURE_WORDS[testpost.NOT_URL], problem), **result)
     changed = _destination_changed(params["only_if_changed_from"], params["webhook"], params["channel"])
     result["destination_changed"] = changed
     if not changed or module.check_mode:

@@ -67,7 +67,7 @@ def url_problem(webhook: Any) -> Optional[str]:
         parts = urllib.parse.urlsplit(webhook)
         port = parts.port
     except ValueError as exc:
-        return "the webhook is not a valid URL ({0})".format(str(exc).split(":")[0])
+        return "the webhook is not a valid URL ({0})".format(str(exc).split(":", maxsplit=1)[0])
     if parts.scheme.lower() not in ("http", "https"):
         return "the webhook is not an http(s) URL ({0})".format(
             "its scheme is {0}:".format(parts.scheme) if parts.scheme and parts.scheme.isalpha()

@@ -14,9 +14,9 @@ OLD = {"MATTERMOST_ATVM_WEBHOOK": HOOK, "MATTERMOST_ATVM_CHANNEL": "atvm-runs", 
        "ATVM_STATE_ROOT": "/var/lib/atvm-run-watcher"}
 
 
-def _env(tmp_path, values=OLD):
+def _env(tmp_path, values=None):
     path = tmp_path / "atvm-run-watcher.env"
-    path.write_text(render_env_file(values, header="managed"), encoding="utf-8")
+    path.write_text(render_env_file(OLD if values is None else values, header="managed"), encoding="utf-8")
     return str(path)
 
 
