@@ -132,7 +132,7 @@ sanity: testtree
 
 lint: venv
 	ansible-lint
-	ruff check --target-version py39 --no-cache plugins bin tests extensions
+	ruff check --target-version py39 --no-cache plugins bin tests extensions tools
 	antsibull-changelog lint
 
 molecule: build rootfs
