@@ -8,12 +8,14 @@
 # (tests/requirements.txt) and the container rootfs (cached in /var/cache/atvm-watcher).
 #
 # make mutation   mutation testing of the decision rules (decision/rules.py, the post's result line)
+# make release RELEASE=X.Y.Z   bump galaxy.yml to X.Y.Z and release the changelog fragments as X.Y.Z
+# make ee       build the execution environment with podman from a local base, then smoke-run it
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help demo test prepare host-packages venv rootfs build testtree units e2e sanity lint molecule changelog clean
-.PHONY: settings-doc
+.PHONY: settings-doc ee
 
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
@@ -32,11 +34,16 @@ HOST_PACKAGES := systemd-container debootstrap zstd python3-venv git shellcheck
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
-ifdef CI
+# No colour escapes in output that is not a terminal (CI, `make test > log`): GNU make sets
+# MAKE_TERMOUT only when its standard output is a terminal.
+ifneq ($(CI)$(if $(MAKE_TERMOUT),,not-a-terminal),)
 export NO_COLOR := 1
 export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
+# ansible-core imports cryptography's DSA on every call, which then warns that DSA is deprecated.
+export PYTHONWARNINGS := ignore:DSA is deprecated
 
 # Only what runs the built collection sees it as installed (the unit tests build and install
 # artifacts of their own).
@@ -85,7 +92,7 @@ build: venv
 	@rm -rf $(BUILD)/*.tar.gz $(INSTALLED)
 	@mkdir -p $(BUILD)
 	ansible-galaxy collection build --force --output-path $(BUILD) >/dev/null
-	@junk=$$(tar -tzf $(ARTIFACT) | grep -E '^(tests|demo|build|\.venv|\.ci|\.git|extensions/molecule|changelogs/fragments/.+)(/|$$)|__pycache__|\.pyc$$' || true); \
+	@junk=$$(tar -tzf $(ARTIFACT) | grep -E '^(tests|tools|demo|build|\.venv|\.ci|\.git|extensions/molecule|changelogs/fragments/.+)(/|$$)|__pycache__|\.pyc$$' || true); \
 	if [ -n "$$junk" ]; then echo "the artifact carries files it must not:"; echo "$$junk"; exit 1; fi
 	ansible-galaxy collection install --force -p $(INSTALLED) $(ARTIFACT) >/dev/null
 	@echo "built and installed $(notdir $(ARTIFACT)) into $(INSTALLED)"
@@ -125,18 +132,18 @@ sanity: testtree
 
 lint: venv
 	ansible-lint
-	ruff check --target-version py39 --no-cache plugins bin tests extensions
+	ruff check --target-version py39 --no-cache plugins bin tests extensions tools
 	antsibull-changelog lint
 
 molecule: build rootfs
 	tests/nspawn/molecule.sh
 
-# docs/settings.md is made from the settings' declarations in settings.py by tests/support/settings_doc.py
+# docs/settings.md is made from the settings' declarations in settings.py by tools/settings_doc.py
 # (a unit test fails when it is stale): regenerate it after changing a setting.
 settings-doc:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/ansible_collections/atvm"; \
 	ln -s $(CURDIR) "$$tmp/ansible_collections/atvm/watcher"; \
-	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tests.support.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
+	PYTHONPATH="$$tmp" $(PYTHON) -c 'import sys; from ansible_collections.atvm.watcher.tools.settings_doc import settings_reference; sys.stdout.write(settings_reference())' >"$$tmp/settings.md"; \
 	mv "$$tmp/settings.md" docs/settings.md; echo "docs/settings.md regenerated"
 
 # Single-point mutants of decision/rules.py and of the renderer's result line, each run against the unit
@@ -146,9 +153,30 @@ settings-doc:
 mutation: venv
 	python tests/mutation/mutate.py
 
-# Release notes: add a fragment under changelogs/fragments/, then `make changelog`.
+# Release notes: add a fragment under changelogs/fragments/ with every user-visible change. A version
+# bump is `make release RELEASE=X.Y.Z`: galaxy.yml gets the version and the fragments become its
+# section of CHANGELOG.rst (also in the built artifact, which leaves the fragments out); a unit test
+# fails when galaxy.yml's version has no section there. `make changelog` rebuilds CHANGELOG.rst
+# from changelogs/changelog.yaml.
+.PHONY: release
+RELEASE ?=
+release: venv
+	@[[ "$(RELEASE)" =~ ^[0-9]+\.[0-9]+\.[0-9]+$$ ]] || { echo "make release RELEASE=X.Y.Z (now $(VERSION))"; exit 2; }
+	@ls changelogs/fragments/*.yml >/dev/null 2>&1 || { echo "no changelog fragment to release"; exit 1; }
+	sed -i 's/^version: .*/version: $(RELEASE)/' galaxy.yml
+	antsibull-changelog release --version $(RELEASE)
+	@echo "galaxy.yml and CHANGELOG.rst are at $(RELEASE): commit them"
+
 changelog: venv
-	antsibull-changelog release --update-existing
+	antsibull-changelog generate
+
+# The execution environment built here, without a registry login, and smoke-run (extensions/ee/build-local.sh:
+# podman and runc from the distribution, the tests' Debian rootfs as the base, a wheelhouse pip downloads).
+# Not part of `make test`. The definition AWX uses names Red Hat's base image (docs/awx.md).
+ee: venv rootfs
+	@command -v podman >/dev/null && command -v runc >/dev/null || { \
+	  echo "apt-get install podman runc"; apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc >/dev/null; }
+	extensions/ee/build-local.sh
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output

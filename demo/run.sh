@@ -17,6 +17,9 @@
 #   NSPAWN           tests/nspawn/nspawn.sh
 # Expects the .venv and the built collection of `make demo` (ANSIBLE_COLLECTIONS_PATH).
 set -euo pipefail
+# ansible-core imports cryptography's DSA on every call, which warns that DSA is deprecated: a
+# warning about a library, not about the demo, printed by every ansible-playbook call.
+export PYTHONWARNINGS="ignore:DSA is deprecated${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 
 DEMO_TOP=$(cd "$(dirname "$0")/.." && pwd)
 NSPAWN=$DEMO_TOP/tests/nspawn/nspawn.sh

@@ -47,7 +47,7 @@ ansible-playbook -i "$DEMO_INVENTORY" atvm.watcher.launch_run -e "@$DEMO_WORK/la
 
 echo
 echo "--- what the channel shows, post by post, while the run goes on:"
-python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$build" --follow --color &
+python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$build" --follow &
 follower=$!
 
 echo "\$ ansible-playbook -i demo/inventory.yml atvm.watcher.run_status -e build_name=$build -e atvm_wait=true"

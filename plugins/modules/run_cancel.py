@@ -16,7 +16,8 @@ description:
     and never posts a cancelled run; the run state is set again after the units stopped, so it is the last word.
   - A run that had already ended (any terminal state) is left as it is and the task says so without a change;
     when such a run's runner is still alive (for example a V(HUNG) run) the runner is stopped and the verdict kept.
-  - A build name with no run changes nothing.
+  - A build name with no run on this host fails the task (naming the closest existing builds) and changes nothing;
+    with O(missing_ok=true) it changes nothing and succeeds.
 author:
   - atvm.watcher contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -32,6 +33,12 @@ options:
       - Who cancels (kept in the marker).
     type: str
     default: ansible
+  missing_ok:
+    description:
+      - Succeed without a change when the build has no run on this host, instead of failing.
+    type: bool
+    default: false
+    version_added: 2.1.0
 attributes:
   check_mode:
     description: Nothing is written or stopped; the task reports what would happen.
@@ -78,9 +85,16 @@ stopped:
   type: list
   elements: str
   sample: ["atvm-runner@nightly-42.service", "atvm-run-watcher@nightly-42.service"]
+unknown_build:
+  description: Set when the task failed because the build has no run on this host.
+  returned: on failure because the build has no run
+  type: bool
+  version_added: 2.1.0
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import unknown_build_text
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
 
 
 def main() -> None:
@@ -88,12 +102,20 @@ def main() -> None:
     spec.update({
         "reason": {"type": "str", "default": "cancelled from Ansible"},
         "requested_by": {"type": "str", "default": "ansible"},
+        "missing_ok": {"type": "bool", "default": False},
     })
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)
     params = module.params
-    glue.finish(module, lambda: glue.launcher(module, params["state_root"], by=params["requested_by"]).cancel(
-        build, reason=params["reason"], check_mode=module.check_mode))
+    launcher = glue.launcher(module, params["state_root"], by=params["requested_by"])
+
+    def call() -> dict:
+        if not params["missing_ok"] and not launcher.info(build)["exists"]:
+            raise LaunchError(unknown_build_text(build, params["state_root"]) + "; nothing was cancelled "
+                              "(missing_ok=true accepts a run that does not exist)", unknown_build=True)
+        return launcher.cancel(build, reason=params["reason"], check_mode=module.check_mode)
+
+    glue.finish(module, call)
 
 
 if __name__ == "__main__":

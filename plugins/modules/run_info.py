@@ -14,13 +14,18 @@ description:
   - Reads the run's C(state.json), its sub-runs (C(subruns/*/state.json)), its outbox (one delivery record per
     post) and the cancellation marker, and the C(ActiveState) of its watcher and runner units.
   - With O(wait=true), returns once the run state is terminal and its watcher has exited (so its posts are
-    done), or fails after O(timeout) seconds.
+    done), or fails after O(timeout) seconds. While it waits, a progress line is printed at least every minute
+    (O(progress_interval)).
   - Fails when the run has ended and a post failed or is still pending with no watcher left to send it (the
     message names the build, the posts and the command that resends them), unless O(fail_on_undelivered=false).
   - Fails too when the run is not over but neither its runner nor its watcher unit runs (the watcher gave up, for
     example after systemd's start limit), as nothing would then decide or post it. The message says how to start the
     watcher again (it resumes and posts once). With O(wait=true) this ends the wait at once.
     So a job that reads the run turns red when its result did not reach the channel.
+  - Fails when the build has no run on this host (a mistyped build name), naming the closest existing builds,
+    unless O(missing_ok=true); with O(wait=true) too, at once.
+  - With O(fail_on_result=true), fails when the run is over and its result is not V(PASS), so an AWX workflow can
+    branch on a failed run.
   - Never changes anything.
 author:
   - atvm.watcher contributors (!UNKNOWN)
@@ -37,6 +42,14 @@ options:
       - Seconds to wait with O(wait=true) before the task fails.
     type: float
     default: 3600
+  progress_interval:
+    description:
+      - With O(wait=true), a line saying where the run is (state, watcher phase, sub-runs done, posts sent, failed and
+        pending, time waited) is printed after every O(progress_interval) seconds of waiting, so the output of a
+        terminal or an AWX job is never silent for long. The default keeps it under a minute.
+    type: float
+    default: 55
+    version_added: 2.1.0
   fail_on_undelivered:
     description:
       - Fail when the run has ended, its watcher is gone, and a post failed (V(POST_FAILED)) or is still pending;
@@ -45,6 +58,21 @@ options:
     type: bool
     default: true
     version_added: 2.0.0
+  missing_ok:
+    description:
+      - V(false) fails the task when the build has no run on this host, naming the closest existing build names.
+      - V(true) returns RV(exists=false) without failing (for scripts that probe whether a run exists).
+    type: bool
+    default: false
+    version_added: 2.1.0
+  fail_on_result:
+    description:
+      - Fail when the run is over (a terminal state) and its result is not V(PASS) (V(FAIL) or V(UNKNOWN)), with the
+        result and the reasons. Nothing fails while the run is not over; use O(wait=true) to wait for its end.
+      - V(false) reports the result without failing on it.
+    type: bool
+    default: false
+    version_added: 2.1.0
 attributes:
   check_mode:
     description: The module only reads; it runs the same in check mode.
@@ -69,9 +97,17 @@ EXAMPLES = r"""
     timeout: 7200
   register: run
 
-- name: Fail the job when the run did not pass
-  ansible.builtin.assert:
-    that: run.result == 'PASS'
+- name: Wait for the run and fail the job when it did not pass (an AWX workflow branches on it)
+  atvm.watcher.run_info:
+    build_name: nightly-42
+    wait: true
+    fail_on_result: true
+
+- name: Only ask whether a run exists
+  atvm.watcher.run_info:
+    build_name: nightly-42
+    missing_ok: true
+  register: run
 """
 
 RETURN = r"""
@@ -243,11 +279,24 @@ undelivered:
   elements: dict
   version_added: 2.0.0
   sample: [{"key": "000-linux", "status": "POST_FAILED", "last_error": "HTTP 400 ... (permanent)"}]
+unknown_build:
+  description: Set when the task failed because the build has no run on this host.
+  returned: on failure because the build has no run
+  type: bool
+  version_added: 2.1.0
+failed_on_result:
+  description: Set when the task failed because of O(fail_on_result=true).
+  returned: on failure because of the run's result
+  type: bool
+  version_added: 2.1.0
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import LaunchError
-from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import watcher_gone_text
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.runinfo import (
+    unknown_build_text,
+    watcher_gone_text,
+)
 
 
 def _read(module: glue.AnsibleModule, build: str) -> dict:
@@ -256,6 +305,9 @@ def _read(module: glue.AnsibleModule, build: str) -> dict:
     ended = info["terminal"] and not info["units"]["watcher"]["live"]
     undelivered = [r for r in info["outbox"] if r.get("status") != "SENT"] if ended else []
     info["undelivered"] = undelivered
+    if not info["exists"] and not params["missing_ok"]:
+        raise LaunchError(unknown_build_text(build, params["state_root"]) + " (missing_ok=true accepts a run that "
+                          "does not exist)", unknown_build=True, **info)
     if info["watcher_gone"] and params["fail_on_undelivered"]:
         raise LaunchError(watcher_gone_text(info), **info)
     if undelivered and params["fail_on_undelivered"]:
@@ -266,6 +318,10 @@ def _read(module: glue.AnsibleModule, build: str) -> dict:
             "ansible-playbook atvm.watcher.resend_run -e build_name={0} (on the controller: atvm-run-watcher "
             "resend --build-name {0})".format(build, info["run_state"], info["result"], len(undelivered), posts),
             **info)
+    if params["fail_on_result"] and info["terminal"] and info["result"] != "PASS":
+        reasons = "; ".join(info["reasons"])
+        raise LaunchError("build {0} ended {1} with result {2}{3}".format(
+            build, info["run_state"], info["result"], ": " + reasons if reasons else ""), failed_on_result=True, **info)
     return info
 
 
@@ -275,6 +331,9 @@ def main() -> None:
         "wait": {"type": "bool", "default": False},
         "timeout": {"type": "float", "default": 3600},
         "fail_on_undelivered": {"type": "bool", "default": True},
+        "missing_ok": {"type": "bool", "default": False},
+        "fail_on_result": {"type": "bool", "default": False},
+        "progress_interval": {"type": "float", "default": 55},  # used by the action plugin
     })
     module = glue.new_module(spec)
     build = glue.checked_build_name(module)

@@ -17,6 +17,9 @@ description:
   - Refuses to start a runner a second time under the same watcher (the run's runner already ran), a runner
     whose log is not the log the watcher reads, and a runner command other than the one the watcher was
     started for (when M(atvm.watcher.watcher_start) was given O(atvm.watcher.watcher_start#module:metadata.runner_command)).
+  - Before it starts the runner, checks on this host what the command needs (its working directory, its program
+    on the runner unit's C(PATH), the script it runs, the interpreter of a C(#!) script, no shell syntax) and
+    fails naming what is missing, with nothing started.
   - Writes C(<state_root>/<build_name>/runner.env) (mode C(0600), quoted values) with C(ATVM_RUNNER_COMMAND),
     C(ATVM_RUNNER_WORKDIR) and C(ATVM_RUNNER_LOG), then starts C(atvm-runner@<build_name>.service).
   - When the runner is already running with the same parameters nothing changes; with other parameters the
@@ -126,8 +129,12 @@ def main() -> None:
 
     def call() -> dict:
         request = RunnerRequest(build_name=build, command=params["command"], state_root=params["state_root"],
-                                            workdir=params["workdir"], runner_log=params["runner_log"])
-        return glue.launcher(module, params["state_root"]).start_runner(request, check_mode=module.check_mode)
+                                workdir=params["workdir"], runner_log=params["runner_log"])
+        launcher = glue.launcher(module, params["state_root"])
+        plan = launcher.plan_runner(request)
+        if plan.changed:  # before the runner starts: its working directory and its command on this host
+            launcher.check_launchable(request.command, plan.result["workdir"])
+        return launcher.start_runner(request, check_mode=module.check_mode)
 
     glue.finish(module, call)
 

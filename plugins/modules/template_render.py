@@ -28,6 +28,8 @@ options:
   command:
     description:
       - The template command, split with shlex (quotes are honoured, no shell expansion, no pipes).
+      - A command holding shell syntax outside quotes (C(|), C(>), C(&&), C(;), C($X), backquotes) is refused before
+        anything runs; run a shell explicitly when one is needed (C(bash -c '...')).
     type: str
     required: true
   chdir:
@@ -128,6 +130,7 @@ log_tail:
 """
 
 from ansible_collections.atvm.watcher.plugins.module_utils import _glue as glue
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.launcher import shell_syntax_problem
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control.template_step import render_template
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.settings import DEFAULT_AUTOMATION_DIR
 
@@ -144,6 +147,9 @@ def main() -> None:
     })
     build = glue.checked_build_name(module)
     params = module.params
+    syntax = shell_syntax_problem(params["command"], "template command")
+    if syntax:
+        module.fail_json(msg=syntax + "; nothing was run")
     glue.finish(module, lambda: render_template(
         build, params["command"], params["chdir"], log_path=params["log_path"], timeout=params["timeout"],
         tail_lines=params["tail_lines"], environment=params["environment"], check_mode=module.check_mode,

@@ -17,6 +17,11 @@ description:
     is let finish, up to O(timeout)), moves the previous run's state directory aside to
     C(<state_root>/.archive/) (the newest O(archive_keep) are kept), starts C(atvm-run-watcher@<build_name>.service)
     and waits until the unit is C(active) B(and) the run's C(state.json) says the watcher is C(watching).
+  - Before a new run starts (in check mode too), checks on this host what the run needs and fails naming what
+    is missing, with nothing started - the automation checkout O(automation_dir), and, when
+    O(metadata.runner_command) is given, its program on the runner unit's C(PATH) (the service manager's), the
+    script it runs and the interpreter of a C(#!) script; a runner or template command holding shell syntax
+    outside quotes (pipes, redirections, C(&&), C($X)) is refused, as no shell runs it.
   - On a live run (its runner runs, or its watcher watches a run that is not over) the same parameters change
     nothing and restart nothing; other parameters fail unless O(force=true), which cancels the live run (no post),
     archives it and starts a new watcher.
@@ -251,6 +256,10 @@ def main() -> None:
             settings={str(k): _env_value(v) for k, v in (params["settings"] or {}).items()},
         )
         launcher = glue.launcher(module, params["state_root"], archive_keep=params["archive_keep"])
+        if launcher.plan_watcher(request, params["force"]).result["new_run"]:
+            # before anything starts: what the run needs on this host (the checkout, the command)
+            launcher.check_launchable(request.metadata.get("runner_command"), request.automation_dir,
+                                      request.metadata.get("template_command"))
         return launcher.start_watcher(request, check_mode=module.check_mode, force=params["force"],
                                       timeout=params["timeout"])
 

@@ -40,23 +40,41 @@ def cmd_check_config(args: argparse.Namespace, environ: Dict[str, str]) -> int:
         _err(("" if args.strict else "warning: ") + line, [settings.webhook])
     if not _valid(settings, require_webhook=not args.no_webhook or args.send_test) or (args.strict and unknown):
         return EXIT_ERROR
-    where = ", ".join(args.env_file) if args.env_file else "the environment"
-    sys.stdout.write("configuration OK ({0})\n".format(where))
+    sys.stdout.write("configuration OK ({0})\n".format(_what_was_read(args.env_file, environ)))
     return _send_test(settings) if args.send_test else EXIT_OK
 
 
+def _what_was_read(env_files: Optional[List[str]], environ: Dict[str, str]) -> str:
+    """The sources check-config read, named: the env files, and the ATVM_ variables of the environment."""
+    if env_files:
+        return ", ".join(env_files)
+    names = sorted(k for k in environ if k.startswith("ATVM_") or k.startswith("MATTERMOST_ATVM_"))
+    from_environment = "{0} from the environment".format(", ".join(names)) if names else ""
+    if os.path.isfile(GLOBAL_ENV_FILE) and os.access(GLOBAL_ENV_FILE, os.R_OK):
+        return GLOBAL_ENV_FILE + (", then " + from_environment if from_environment else "")
+    return "no env file: {0} is {1}; {2}".format(
+        GLOBAL_ENV_FILE, "not readable" if os.path.exists(GLOBAL_ENV_FILE) else "missing",
+        from_environment or "no ATVM_ variable in the environment either")
+
+
 def _send_test(settings: Settings) -> int:
-    """Post the one-line test message through the configured webhook; the server's refusal is the error."""
+    """Post the one-line test message through the configured webhook, once, within seconds: a webhook that is not
+    a URL, a server that cannot be reached and a server that refuses the post are each named as such."""
     import socket  # pylint: disable=import-outside-toplevel
 
     from . import __version__  # pylint: disable=import-outside-toplevel
-    from .delivery.client import MattermostClient  # pylint: disable=import-outside-toplevel
+    from .delivery import testpost  # pylint: disable=import-outside-toplevel
 
-    client = MattermostClient.from_settings(settings, deadline=min(settings.delivery_deadline, 60.0))
-    result = client.post("atvm.watcher {0} installed on {1}; run results will be posted here".format(
-        __version__, socket.gethostname()))
+    result = testpost.send_test_post(
+        settings.webhook or "", "atvm.watcher {0} installed on {1}; run results will be posted here".format(
+            __version__, socket.gethostname()),
+        channel=settings.channel, username=settings.username, timeout=min(settings.http_timeout, 10.0))
     if not result.ok:
-        _err("the test post was refused: " + result.reason, [settings.webhook])
+        words = {testpost.NOT_URL: "the webhook is not an incoming webhook URL",
+                 testpost.UNREACHABLE: "the test post could not reach Mattermost",
+                 testpost.REFUSED: "the test post was refused",
+                 testpost.SERVER_ERROR: "Mattermost could not take the test post"}[result.outcome]
+        _err("{0}: {1}".format(words, result.reason), [settings.webhook])
         return EXIT_ERROR
     sys.stdout.write("test post sent to {0}\n".format(settings.channel or "the webhook's channel"))
     return EXIT_OK
@@ -160,7 +178,16 @@ def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
         sys.stdout.write("{0} / {1}\n".format(result["state"], result["result"]))
         for sub in result["subruns"]:
             sys.stdout.write("\n" + redact(sub["message"], [settings.webhook]) + "\n")
-    return EXIT_OK
+    return verdict_exit_status(result["result"]) if args.exit_status else EXIT_OK
+
+
+# ``verdict --exit-status``: the result as the exit status, for scripts and CI.
+VERDICT_EXIT_PASS, VERDICT_EXIT_FAIL, VERDICT_EXIT_OTHER = 0, 1, 2
+
+
+def verdict_exit_status(result: str) -> int:
+    """0 for PASS, 1 for FAIL, 2 for anything else (RUN, UNKNOWN)."""
+    return {"PASS": VERDICT_EXIT_PASS, "FAIL": VERDICT_EXIT_FAIL}.get(result, VERDICT_EXIT_OTHER)
 
 
 def cmd_signatures(args: argparse.Namespace, environ: Dict[str, str]) -> int:
@@ -175,34 +202,69 @@ def cmd_signatures(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return EXIT_OK
 
 
+EPILOG = """examples:
+  atvm-run-watcher status --build-name nightly-42
+  atvm-run-watcher status --build-name nightly-42 --json
+  atvm-run-watcher cancel --build-name nightly-42 --reason "wrong config family"
+  atvm-run-watcher resend --build-name nightly-42
+  atvm-run-watcher check-config --send-test
+  atvm-run-watcher verdict --log runner.log --reporter-dir cmc/ --exit-code 0 --exit-status
+
+exit status:
+  0  success
+  1  an error: bad input, a run or file that does not exist, a test post that failed (the message says
+     what and where); verdict --exit-status: the result is FAIL
+  2  usage (an unknown option); verdict --exit-status: the result is neither PASS nor FAIL
+  3  a post could not be delivered (watch, resend): it is kept in the outbox for a resend
+  4  the configuration is invalid (watch, resend)
+"""
+
+VERDICT_EPILOG = """examples:
+  atvm-run-watcher verdict --log runner.log --reporter-dir cmc/ --junit results/ --exit-code 0
+  atvm-run-watcher verdict --log runner.log --categorized --json
+  atvm-run-watcher verdict --log runner.log --reporter-dir cmc/ --exit-status && echo PASS
+
+exit status: 0 (the verdict was made; with --exit-status: 0 PASS, 1 FAIL, 2 anything else),
+1 an input could not be read, 2 usage.
+"""
+
+
 def _run_args(p: argparse.ArgumentParser) -> None:
     """The options of every command about one run."""
-    p.add_argument("--build-name", required=True)
+    p.add_argument("--build-name", required=True, metavar="B",
+                   help="the build name of the run (its state directory <state root>/B, its units atvm-run-watcher@B "
+                        "and atvm-runner@B)")
     p.add_argument("--state-root", help="state root (default /var/lib/atvm-run-watcher or ATVM_STATE_ROOT)")
-    p.add_argument("--env-file", action="append", help="env file (repeatable; default: the global and per-run files)")
+    p.add_argument("--env-file", action="append",
+                   help="env file (repeatable; default: /etc/atvm-run-watcher.env, then the run's watcher.env)")
 
 
 def _add_run_commands(sub: Any) -> None:
     """watch, status, cancel, resend: the commands about one run."""
     watch = sub.add_parser("watch", help="watch a run until it is over and post its result")
     _run_args(watch)
-    for option in ("--runner-log", "--reporter-dir", "--junit-dir", "--inventory"):
-        watch.add_argument(option)
+    for option, what in (("--runner-log", "the runner log to follow (ATVM_RUNNER_LOG)"),
+                         ("--reporter-dir", "the per-host reporter artifacts (ATVM_REPORTER_DIR)"),
+                         ("--junit-dir", "the JUnit XML files (ATVM_JUNIT_DIR)"),
+                         ("--inventory", "the VM inventory Markdown file (ATVM_INVENTORY)")):
+        watch.add_argument(option, help=what)
     who = watch.add_mutually_exclusive_group()
-    who.add_argument("--runner-pid", type=int)
-    who.add_argument("--runner-unit")
-    watch.add_argument("--categorized", action="store_true")
+    who.add_argument("--runner-pid", type=int, help="watch a runner started by hand, by its PID (no systemd unit)")
+    who.add_argument("--runner-unit", help="the runner's systemd unit (default atvm-runner@B.service)")
+    watch.add_argument("--categorized", action="store_true",
+                       help="the runner runs grouped sub-runs one after another: one post per finished sub-run")
     watch.add_argument("--expect-hosts", help="comma-separated hosts expected in the run")
     watch.set_defaults(func=cmd_watch)
 
     status = sub.add_parser("status", help="show a run's state")
     _run_args(status)
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the run as JSON (what the run_info module returns)")
     status.set_defaults(func=cmd_status)
 
     cancel = sub.add_parser("cancel", help="cancel a run: marker, then stop its runner and its watcher (nothing is posted)")
     _run_args(cancel)
-    cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel")
+    cancel.add_argument("--reason", default="cancelled with atvm-run-watcher cancel",
+                        help="why (kept in the cancellation marker and the run's state)")
     cancel.set_defaults(func=cmd_cancel)
 
     resend = sub.add_parser("resend", help="post failed deliveries again")
@@ -212,12 +274,15 @@ def _add_run_commands(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their result to Mattermost.")
+    parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their "
+                                     "result to Mattermost. Each command has its own --help.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     check = sub.add_parser("check-config", help="validate settings (env files) without side effects")
-    check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: the environment")
+    check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: "
+                       "/etc/atvm-run-watcher.env, then the ATVM_ variables of the environment")
     check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
     check.add_argument("--strict", action="store_true",
                        help="an ATVM_ name that is not a setting (a typo, a removed setting) is an error, not a warning")
@@ -227,23 +292,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_commands(sub)
 
-    verdict = sub.add_parser("verdict", help="decide a run offline from its files, without posting")
-    verdict.add_argument("--log", required=True)
-    verdict.add_argument("--reporter-dir")
+    verdict = sub.add_parser(
+        "verdict", help="decide a run offline from its files, without posting",
+        description="Decide a run offline from its files (the runner log, reporter artifacts, JUnit XML) by the "
+                    "watcher's own rules, without posting. Without --reporter-dir no host can be checked: the result "
+                    "is never PASS.",
+        epilog=VERDICT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verdict.add_argument("--log", required=True, help="the runner log (Cypress console output, with its wrapper's)")
+    verdict.add_argument("--reporter-dir", help="the per-host reporter artifacts (cmcReporter JSON)")
     verdict.add_argument("--junit", help="JUnit XML file or directory")
-    verdict.add_argument("--inventory")
-    verdict.add_argument("--exit-code", type=int)
-    verdict.add_argument("--expect-hosts")
-    verdict.add_argument("--categorized", action="store_true")
-    verdict.add_argument("--build-name")
-    verdict.add_argument("--env-file", action="append")
-    verdict.add_argument("--json", action="store_true")
+    verdict.add_argument("--inventory", help="the VM inventory Markdown file (each host's OS and kernel)")
+    verdict.add_argument("--exit-code", type=int, metavar="N",
+                         help="the runner's exit status, when known (non-zero fails the run)")
+    verdict.add_argument("--expect-hosts", metavar="H1,H2", help="comma-separated hosts the run must report on")
+    verdict.add_argument("--categorized", action="store_true",
+                         help="the log holds grouped sub-runs, one after another: one verdict per sub-run")
+    verdict.add_argument("--build-name", metavar="B", help="the build name shown in the verdict (default: verdict)")
+    verdict.add_argument("--env-file", action="append", help="env file with settings (repeatable)")
+    verdict.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    verdict.add_argument("--exit-status", action="store_true",
+                         help="exit with the result: 0 PASS, 1 FAIL, 2 anything else (for scripts and CI)")
     verdict.set_defaults(func=cmd_verdict)
 
     sigs = sub.add_parser("signatures", help="print the failure signatures searched for in the runner log")
     sigs_how = sigs.add_mutually_exclusive_group()
     sigs_how.add_argument("--literals", action="store_true", help="one phrase per line (for grep -F -f)")
-    sigs_how.add_argument("--json", action="store_true")
+    sigs_how.add_argument("--json", action="store_true", help="the signatures as JSON (phrase, meaning, fatal or retried)")
     sigs.set_defaults(func=cmd_signatures)
     return parser
 

@@ -95,7 +95,7 @@ def load_env(env_files: Optional[List[str]], environ: Dict[str, str], build_name
 # Each setting is declared once, as a field of ``Settings`` made by ``_setting()``: its attribute
 # name, environment variable, type (``kind``), default, one-line doc and constraints. Reading an env
 # mapping (``Settings.from_env``), ``Settings.check()`` (the ``check-config`` command), ``ENV_MAP``
-# and the generated reference ``docs/settings.md`` (tests/support/settings_doc.py) all come from it.
+# and the generated reference ``docs/settings.md`` (tools/settings_doc.py) all come from it.
 
 KINDS = {
     # kind: how the docs name it

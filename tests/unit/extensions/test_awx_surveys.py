@@ -302,10 +302,26 @@ def injected_variables() -> Set[str]:
     return set((credential_type()["injectors"].get("extra_vars") or {}))
 
 
+_HANDOVER = re.compile(r"^\{\{\s*([a-z_]+)\s*(?:\|\s*default\((.*)\)\s*)?\}\}$")
+
+
+def launch_handover() -> Dict[str, Tuple[str, str, Optional[str]]]:
+    """launch_run.yml's include of the launch role: playbook variable -> (role variable, the whole
+    value, the default given in the playbook or None). Each value is handed over unconverted."""
+    play = yaml.safe_load(_playbook("launch").read_text(encoding="utf-8"))[0]
+    include = [t for t in play["tasks"] if "ansible.builtin.include_role" in t]
+    assert len(include) == 1 and include[0]["ansible.builtin.include_role"]["name"] == "atvm.watcher.launch"
+    handover = {}
+    for role_variable, value in include[0]["vars"].items():
+        match = _HANDOVER.match(value.strip())
+        assert match, "{0}: {1!r} is not a hand-over of one playbook variable".format(role_variable, value)
+        handover[match.group(1)] = (role_variable, value.strip(), match.group(2))
+    return handover
+
+
 def launch_inputs() -> Dict[str, str]:
     """launch_run.yml's playbook variable -> launch role variable (handed over unconverted)."""
-    play = yaml.safe_load(_playbook("launch").read_text(encoding="utf-8"))[0]
-    return play["vars"]["_atvm_launch_inputs"]
+    return {variable: role_variable for variable, (role_variable, _value, _default) in launch_handover().items()}
 
 
 def _questions(key: str) -> Dict[str, Dict[str, Any]]:
@@ -335,9 +351,11 @@ def test_the_contract_table_is_read():
     assert CONTRACT["launch_run.yml"]["atvm_launch_log"] is COMPUTED
     assert CONTRACT["launch_run.yml"]["atvm_runner_command"] is COMPUTED
     assert CONTRACT["launch_run.yml"]["atvm_template_timeout"] == 900
-    assert CONTRACT["cancel_run.yml"] == {"build_name": REQUIRED, "atvm_cancel_reason": "cancelled from Ansible"}
+    assert CONTRACT["cancel_run.yml"] == {"build_name": REQUIRED, "atvm_cancel_reason": "cancelled from Ansible",
+                                          "atvm_missing_ok": False}
     assert CONTRACT["run_status.yml"] == {"build_name": REQUIRED, "atvm_wait": False, "atvm_wait_timeout": 3600,
-                                          "atvm_fail_on_undelivered": True}
+                                          "atvm_fail_on_undelivered": True, "atvm_fail_on_result": False,
+                                          "atvm_missing_ok": False}
     assert CONTRACT["resend_run.yml"] == {"build_name": REQUIRED, "atvm_resend_key": ""}
     assert CONTRACT["launch_run.yml"]["atvm_automation_dir"] == ""
     assert {"controller_webhook", "controller_channel"} <= set(CONTRACT["install.yml"])
@@ -478,6 +496,11 @@ def test_yes_no_answers_are_converted_with_bool(key):
     variables = [v for v, q in _questions(key).items() if q["type"] == "multiplechoice" and q["choices"] == ["false", "true"]]
     assert variables or key in ("cancel", "resend")
     problems: List[Tuple[str, str, str]] = []
+    # launch_run.yml hands a variable over to the launch role as it was given: the role's own reads of
+    # its variable must convert it then.
+    handover = {value: (variable, role_variable) for variable, (role_variable, value, _default)
+                in launch_handover().items()} if key == "launch" else {}
+    variables += [handover[value][1] for value in handover if handover[value][0] in variables]
     for path in playbook_closure(_playbook(key)):
         text = path.read_text(encoding="utf-8")
         if path.suffix in (".yml", ".yaml"):
@@ -485,10 +508,28 @@ def test_yes_no_answers_are_converted_with_bool(key):
         else:
             sources = [text]
         for source in sources:
+            if source.strip() in handover:
+                continue
             for variable in variables:
                 for bad in unconverted_reads(source, variable):
                     problems.append((str(path.relative_to(ROOT)), variable, bad))
     assert not problems, "read without '| bool': {0}".format(problems)
+
+
+def test_the_launch_playbook_defaults_are_the_launch_roles():
+    """launch_run.yml passes its variables to the role with the role's own defaults (a given value
+    is checked by the role's argument spec)."""
+    argspec = yaml.safe_load((ROOT / "roles" / "launch" / "meta" / "argument_specs.yml").read_text(
+        encoding="utf-8"))["argument_specs"]["main"]["options"]
+    handover = launch_handover()
+    assert handover["build_name"] == ("launch_build_name", "{{ build_name }}", None)
+    for variable, (role_variable, _value, default) in handover.items():
+        assert role_variable in argspec, role_variable
+        if variable == "build_name":
+            continue
+        assert default is not None, variable
+        assert yaml.safe_load(default.replace("'", '"')) == argspec[role_variable]["default"], (variable, default)
+    assert set(CONTRACT["launch_run.yml"]) == set(handover), "docs/architecture.md lists the launch variables"
 
 
 def test_bool_check_finds_unconverted_reads():

@@ -161,3 +161,14 @@ def test_build_script_creates_a_context_that_installs_the_collection(tmp_path):
     assert build.returncode == 0, build.stdout + build.stderr
     assert not pip.exists() or _lines(pip) == []
     assert [line.split("#")[0].strip() for line in _lines(bindep)] == ["openssh-clients [platform:rpm]"]
+
+
+def test_the_definition_names_its_interpreter_and_the_docs_the_registry_login():
+    ee = yaml.safe_load(EE_FILE.read_text(encoding="utf-8"))
+    interpreter = ee["dependencies"]["python_interpreter"]
+    assert interpreter == {"package_system": "python3.11", "python_path": "/usr/bin/python3.11"}
+    assert ee["images"]["base_image"]["name"].startswith("registry.redhat.io/")
+    awx = (ROOT / "docs" / "awx.md").read_text(encoding="utf-8")
+    assert "podman login registry.redhat.io" in awx and "make ee" in awx
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\nee: " in makefile and "extensions/ee/build-local.sh" in makefile

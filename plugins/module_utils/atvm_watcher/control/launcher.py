@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import shlex
 import time
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .cancel import cancel_run
 from ..settings import DEFAULT_STATE_ROOT, GLOBAL_ENV_FILE
@@ -26,6 +28,136 @@ from ..durable import atomic_write_bytes
 from ..host.systemd import CommandRunner, Systemd, UnitStatus
 
 KEEP, WAIT, RESUME, REPLACE, NEW, START = "keep", "wait", "resume", "replace", "new", "start"
+
+# systemd's PATH for a service that sets none (the runner unit sets none): used when the manager
+# cannot be asked (``systemctl show-environment``).
+SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# A first word that runs its second word as a script (python3 ./run-sorry-cypress.py ...).
+SCRIPT_RUNNERS = re.compile(r"^(python[0-9.]*|node|nodejs|bash|sh|dash|perl|ruby)$")
+
+
+def _resolve(word: str, workdir: str, path: str) -> Optional[str]:
+    """Where the runner would find the executable ``word``: a path (relative to ``workdir``) or on ``path``."""
+    if "/" in word:
+        return os.path.normpath(os.path.join(workdir, word))
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or ".", word)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _shebang(path: str) -> Optional[List[str]]:
+    """The interpreter line of a script (``#!/usr/bin/env node`` -> ["/usr/bin/env", "node"]), or None."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    return first[2:].decode("utf-8", "replace").split() or None
+
+
+def _missing_interpreter(line: Optional[List[str]], workdir: str, path: str) -> Optional[str]:
+    """The interpreter of a ``#!`` line that cannot be found (``/usr/bin/env X``: X on ``path``), or None."""
+    if not line:
+        return None
+    if not os.path.isfile(os.path.join(workdir, line[0])):  # the kernel takes it as a path
+        return line[0]
+    if os.path.basename(line[0]) == "env" and len(line) > 1 and not line[1].startswith("-") \
+            and _resolve(line[1], workdir, path) is None:
+        return line[1]
+    return None
+
+
+def _script_of(argv: List[str]) -> Optional[str]:
+    """The script an interpreter is given as its first word (``python3 ./run.py``), or None."""
+    if len(argv) < 2 or not SCRIPT_RUNNERS.match(os.path.basename(argv[0])) or argv[1].startswith("-"):
+        return None
+    if "/" in argv[1] or argv[1].endswith((".py", ".js", ".mjs", ".cjs", ".sh", ".pl", ".rb")):
+        return argv[1]
+    return None
+
+
+_SHELL_WORDS = {"|": "a pipe (|)", "&": "& or && (background, and-then)", ";": "; (command separator)",
+                "<": "a redirection (<)", ">": "a redirection (>)", "`": "a command substitution (`...`)",
+                "$": "a variable or substitution ($)"}
+
+
+def shell_syntax(command: str) -> Optional[str]:
+    """The first shell syntax outside quotes in ``command`` (pipes, redirections, ``&&``, ``;``, ``$X``,
+    backquotes), in words, or None. The commands are split into words and run without a shell, so
+    such syntax would reach the program as literal arguments."""
+    quote = ""
+    escaped = False
+    for index, char in enumerate(command or ""):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if char == quote:
+                quote = ""
+            elif quote == '"' and char in "`$" and command[index + 1:index + 2] not in ("", " "):
+                return _SHELL_WORDS[char]
+        elif char in "'\"":
+            quote = char
+        elif char in _SHELL_WORDS and not (char == "$" and command[index + 1:index + 2] in ("", " ")):
+            return _SHELL_WORDS[char]
+    return None
+
+
+def shell_syntax_problem(command: str, what: str) -> Optional[str]:
+    """The refusal of a command holding shell syntax, saying how it is run, or None."""
+    found = shell_syntax(command)
+    if found is None:
+        return None
+    return ("the {0} holds {1}, but it is run without a shell (split into words like a shell does, then run "
+            "as they are): quote it, or run a shell explicitly, for example bash -c '...'".format(what, found))
+
+
+def launch_problems(command: Optional[str], workdir: str, path: str = SERVICE_PATH) -> List[str]:
+    """What keeps ``command`` from starting in ``workdir`` the way the runner unit starts it ([] when nothing).
+
+    Checked before anything of a run starts: the working directory, the command's executable (on the
+    unit's ``path``, or relative to ``workdir``), the interpreter of a script it names, and the script an
+    interpreter is given (``python3 ./run-sorry-cypress.py``). ``command`` None: the directory only.
+    """
+    if not os.path.isabs(workdir or ""):
+        return ["the working directory {0!r} is not an absolute path".format(workdir)]
+    if not os.path.isdir(workdir):
+        what = "is not a directory" if os.path.exists(workdir) else "does not exist"
+        return ["the automation checkout {0} (the run's working directory) {1} on this host; give the right one "
+                "with atvm_automation_dir, or install the controller with controller_automation_dir".format(workdir, what)]
+    if command is None:
+        return []
+    try:
+        argv = shlex.split(command or "")
+    except ValueError as exc:
+        return ["the runner command cannot be split into words: {0}".format(exc)]
+    if not argv:
+        return ["the runner command is empty"]
+    problems: List[str] = []
+    syntax = shell_syntax_problem(command, "runner command")
+    if syntax:
+        problems.append(syntax)
+    found = _resolve(argv[0], workdir, path)
+    if found is None:
+        problems.append("{0} is not found on the runner's PATH ({1})".format(argv[0], path))
+    elif not os.path.isfile(found):
+        problems.append("{0} ({1}) {2}".format(argv[0], found, "is not a file" if os.path.exists(found) else "does not exist"))
+    elif not os.access(found, os.X_OK):
+        problems.append("{0} ({1}) is not executable".format(argv[0], found))
+    else:
+        missing = _missing_interpreter(_shebang(found), workdir, path)
+        if missing:
+            problems.append("{0} starts with #!{1}, but {2} is not on this host".format(
+                argv[0], " ".join(_shebang(found) or []), missing))
+    script = _script_of(argv)
+    if found and script and not os.path.isfile(os.path.join(workdir, script)):
+        problems.append("the script {0} that {1} runs is not in {2}".format(script, argv[0], workdir))
+    return problems
 
 
 @dataclasses.dataclass
@@ -120,7 +252,8 @@ class Launcher:
         differs = changed_keys(env_of(old_text, env_path), request.env())
         if differs and not force:
             raise LaunchError("run {0} is live with other parameters ({1} differ); nothing was changed. Wait for it "
-                              "to end, cancel it, or use force to cancel and replace it".format(build, ", ".join(differs)),
+                              "to end, cancel it, or replace it: force=true (-e atvm_force=true with launch_run.yml) cancels it, "
+                              "nothing posted, and starts the new run".format(build, ", ".join(differs)),
                               differing=differs, watcher=watcher.to_dict(), runner=runner.to_dict())
         if differs:
             result["cancelled_previous"] = True
@@ -309,6 +442,29 @@ class Launcher:
             raise LaunchError("cannot start {0}: systemctl start exited {1}: {2}".format(unit, rc, redact(err, self._secrets())),
                               journal=self._journal(unit), runner=self._safe_show(unit))
         return plan.done("runner of run {0} started".format(request.build_name), runner=self.systemd.show(unit).to_dict())
+
+    # ---- before anything starts ----
+    def service_path(self) -> str:
+        """The PATH the runner unit gets: the service manager's, or systemd's default when it cannot be asked."""
+        try:
+            rc, out, _err = self.systemd.run([self.systemd.systemctl, "show-environment"])
+        except OSError:
+            return SERVICE_PATH
+        if rc == 0:
+            for line in out.splitlines():
+                if line.startswith("PATH="):
+                    return line[len("PATH="):]
+        return SERVICE_PATH
+
+    def check_launchable(self, command: Optional[str], workdir: str, template_command: Optional[str] = None) -> None:
+        """Raise :class:`LaunchError` naming what keeps ``command`` (and the template step's ``template_command``)
+        from starting in ``workdir``; nothing is changed."""
+        problems = launch_problems(command, workdir, self.service_path())
+        template = shell_syntax_problem(template_command, "template command") if template_command else None
+        problems += [template] if template else []
+        if problems:
+            raise LaunchError("the run cannot start: {0}; nothing was started".format("; ".join(problems)),
+                              launch_problems=problems, workdir=workdir)
 
     # ---- cancel and read ----
     def cancel(self, build_name: str, reason: str = "cancelled from Ansible", check_mode: bool = False) -> Dict[str, Any]:

@@ -3,6 +3,7 @@
 """What a run is now, as its files and units say: the one reader behind ``run_info`` and ``status``."""
 from __future__ import annotations
 
+import difflib
 import os
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -125,6 +126,35 @@ def watcher_gone_text(info: Dict[str, Any]) -> str:
             "{4}; systemctl start {4} (or cancel the run: ansible-playbook atvm.watcher.cancel_run -e build_name={0})"
             ).format(info["build_name"], info["run_state"], watcher.get("ActiveState") or "unknown",
                      "/" + watcher["Result"] if watcher.get("Result") else "", unit)
+
+
+def existing_builds(state_root: str) -> List[str]:
+    """The build names that have a state directory under ``state_root``, newest first."""
+    try:
+        entries = [e for e in os.scandir(state_root) if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    entries.sort(key=lambda e: (-e.stat(follow_symlinks=False).st_mtime, e.name))
+    return [e.name for e in entries]
+
+
+def closest_builds(state_root: str, build_name: str, limit: int = 3) -> List[str]:
+    """The existing build names closest to ``build_name`` (a typo's likely meaning), best first."""
+    names = existing_builds(state_root)
+    close = difflib.get_close_matches(build_name, names, n=limit, cutoff=0.6)
+    lowered = [n for n in names if n.lower() == build_name.lower() and n not in close]
+    return (lowered + close)[:limit]
+
+
+def unknown_build_text(build_name: str, state_root: str) -> str:
+    """What to say about a build name with no run: the closest existing builds, or the newest ones."""
+    close = closest_builds(state_root, build_name)
+    if close:
+        hint = "did you mean {0}?".format(" or ".join(close))
+    else:
+        newest = existing_builds(state_root)[:5]
+        hint = "the newest builds there: {0}".format(", ".join(newest)) if newest else "there is no run there at all"
+    return "no run {0} on this controller (state root {1}): {2}".format(build_name, state_root, hint)
 
 
 def status_lines(info: Dict[str, Any]) -> List[str]:

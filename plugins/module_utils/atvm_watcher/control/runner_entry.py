@@ -112,13 +112,32 @@ def _open_log(log_path: str) -> int:
     return fd
 
 
-def _start_failed(log_fd: int, exit_path: str, argv: List[str], exc: OSError, started: str) -> int:
+def start_failure_cause(argv: List[str], workdir: Optional[str], exc: OSError,
+                        path: Optional[str] = None) -> str:
+    """Why ``argv`` could not be started, in words: the working directory comes first (``subprocess``
+    reports a missing working directory as the executable's "No such file or directory")."""
+    if workdir and not os.path.isdir(workdir):
+        return "its working directory {0} {1}".format(
+            workdir, "is not a directory" if os.path.exists(workdir) else "does not exist")
+    if exc.errno == errno.ENOENT and "/" not in argv[0]:
+        return "not found on PATH ({0})".format(path if path is not None else os.environ.get("PATH", ""))
+    if exc.errno == errno.ENOENT:
+        target = os.path.join(workdir or os.getcwd(), argv[0])
+        if os.path.isfile(target):
+            return "the interpreter of its #! line does not exist"
+        return "no such file in {0}".format(workdir or os.getcwd())
+    return str(exc.strerror or exc)
+
+
+def _start_failed(log_fd: int, exit_path: str, argv: List[str], exc: OSError, started: str,
+                  workdir: Optional[str] = None) -> int:
+    cause = start_failure_cause(argv, workdir, exc)
     try:
-        os.write(log_fd, "atvm-runner: cannot start {0}: {1}\n".format(argv[0], exc.strerror).encode())
+        os.write(log_fd, "atvm-runner: cannot start {0}: {1}\n".format(argv[0], cause).encode())
     except OSError:
         pass
     os.close(log_fd)
-    _say("cannot start {0}: {1}".format(argv[0], exc.strerror))
+    _say("cannot start {0}: {1}".format(argv[0], cause))
     _write_exit(exit_path, {"schema": 1, "pid": None, "exit_code": 127, "signal": None,
                             "started_at": started, "ended_at": utc_now(), "error": "cannot start command"})
     return 127
@@ -149,7 +168,7 @@ def run(build_name: str, state_root: str, command: str, workdir: Optional[str], 
             start_new_session=True, env=child_environment(os.environ),
         )
     except OSError as exc:
-        return _start_failed(log_fd, exit_path, argv, exc, started)
+        return _start_failed(log_fd, exit_path, argv, exc, started, workdir)
     os.close(log_fd)
     _write_running(reserved, {"schema": 1, "pid": child.pid, "started_at": started})
 

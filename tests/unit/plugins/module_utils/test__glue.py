@@ -126,6 +126,6 @@ def test_the_core_imports_without_its_third_party_libraries():
 def test_missing_library_fails_with_missing_required_lib(module):
     mod = module({"build_name": "b1"})
     with pytest.raises(Exit) as info:
-        glue.finish(mod, lambda: (_ for _ in ()).throw(MissingDependencyError("psutil")))
+        glue.finish(mod, lambda: (item for item in ()).throw(MissingDependencyError("psutil")))
     assert info.value.failed
     assert info.value.result["msg"].startswith("Failed to import the required Python library (psutil)")

@@ -18,8 +18,14 @@ class ModuleExit(Exception):
 
 
 @pytest.fixture
-def systemd(tmp_path):
-    return FakeSystemd(str(tmp_path / "state"))
+def systemd(tmp_path, tmp_path_factory):
+    fake = FakeSystemd(str(tmp_path / "state"))
+    # an automation checkout holding the scripts the tests' runner commands name
+    checkout = tmp_path_factory.mktemp("checkout")
+    for script in ("run-sorry-cypress.py", "run.py", "other.py"):
+        (checkout / script).write_text("print('stand-in')\n", encoding="utf-8")
+    fake.checkout = str(checkout)
+    return fake
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ class FakeSystemd:
         self.runner_mode = "run"  # run | fail
         self.installed = True
         self.next_pid = 1000
+        self.path = os.environ.get("PATH", "/usr/bin:/bin")  # the PATH the units get
+        self.checkout = ""  # the automation checkout of the tests' runs
 
     # ---- helpers for tests ----
     def unit(self, name: str) -> dict[str, Any]:
@@ -77,6 +79,8 @@ class FakeSystemd:
             return 0, "Nov 27 10:00:00 ctl atvm-run-watcher[42]: {0}: posting to {1} failed\n".format(unit, HOOK), ""
         if argv[0] != "systemctl":
             return 127, "", "unexpected command {0}".format(argv[0])
+        if argv[1:] == ["show-environment"]:  # the service manager's environment: the units' PATH
+            return 0, "LANG=C.UTF-8\nPATH={0}\n".format(self.path), ""
         verb, unit = argv[1], argv[-1]
         match = UNIT_RE.match(unit)
         if not match:

@@ -15,7 +15,7 @@ HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]
 
 def live_run(run_module, systemd):
     base = {"build_name": "b1", "state_root": systemd.state_root}
-    assert run_module(watcher_start, dict(base, automation_dir="/srv/auto"))[1] is False
+    assert run_module(watcher_start, dict(base, automation_dir=systemd.checkout))[1] is False
     assert run_module(runner_start, dict(base, command="python3 ./run.py"))[1] is False
     return base
 
@@ -63,3 +63,18 @@ def test_hostile_build_names(run_module, systemd, name):
     result, failed = run_module(run_cancel, {"build_name": name, "state_root": systemd.state_root})
     assert failed is True and result["build_name_refused"] is True
     assert systemd.calls == [] and not os.path.exists(systemd.state_root)
+
+
+def test_cancelling_an_unknown_build_fails_and_names_the_closest(run_module, systemd):
+    live_run(run_module, systemd)
+    result, failed = run_module(run_cancel, {"build_name": "b2", "state_root": systemd.state_root})
+    assert failed is True and result["unknown_build"] is True
+    assert "no run b2 on this controller" in result["msg"] and "the newest builds there: b1;" in result["msg"]
+    assert "nothing was cancelled" in result["msg"]
+    assert not os.path.exists(os.path.join(systemd.state_root, "b2"))
+    assert [c for c in systemd.mutating() if "b2" in c[-1]] == []
+
+
+def test_missing_ok_cancels_nothing_and_succeeds(run_module, systemd):
+    result, failed = run_module(run_cancel, {"build_name": "b2", "state_root": systemd.state_root, "missing_ok": True})
+    assert failed is False and result["changed"] is False

@@ -42,7 +42,8 @@ def test_reads_a_finished_categorized_run(run_module, systemd):
 
 
 def test_wait_timeout_fails(run_module, systemd):
-    assert run_module(watcher_start, {"build_name": "b1", "state_root": systemd.state_root})[1] is False
+    assert run_module(watcher_start, {"build_name": "b1", "state_root": systemd.state_root,
+                                      "automation_dir": systemd.checkout})[1] is False
     started = time.monotonic()
     result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root, "wait": True,
                                            "timeout": 0.4})
@@ -124,3 +125,53 @@ def test_a_run_not_over_whose_watcher_restarts_is_not_gone(run_module, systemd):
     systemd.set_state("atvm-run-watcher@b1.service", "activating", sub="auto-restart")
     result, failed = run_module(run_info, {"build_name": "b1", "state_root": systemd.state_root})
     assert failed is False and result["watcher_gone"] is False
+
+
+# ---- a mistyped build name is not green; a failed run can fail the job ----
+
+def _finished(systemd, build, result="PASS", run_state="COMPLETED", reasons=()):
+    store = RunStore(os.path.join(systemd.state_root, build)).ensure()
+    store.save_state(RunState.from_dict({"build_name": build, "run_state": run_state, "result": result,
+                                         "reasons": list(reasons), "watcher": {"phase": "done"}, "subruns": []}))
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_an_unknown_build_fails_naming_the_closest_builds(run_module, systemd, wait):
+    for build in ("nightly-41", "nightly-42", "weekly-7"):
+        _finished(systemd, build)
+    started = time.monotonic()
+    result, failed = run_module(run_info, {"build_name": "nightly-24", "state_root": systemd.state_root,
+                                           "wait": wait, "timeout": 30})
+    assert time.monotonic() - started < 5
+    assert failed is True and result["unknown_build"] is True and result["exists"] is False
+    assert result["msg"].startswith("no run nightly-24 on this controller (state root {0}): did you mean "
+                                    "nightly-42 or nightly-41?".format(systemd.state_root)), result["msg"]
+    assert "missing_ok=true" in result["msg"]
+
+
+def test_an_unknown_build_on_an_empty_controller(run_module, systemd):
+    result, failed = run_module(run_info, {"build_name": "nightly-1", "state_root": systemd.state_root})
+    assert failed is True and "there is no run there at all" in result["msg"]
+
+
+def test_missing_ok_keeps_a_missing_run_green(run_module, systemd):
+    result, failed = run_module(run_info, {"build_name": "nightly-1", "state_root": systemd.state_root,
+                                           "missing_ok": True})
+    assert failed is False and result["exists"] is False and result["run_state"] is None
+
+
+@pytest.mark.parametrize("result_, run_state, fails", [
+    ("PASS", "COMPLETED", False), ("FAIL", "FAILED", True), ("UNKNOWN", "HUNG", True), ("FAIL", "RUNNING", False),
+])
+def test_fail_on_result(run_module, systemd, result_, run_state, fails):
+    _finished(systemd, "b1", result=result_, run_state=run_state, reasons=["2 of 5 specs failed"])
+    args = {"build_name": "b1", "state_root": systemd.state_root, "fail_on_result": True}
+    if run_state == "RUNNING":  # not over: no result to fail on yet (its watcher runs)
+        systemd.set_state("atvm-run-watcher@b1.service", "active", pid=4242)
+    result, failed = run_module(run_info, args)
+    assert failed is fails, result
+    if fails:
+        assert result["failed_on_result"] is True
+        assert result["msg"] == "build b1 ended {0} with result {1}: 2 of 5 specs failed".format(run_state, result_)
+    plain, failed = run_module(run_info, dict(args, fail_on_result=False))
+    assert failed is False and plain["result"] == result_

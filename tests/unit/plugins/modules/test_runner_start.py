@@ -15,7 +15,7 @@ HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]
 
 
 def start_watcher(run_module, systemd, **extra):
-    args = {"build_name": "b1", "state_root": systemd.state_root, "automation_dir": "/srv/auto",
+    args = {"build_name": "b1", "state_root": systemd.state_root, "automation_dir": systemd.checkout,
             "metadata": {"runner_command": CMD}}
     args.update(extra)
     result, failed = run_module(watcher_start, args)
@@ -35,9 +35,9 @@ def test_starts_under_a_ready_watcher_then_changes_nothing(run_module, systemd):
     args = {"build_name": "b1", "state_root": systemd.state_root, "command": CMD}
     result, failed = run_module(runner_start, args, diff=True)
     assert failed is False and result["changed"] is True
-    assert result["runner"]["ActiveState"] == "active" and result["workdir"] == "/srv/auto"
+    assert result["runner"]["ActiveState"] == "active" and result["workdir"] == systemd.checkout
     env = read_env_file(os.path.join(systemd.state_root, "b1", "runner.env"))
-    assert env == {"ATVM_RUNNER_COMMAND": CMD, "ATVM_RUNNER_WORKDIR": "/srv/auto",
+    assert env == {"ATVM_RUNNER_COMMAND": CMD, "ATVM_RUNNER_WORKDIR": systemd.checkout,
                    "ATVM_RUNNER_LOG": os.path.join(systemd.state_root, "b1", "runner.log")}
     assert "ATVM_RUNNER_COMMAND" in result["diff"]["after"]
     again, failed = run_module(runner_start, args)
@@ -91,3 +91,15 @@ def test_other_parameters_on_a_live_runner_fail_without_claiming_anything(run_mo
     result, failed = run_module(runner_start, dict(base, command="python3 ./other.py", force=True))
     assert failed is True and "force" in result["msg"]
     assert systemd.mutating() == before
+
+
+def test_a_checkout_removed_since_the_watcher_started_is_named(run_module, systemd, tmp_path):
+    checkout = tmp_path / "short-lived"
+    checkout.mkdir()
+    (checkout / "run-sorry-cypress.py").write_text("print('stand-in')\n", encoding="utf-8")
+    start_watcher(run_module, systemd, automation_dir=str(checkout))
+    (checkout / "run-sorry-cypress.py").unlink()
+    checkout.rmdir()
+    result, failed = run_module(runner_start, {"build_name": "b1", "state_root": systemd.state_root, "command": CMD})
+    assert failed is True and "the automation checkout {0}".format(checkout) in result["msg"]
+    assert "atvm-runner@b1.service" not in systemd.verbs("start")

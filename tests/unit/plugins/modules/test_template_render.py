@@ -64,3 +64,23 @@ def test_environment_is_passed_and_kept_out_of_the_output(run_module, tmp_path):
     assert failed is True
     assert (tmp_path / "l.log").read_text() == "got=s3cret-token\n"
     assert "s3cret-token" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("command, words", [
+    ("python3 ./cmc-templates.py --template_name cmc-e2e | tee out.txt", "a pipe (|)"),
+    ("python3 ./cmc-templates.py > out.txt", "a redirection (>)"),
+    ("python3 ./a.py && python3 ./b.py", "& or &&"),
+    ("python3 ./cmc-templates.py --out $HOME/x", "a variable or substitution ($)"),
+])
+def test_shell_syntax_is_refused_before_anything_runs(run_module, tmp_path, command, words):
+    log = tmp_path / "b1.launch.log"
+    result, failed = run_module(template_render, {"build_name": "b1", "command": command, "chdir": str(tmp_path),
+                                                  "log_path": str(log)})
+    assert failed is True and words in result["msg"] and "run without a shell" in result["msg"]
+    assert "bash -c" in result["msg"] and not log.exists()
+
+
+def test_quoted_shell_characters_are_arguments(run_module, tmp_path):
+    result, failed = run_module(template_render, {"build_name": "b1", "command": "printf '%s\\n' 'a|b' \"c > d\"",
+                                                  "chdir": str(tmp_path), "log_path": str(tmp_path / "l.log")})
+    assert failed is False and result["log_tail"] == ["a|b", "c > d"]

@@ -16,7 +16,7 @@ HOSTILE = ["../../etc/x", "a b", "a\nb", "x@y"]
 
 @pytest.fixture
 def args(systemd):
-    return {"build_name": "nightly-42", "state_root": systemd.state_root, "automation_dir": "/srv/auto",
+    return {"build_name": "nightly-42", "state_root": systemd.state_root, "automation_dir": systemd.checkout,
             "categorized": True, "expected_hosts": ["rhel96-fc-01"],
             "metadata": {"template": "cmc-e2e", "config_file": "cypress.atvm-config-gold.ts",
                          "runner_command": "python3 ./run-sorry-cypress.py --build_name nightly-42 --categorize"},
@@ -44,6 +44,7 @@ def test_start_then_idempotent_then_refuse_other_parameters(run_module, systemd,
     other = dict(args, categorized=False)
     refused, failed = run_module(watcher_start, other)
     assert failed is True and "live with other parameters" in refused["msg"]
+    assert "-e atvm_force=true" in refused["msg"] and "use force" not in refused["msg"]
     assert refused["differing"] == ["ATVM_CATEGORIZED"]
     assert read_env_file(env_file)["ATVM_CATEGORIZED"] == "true"
 
@@ -98,3 +99,56 @@ def test_newline_in_metadata_cannot_inject_a_variable(run_module, systemd, args)
     result, failed = run_module(watcher_start, evil)
     assert failed is True and "newline" in result["msg"]
     assert not os.path.exists(os.path.join(systemd.state_root, "nightly-42", "watcher.env"))
+
+
+# ---- before anything starts: what the run needs on this host ----
+
+def test_a_missing_checkout_fails_the_launch_before_anything_starts(run_module, systemd, args):
+    missing = os.path.join(systemd.checkout, "nope")
+    for check in (True, False):  # the launch role asks in check mode first: it fails there already
+        result, failed = run_module(watcher_start, dict(args, automation_dir=missing), check=check)
+        assert failed is True, result
+        assert "the automation checkout {0} (the run's working directory) does not exist".format(missing) in result["msg"]
+        assert "atvm_automation_dir" in result["msg"] and "nothing was started" in result["msg"]
+    assert systemd.mutating() == [] and not os.path.exists(systemd.state_root)
+
+
+@pytest.mark.parametrize("command, cause", [
+    ("python3 ./run-sorry-cypress.py --build_name nightly-42", None),
+    ("python3 ./no-such-wrapper.py --build_name nightly-42", "the script ./no-such-wrapper.py that python3 runs is not in"),
+    ("no-such-python3 ./run-sorry-cypress.py", "no-such-python3 is not found on the runner's PATH"),
+    ("./wrapper.sh --build_name nightly-42",
+     "./wrapper.sh starts with #!/nonexistent/interpreter, but /nonexistent/interpreter is not on this host"),
+    ("./plain.txt", "is not executable"),
+])
+def test_the_command_is_checked_on_the_units_path(run_module, systemd, args, command, cause):
+    wrapper = os.path.join(systemd.checkout, "wrapper.sh")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write("#!/nonexistent/interpreter\necho run\n")
+    os.chmod(wrapper, 0o755)
+    with open(os.path.join(systemd.checkout, "plain.txt"), "w", encoding="utf-8") as handle:
+        handle.write("not a program\n")
+    call = dict(args, metadata=dict(args["metadata"], runner_command=command))
+    result, failed = run_module(watcher_start, call, check=True)
+    if cause is None:
+        assert failed is False and result["new_run"] is True, result
+        return
+    assert failed is True and cause in result["msg"], result["msg"]
+    assert systemd.mutating() == []
+
+
+def test_the_units_path_is_the_service_managers(run_module, systemd, args):
+    systemd.path = "/nonexistent/bin"  # python3 is not on the units' PATH, whatever the module's own PATH says
+    result, failed = run_module(watcher_start, args, check=True)
+    assert failed is True and "python3 is not found on the runner's PATH (/nonexistent/bin)" in result["msg"]
+
+
+@pytest.mark.parametrize("field, command, words", [
+    ("runner_command", "python3 ./run-sorry-cypress.py --build_name nightly-42 && echo done", "the runner command holds"),
+    ("template_command", "python3 ./run.py | tee /tmp/x", "the template command holds a pipe (|)"),
+])
+def test_shell_syntax_in_a_command_is_refused_before_anything_starts(run_module, systemd, args, field, command, words):
+    call = dict(args, metadata=dict(args["metadata"], **{field: command}))
+    result, failed = run_module(watcher_start, call, check=True)
+    assert failed is True and words in result["msg"] and "run without a shell" in result["msg"]
+    assert systemd.mutating() == []

@@ -79,3 +79,64 @@ def test_check_mode_posts_nothing(run_module, double):
     result, failed = run_module(webhook_test, _args(double), check=True)
     assert failed is False and result["changed"] is True and result["posted"] is False
     assert double.texts() == []
+
+
+# ---- cannot reach, refused, not a URL: told apart, within seconds ----
+
+def _free_port():
+    import socket  # pylint: disable=import-outside-toplevel
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_refused_connection_is_cannot_reach_and_fails_at_once(run_module):
+    import time  # pylint: disable=import-outside-toplevel
+
+    webhook = "http://127.0.0.1:{0}/hooks/{1}".format(_free_port(), HOOK)
+    started = time.monotonic()
+    result, failed = run_module(webhook_test, {"webhook": webhook, "channel": "atvm-runs", "text": TEXT})
+    assert time.monotonic() - started < 3
+    assert failed is True and result["outcome"] == "unreachable" and result["attempts"] == 1
+    assert result["msg"].startswith("Mattermost cannot be reached for the test post: cannot reach the Mattermost "
+                                    "server http://127.0.0.1:")
+    assert "the connection was refused" in result["msg"] and "refused the test post" not in result["msg"]
+    assert HOOK not in json.dumps(result)
+
+
+def test_tls_to_a_plain_server_is_cannot_reach(run_module, double):
+    webhook = double.url_for(HOOK).replace("http://", "https://")
+    result, failed = run_module(webhook_test, _args(double, webhook=webhook))
+    assert failed is True and result["outcome"] == "unreachable" and "TLS" in result["msg"]
+    assert HOOK not in json.dumps(result) and double.texts() == []
+
+
+@pytest.mark.parametrize("webhook, words", [
+    ("chat.example.org/hooks/abc", "not an http(s) URL"),
+    ("https:///hooks/abc", "has no host name"),
+    ("https://chat.example.org", "has no path"),
+    ("https://chat.example.org/hooks/abc def", "blanks or control characters"),
+    ("https://chat.example.org:99999/hooks/abc", "not a valid URL"),
+    ("", "the webhook is empty"),
+])
+@pytest.mark.parametrize("check", [False, True])
+def test_not_a_url_is_an_argument_error_before_any_network(run_module, webhook, words, check):
+    result, failed = run_module(webhook_test, {"webhook": webhook, "channel": "atvm-runs", "text": TEXT}, check=check)
+    assert failed is True and result["outcome"] == "not_url" and result["attempts"] == 0
+    assert result["msg"].startswith("The webhook is not an incoming webhook URL: ") and words in result["msg"]
+    assert "refused" not in result["msg"]
+    if webhook:
+        assert webhook not in result["msg"]
+
+
+def test_a_busy_server_is_not_called_a_refusal(run_module, double):
+    double.set_faults(fail_status=503, fail_5xx=1)
+    result, failed = run_module(webhook_test, _args(double))
+    assert failed is True and result["outcome"] == "server_error"
+    assert result["msg"].startswith("Mattermost could not take the test post: HTTP 503") and "try again" in result["msg"]
+
+
+def test_the_outcome_of_a_refusal(run_module, double):
+    result, failed = run_module(webhook_test, _args(double, channel="no-such-channel"))
+    assert failed is True and result["outcome"] == "refused" and result["attempts"] == 1

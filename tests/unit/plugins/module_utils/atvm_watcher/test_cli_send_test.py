@@ -54,3 +54,20 @@ def test_send_test_needs_a_webhook(capsys, tmp_path):
     env.write_text("MATTERMOST_ATVM_CHANNEL='atvm-runs'\n", encoding="utf-8")
     assert cli.main(["check-config", "--env-file", str(env), "--no-webhook", "--send-test"], environ={}) == 1
     assert "MATTERMOST_ATVM_WEBHOOK is not set" in capsys.readouterr().err
+
+
+def test_send_test_to_a_server_that_cannot_be_reached_fails_at_once(capsys, tmp_path):
+    import time  # pylint: disable=import-outside-toplevel
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = tmp_path / "atvm-run-watcher.env"
+    env.write_text("MATTERMOST_ATVM_WEBHOOK='http://127.0.0.1:{0}/hooks/{1}'\nMATTERMOST_ATVM_CHANNEL='atvm-runs'\n"
+                   .format(port, HOOK), encoding="utf-8")
+    started = time.monotonic()
+    assert cli.main(["check-config", "--env-file", str(env), "--send-test"], environ={}) == 1
+    assert time.monotonic() - started < 3
+    err = capsys.readouterr().err
+    assert "the test post could not reach Mattermost: cannot reach the Mattermost server http://127.0.0.1:" in err
+    assert "refused the test post" not in err and "was refused:" not in err and HOOK not in err

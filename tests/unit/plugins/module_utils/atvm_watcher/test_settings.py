@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.errors import ConfigError
-from ansible_collections.atvm.watcher.tests.support.settings_doc import settings_reference
+from ansible_collections.atvm.watcher.tools.settings_doc import settings_reference
 
 ROOT = pathlib.Path(config.__file__).resolve().parents[3]
 HOOK = "https://chat.example.test/hooks/abcdef123456"

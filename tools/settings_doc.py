@@ -35,7 +35,7 @@ def settings_reference() -> str:
         "     GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or "
         "https://www.gnu.org/licenses/gpl-3.0.txt)",
         "     Generated from the Settings declarations in plugins/module_utils/atvm_watcher/settings.py",
-        "     by tests/support/settings_doc.py:",
+        "     by tools/settings_doc.py:",
         "     do not edit; run `make settings-doc`. -->",
         "# Watcher settings",
         "",
