@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
+from . import settings as settings_module
 from .settings import Settings, load_env, unknown_names
 from .runpaths import BuildName
 from .envfile import read_env_file
@@ -50,10 +51,11 @@ def _what_was_read(env_files: Optional[List[str]], environ: Dict[str, str]) -> s
         return ", ".join(env_files)
     names = sorted(k for k in environ if k.startswith("ATVM_") or k.startswith("MATTERMOST_ATVM_"))
     from_environment = "{0} from the environment".format(", ".join(names)) if names else ""
-    if os.path.isfile(GLOBAL_ENV_FILE) and os.access(GLOBAL_ENV_FILE, os.R_OK):
-        return GLOBAL_ENV_FILE + (", then " + from_environment if from_environment else "")
+    global_file = settings_module.GLOBAL_ENV_FILE  # what load_env read
+    if os.path.isfile(global_file) and os.access(global_file, os.R_OK):
+        return global_file + (", then " + from_environment if from_environment else "")
     return "no env file: {0} is {1}; {2}".format(
-        GLOBAL_ENV_FILE, "not readable" if os.path.exists(GLOBAL_ENV_FILE) else "missing",
+        global_file, "not readable" if os.path.exists(global_file) else "missing",
         from_environment or "no ATVM_ variable in the environment either")
 
 

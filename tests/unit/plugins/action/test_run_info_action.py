@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ansible_collections.atvm.watcher.plugins.action.run_info import progress_line
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
 
@@ -50,7 +51,7 @@ PLAYBOOK = """
 
 
 def _running(root: Path, build: str) -> RunStore:
-    store = RunStore(str(root / build)).ensure()
+    store = RunStore(RunPaths(str(root), build)).ensure()
     store.save_state(RunState.from_dict({"build_name": build, "run_state": "RUNNING", "result": "RUN", "categorized": True,
                                          "watcher": {"phase": "watching"},
                                          "subruns": [{"index": 0, "name": "linux", "state": "COMPLETED", "key": "000-linux"},

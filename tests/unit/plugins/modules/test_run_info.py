@@ -130,7 +130,7 @@ def test_a_run_not_over_whose_watcher_restarts_is_not_gone(run_module, systemd):
 # ---- a mistyped build name is not green; a failed run can fail the job ----
 
 def _finished(systemd, build, result="PASS", run_state="COMPLETED", reasons=()):
-    store = RunStore(os.path.join(systemd.state_root, build)).ensure()
+    store = RunStore(RunPaths(systemd.state_root, build)).ensure()
     store.save_state(RunState.from_dict({"build_name": build, "run_state": run_state, "result": result,
                                          "reasons": list(reasons), "watcher": {"phase": "done"}, "subruns": []}))
 

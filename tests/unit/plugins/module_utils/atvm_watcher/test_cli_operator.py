@@ -10,6 +10,7 @@ import pathlib
 import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as settings_module
 from ansible_collections.atvm.watcher.tests.support import cypress_sim as sim
 
 CORPUS = pathlib.Path(__file__).resolve().parents[5] / "tests" / "fixtures" / "cypress" / "stdout"
@@ -67,7 +68,7 @@ def _good(path):
 
 
 def test_check_config_names_the_file_it_read(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "GLOBAL_ENV_FILE", _good(tmp_path / "atvm-run-watcher.env"))
+    monkeypatch.setattr(settings_module, "GLOBAL_ENV_FILE", _good(tmp_path / "atvm-run-watcher.env"))
     assert cli.main(["check-config"], environ={"ATVM_HANG_TIMEOUT": "60"}) == 0
     out = capsys.readouterr().out
     assert out == "configuration OK ({0}, then ATVM_HANG_TIMEOUT from the environment)\n".format(
@@ -77,7 +78,7 @@ def test_check_config_names_the_file_it_read(capsys, tmp_path, monkeypatch):
 
 
 def test_check_config_without_a_file_says_so(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "GLOBAL_ENV_FILE", str(tmp_path / "missing.env"))
+    monkeypatch.setattr(settings_module, "GLOBAL_ENV_FILE", str(tmp_path / "missing.env"))
     assert cli.main(["check-config"], environ={"MATTERMOST_ATVM_WEBHOOK": HOOK, "MATTERMOST_ATVM_CHANNEL": "atvm-runs"}) == 0
     out, err = capsys.readouterr()
     assert out == ("configuration OK (no env file: {0} is missing; MATTERMOST_ATVM_CHANNEL, MATTERMOST_ATVM_WEBHOOK "
