@@ -648,7 +648,8 @@ def print_profile(path: str, title: str, top: int = 14) -> None:
     out = io.StringIO()
     stats = pstats.Stats(path, stream=out)
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
-    ours = r"watcher\.py|logfile|logtext|cypress_log|process\.py|runstore\.py|rules\.py|reporter|junit|inventory|readers|specs|outbox|client|markdown|attachment"
+    ours = (r"loop\.py|follow\.py|logfile|logtext|cypress_log|process\.py|runstore\.py|rules\.py|reporter|junit|inventory"
+            r"|readers|specs|outbox|client|markdown|attachment")
     stats.sort_stats("cumulative").print_stats(ours, top)
     say("  profile of {0} ({1}):".format(title, path))
     for line in out.getvalue().splitlines():

@@ -93,15 +93,15 @@ def _resend(module: glue.AnsibleModule, build: str) -> dict:
     settings = Settings.from_env(load_env(None, {}, build, params["state_root"]), build_name=build,
                                  state_root=params["state_root"])
     store = RunStore(settings.paths)
-    before = {r.get("key"): r.get("status") for r in store.outbox_list()}
+    before = {r.key: r.status for r in store.outbox_list()}
     if module.check_mode:
         wanted = [key for key, status in before.items()
                   if (key == params["key"] if params["key"] else status == POST_FAILED)]
         return {"changed": any(before[key] != "SENT" for key in wanted), "sent": 0, "not_sent": 0,
-                "records": [{k: r.get(k) for k in _SHOWN} for r in store.outbox_list() if r.get("key") in wanted]}
+                "records": [{k: getattr(r, k) for k in _SHOWN} for r in store.outbox_list() if r.key in wanted]}
     _check(settings)
     sent_again = resend_run(settings, store, params["key"], warn=module.warn)
-    records = [{k: r.get(k) for k in _SHOWN} for r in sent_again]
+    records = [{k: getattr(r, k) for k in _SHOWN} for r in sent_again]
     failed = [r for r in records if r["status"] != "SENT"]
     result = {"changed": any(before.get(r["key"]) != "SENT" for r in records), "records": records,
               "sent": len(records) - len(failed), "not_sent": len(failed)}

@@ -241,7 +241,7 @@ def test_item6_200_with_another_body_gives_marked_copies_and_at_most_one_more(ma
     assert NOTE not in first and NOTE in second
     assert len(_requests_of_hook(double)) == 2
     (record,) = run2.outbox()
-    assert record["status"] == "POST_FAILED" and record["possibly_posted"] and "at most 1 more copy" in record["last_error"]
+    assert record["status"] == "POST_FAILED" and record["possible_duplicate"] and "at most 1 more copy" in record["last_error"]
     _assert_nowhere(run)
     _assert_nowhere(run2)
 
@@ -261,7 +261,7 @@ def test_item7_429_retry_after_0_is_not_a_tight_loop(make_run, double):
     assert len(requests) == 6 and all(r["status"] == 429 for r in requests)
     (record,) = run.outbox()
     assert record["status"] == "POST_FAILED" and "at most 6 attempts per post" in record["last_error"]
-    assert not record.get("possibly_posted")
+    assert not record.get("possible_duplicate")
     # the default floor of 1 s holds against the server
     double.reset()
     double.set_faults(rate_limit=1000000, retry_after=0)
@@ -296,7 +296,7 @@ def test_item8_dripping_server_cannot_hold_the_watcher_past_its_deadline(make_ru
     (record,) = run.outbox()
     # the last attempt is cut by the watchdog, or (with less than its margin left) by the read timeout
     assert record["status"] == "POST_FAILED" and "(ambiguous: the post may exist)" in record["last_error"]
-    assert record["possibly_posted"]
+    assert record["possible_duplicate"]
     events = (run.state_dir / "events.jsonl").read_text()
     assert "(the time limit of one attempt)" in events  # the watchdog cut the dripping answers
     # once the server behaves, resend posts it once, marked (an attempt may have reached the channel)

@@ -156,10 +156,10 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
         return EXIT_OK
     failed = 0
     for record in records:
-        detail = " ({0})".format(record.get("last_error")) if record.get("status") != "SENT" else ""
-        sys.stdout.write(redact("{0}: {1}{2}".format(record.get("key"), record.get("status"), detail),
+        detail = " ({0})".format(record.last_error) if record.status != "SENT" else ""
+        sys.stdout.write(redact("{0}: {1}{2}".format(record.key, record.status, detail),
                                 [settings.webhook]) + "\n")
-        failed += record.get("status") != "SENT"
+        failed += record.status != "SENT"
     return EXIT_DELIVERY_FAILED if failed else EXIT_OK
 
 

@@ -174,4 +174,3 @@ class RunPaths:
     @property
     def runner_unit(self) -> str:
         return RUNNER_UNIT.format(self.build)
-

@@ -38,16 +38,16 @@ def _subrun(store: RunStore, entry: SubrunEntry, deliveries: Dict[Any, Any]) -> 
         detail = store.load_subrun(entry.index, entry.name) if entry.name else None
     except WatcherError:
         detail = None
-    verdict = detail.get("verdict") if isinstance(detail, dict) else None
-    if isinstance(verdict, dict):
+    verdict = detail.verdict if detail is not None else None
+    if verdict:
         for key in ("state", "result", "reasons", "started_at", "ended_at"):
             if verdict.get(key) is not None:
                 merged[key] = verdict[key]
         if isinstance(verdict.get("hosts"), list):
             merged["hosts"] = [{k: h.get(k) for k in ("host", "result", "reasons")}
                                for h in verdict["hosts"] if isinstance(h, dict)]
-    if isinstance(detail, dict) and "posted" in detail:
-        merged["posted"] = detail["posted"]
+    if detail is not None:
+        merged["posted"] = detail.posted
     if entry.key in deliveries:
         merged["delivery"] = deliveries[entry.key]
     return {k: merged.get(k) for k in SUBRUN_FIELDS}
@@ -67,7 +67,7 @@ def read_run(store: RunStore, systemd: Systemd, build_name: str) -> Dict[str, An
     units = _units(systemd, store.paths)
     state: Optional[RunState] = store.load_state()
     marker = store.cancel_marker()
-    outbox = [{k: r.get(k) for k in OUTBOX_FIELDS} for r in store.outbox_list()]
+    outbox = [{k: getattr(r, k) for k in OUTBOX_FIELDS} for r in store.outbox_list()]
     deliveries = {r["key"]: r["status"] for r in outbox}
     subruns = [_subrun(store, e, deliveries) for e in state.subruns] if state is not None else []
     counts = delivery_counts(r["status"] for r in outbox) if outbox or state is None else dict(state.delivery)

@@ -121,17 +121,14 @@ class DeliveryResult:
         return dataclasses.asdict(self)
 
 
-class AttemptDetail(str):
-    """The plain line given to ``on_attempt``; also says whether that attempt was ambiguous."""
+@dataclasses.dataclass(frozen=True)
+class AttemptNote:
+    """What ``on_attempt`` hears of one attempt: a plain, redacted line, whether the attempt was
+    ambiguous (the post may exist), and the HTTP status of its answer (None: no answer)."""
 
+    line: str
     ambiguous: bool = False
     status: Optional[int] = None
-
-    def __new__(cls, text: str, ambiguous: bool = False, status: Optional[int] = None) -> "AttemptDetail":
-        obj = super().__new__(cls, text)
-        obj.ambiguous = ambiguous
-        obj.status = status
-        return obj
 
 
 @dataclasses.dataclass
@@ -147,7 +144,7 @@ class _Attempt:
 class MattermostClient:
     """Posts one message to a Mattermost incoming webhook, following the server's real contract.
 
-    ``sleep``, ``clock`` and ``rand`` are injectable for tests. ``on_attempt(attempt_no, detail)``
+    ``sleep``, ``clock`` and ``rand`` are injectable for tests. ``on_attempt(attempt_no, note)``
     is called after every attempt with a plain, redacted line.
     """
 
@@ -155,7 +152,7 @@ class MattermostClient:
                  http_timeout: float = 10.0, deadline: float = 900.0, session: Any = None,
                  sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  backoff_base: float = 1.0, backoff_max: float = 60.0,
-                 on_attempt: Optional[Callable[[int, str], Any]] = None,
+                 on_attempt: Optional[Callable[[int, AttemptNote], Any]] = None,
                  rand: Callable[[], float] = random.random, icon_url: Optional[str] = None,
                  min_delay: float = 1.0, max_attempts: int = 30, ambiguous_copies: int = 1) -> None:
         _require_requests()
@@ -328,7 +325,7 @@ class MattermostClient:
         return delay * (0.5 + 0.5 * self._rand())
 
     def post(self, text: Message, text_after_ambiguous: Optional[Message] = None,
-             on_attempt: Optional[Callable[[int, str], Any]] = None) -> DeliveryResult:
+             on_attempt: Optional[Callable[[int, AttemptNote], Any]] = None) -> DeliveryResult:
         """Post ``text`` (a text or a payload); after an ambiguous attempt, later attempts send
         ``text_after_ambiguous`` when given.
 
@@ -350,7 +347,7 @@ class MattermostClient:
             LOG.debug("Mattermost delivery attempt %d: %s", attempts, reason)
             if callback is not None:
                 try:
-                    callback(attempts, AttemptDetail(reason, attempt.ambiguous, attempt.status))
+                    callback(attempts, AttemptNote(reason, attempt.ambiguous, attempt.status))
                 except Exception:  # noqa: BLE001 - a journal problem must not stop the delivery
                     LOG.warning("the delivery attempt callback failed", exc_info=True)
             elapsed = self._clock() - start

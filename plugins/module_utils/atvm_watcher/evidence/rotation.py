@@ -267,8 +267,9 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
             live_is = fid  # the log is still this file
             continue
         same = [c for c in found if c.readable and (c.dev, c.ino) == (key.dev, key.ino) and head_matches(c.head, key)]
-        copy = [c for c in found if c.readable and c.path not in taken and key.head_len >= MIN_SAME
-                and head_matches(c.head, key)]
+        # a copy: the same first bytes (a short file's copy: the same bytes, all of them)
+        copy = [c for c in found if c.readable and c.path not in taken and head_matches(c.head, key)
+                and (key.head_len >= MIN_SAME or len(c.head) == key.head_len)]
         pick = (same or copy or [None])[0]
         if pick is not None:
             taken[pick.path] = fid
@@ -276,7 +277,7 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
         unreadable = [c.path for c in found if not c.readable]
         lost[fid] = "the log file {0} is gone{1}".format(
             name, ": it may be {0} ({1})".format(", ".join(os.path.basename(p) for p in unreadable),
-                                                  "; ".join(sorted({c.problem for c in found if not c.readable})))
+                                                 "; ".join(sorted({c.problem for c in found if not c.readable})))
             if unreadable else " (not beside the log nor in an olddir)")
     newest = max([found.index(c) for c in found if c.path in taken], default=-1)
     heads = [c.head for c in found if c.path in taken] + ([live_head] if live_head else [])

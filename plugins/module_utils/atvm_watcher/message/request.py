@@ -61,7 +61,7 @@ def _tally(subruns: List[Subrun]) -> str:
 
 def _listed(subruns: List[Subrun]) -> List[str]:
     lines = ["- sub-run {0} {1}: {2} \u00b7 {3}".format(i + 1, inline_code(name, 80), inert(result, 20),
-                                                      inert(state, 20))
+                                                        inert(state, 20))
              for i, name, state, result in subruns[:MAX_LISTED]]
     if len(subruns) > MAX_LISTED:
         lines.append("- {0} and {1} more".format(ELLIPSIS, len(subruns) - MAX_LISTED))
@@ -91,7 +91,7 @@ def _text(facts: RequestFacts) -> str:
         labels = ", ".join(inline_code(label, 40) for label in facts.stray_labels[:5])
         blocks.append("**Stray markers:** {0} wrapper marker line(s) began no sub-run (no Cypress output and no "
                       "failure text before the next one){1}.".format(facts.stray_markers,
-                                                                      ": " + labels if labels else ""))
+                                                                     ": " + labels if labels else ""))
     if facts.log_tail:
         lines = [one_line(line)[:TAIL_CHARS].replace("`", "'") for line in facts.log_tail[-TAIL_LINES:]]
         blocks.append("**The runner's last output:**\n```\n" + "\n".join(lines) + "\n```")

@@ -144,6 +144,6 @@ def refresh_from_outbox(settings: Settings, store: RunStore, journal: Callable[.
     state = store.load_state()
     if state is None:
         return False
-    posts = delivery_counts(r.get("status") for r in store.outbox_list())
+    posts = delivery_counts(r.status for r in store.outbox_list())
     writer = MetricsWriter(settings.metrics_dir, state.build_name, time.time, journal)
     return writer.update(state, posts=posts, heartbeat=epoch_of(state.updated_at) or time.time())

@@ -39,6 +39,7 @@ from ..durable import (
     free_name,
     fsync_dir,
     json_default,
+    json_type,
     load_json_or_quarantine,
     read_json,
     say,
@@ -48,6 +49,7 @@ from ..durable import (
 )
 from ..models import safe_name
 from .reading import ReadingRecord
+from .records import OutboxRecord, SubrunRecord
 from .runstate import CORRUPT, OUTBOX_STATUSES, RunState
 from ..safetext import redact
 
@@ -60,9 +62,6 @@ except ImportError:  # pragma: no cover - not on a Linux controller
     HAS_FCNTL = False
 
 LOG = logging.getLogger(__name__)
-
-OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text only (still read and resent)
-
 
 
 REQUEST_KEY = "request"  # the request post's outbox key (docs/decision-rules.md, "The channel never contradicts the run")
@@ -108,6 +107,15 @@ def _validate_outbox_record(obj: Dict[str, Any]) -> Optional[str]:
     payload = obj.get("payload")
     if payload is not None and not (isinstance(payload, dict) and isinstance(payload.get("text"), str)):
         return "the payload is not a message object with a text"
+    return None
+
+
+def _validate_subrun_record(obj: Dict[str, Any]) -> Optional[str]:
+    for name, kind in (("index", int), ("name", str), ("key", str)):
+        if not isinstance(obj.get(name), kind) or isinstance(obj.get(name), bool):
+            return "{0} is {1}".format(name, json_type(obj.get(name)))
+    if not isinstance(obj.get("verdict", {}), dict):
+        return "verdict is {0}".format(json_type(obj.get("verdict")))
     return None
 
 
@@ -231,34 +239,32 @@ class RunStore:
     def subrun_dir(self, index: int, name: Any) -> str:
         return self.paths.subrun_dir(subrun_key(index, name))
 
-    def _load_subrun_key(self, key: str) -> Optional[Dict[str, Any]]:
+    def _load_subrun_key(self, key: str) -> Optional[SubrunRecord]:
         path = self.paths.subrun_state(key)
-        return self._load(path, self.paths.rel(path))
+        obj = self._load(path, self.paths.rel(path), validate=_validate_subrun_record)
+        return SubrunRecord.from_dict(obj) if obj is not None else None
 
-    def load_subrun(self, index: int, name: Any) -> Optional[Dict[str, Any]]:
+    def load_subrun(self, index: int, name: Any) -> Optional[SubrunRecord]:
         return self._load_subrun_key(subrun_key(index, name))
 
-    def save_subrun(self, index: int, name: Any, state: Dict[str, Any]) -> Dict[str, Any]:
-        key = subrun_key(index, name)
+    def save_subrun(self, record: SubrunRecord) -> SubrunRecord:
+        """Write one sub-run's decision atomically (sets ``created_at`` once and ``updated_at``)."""
+        key = subrun_key(record.index, record.name)
+        record.key = record.key or key
         directory = self.paths.subrun_dir(key)
         try:
             os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
             raise StateError("cannot create {0}: {1}".format(directory, strerror(exc))) from None
-        record = dict(state)
         now = utc_now()
-        record["schema"] = SCHEMA
-        record.setdefault("index", index)
-        record.setdefault("name", str(name))
-        record.setdefault("key", key)
-        record.setdefault("created_at", now)
-        record["updated_at"] = now
-        atomic_write_json(self.paths.subrun_state(key), record, secrets=self._secrets)
+        record.created_at = record.created_at or now
+        record.updated_at = now
+        atomic_write_json(self.paths.subrun_state(key), record.to_dict(), secrets=self._secrets)
         return record
 
-    def list_subruns(self) -> List[Dict[str, Any]]:
-        """Every readable sub-run state, in index order (corrupt ones are set aside and reported)."""
-        out: List[Dict[str, Any]] = []
+    def list_subruns(self) -> List[SubrunRecord]:
+        """Every readable sub-run decision, in index order (corrupt ones are set aside and reported)."""
+        out: List[SubrunRecord] = []
         try:
             names = sorted(n for n in os.listdir(self.paths.subruns_dir) if KEY_RE.fullmatch(n))
         except OSError:
@@ -425,47 +431,44 @@ class RunStore:
         except OSError:
             return []
 
-    def _corrupt_placeholder(self, key: str, leftovers: List[str]) -> Dict[str, Any]:
-        return {
-            "schema": SCHEMA, "key": key, "status": CORRUPT, "text": None, "possible_duplicate": True,
-            "corrupt_files": [self.paths.rel(os.path.join(self.paths.outbox_dir, n)) for n in leftovers],
-            "last_error": "the delivery record was unreadable and set aside; whether it was posted is unknown",
-        }
+    def _corrupt_placeholder(self, key: str, leftovers: List[str]) -> OutboxRecord:
+        return OutboxRecord(
+            key=key, status=CORRUPT, possible_duplicate=True,
+            corrupt_files=[self.paths.rel(os.path.join(self.paths.outbox_dir, n)) for n in leftovers],
+            last_error="the delivery record was unreadable and set aside; whether it was posted is unknown")
 
-    def outbox_get(self, key: str) -> Optional[Dict[str, Any]]:
+    def outbox_get(self, key: str) -> Optional[OutboxRecord]:
         """The outbox record of ``key``; None when there never was one.
 
         A corrupt record is set aside and reported; the key then reads as status ``CORRUPT`` (never
         as SENT): delivering it again marks the post as a possible duplicate.
         """
         path = self.outbox_path(key)
-        record = self._load(path, self.paths.rel(path), validate=_validate_outbox_record)
-        if record is not None:
-            return record
+        obj = self._load(path, self.paths.rel(path), validate=_validate_outbox_record)
+        if obj is not None:
+            return OutboxRecord.from_dict(obj)
         leftovers = self._corrupt_leftovers(key)
         if leftovers and not os.path.exists(path):
             return self._corrupt_placeholder(key, leftovers)
         return None
 
-    def outbox_put(self, record: Dict[str, Any]) -> Dict[str, Any]:
-        """Write one outbox record atomically (adds ``schema``, ``created_at``, ``updated_at``)."""
-        key = validate_key(record.get("key"))
-        rec = dict(record)
-        problem = _validate_outbox_record(rec)
+    def outbox_put(self, record: OutboxRecord) -> OutboxRecord:
+        """Write one outbox record atomically (sets ``created_at`` once and ``updated_at``)."""
+        key = validate_key(record.key)
+        problem = _validate_outbox_record(record.to_dict())
         if problem:
             raise StateError("cannot write outbox record {0}: {1}".format(key, problem))
         now = utc_now()
-        rec["schema"] = OUTBOX_SCHEMA if "payload" in rec else SCHEMA
-        rec.setdefault("created_at", now)
-        rec["updated_at"] = now
+        record.created_at = record.created_at or now
+        record.updated_at = now
         try:
             os.makedirs(self.paths.outbox_dir, mode=DIR_MODE, exist_ok=True)
         except OSError as exc:
             raise StateError("cannot create {0}: {1}".format(self.paths.outbox_dir, strerror(exc))) from None
-        atomic_write_json(self.outbox_path(key), rec, secrets=self._secrets)
-        return rec
+        atomic_write_json(self.outbox_path(key), record.to_dict(), secrets=self._secrets)
+        return record
 
-    def outbox_list(self) -> List[Dict[str, Any]]:
+    def outbox_list(self) -> List[OutboxRecord]:
         """Every outbox record sorted by key; corrupt ones are set aside, reported, and listed as CORRUPT."""
         try:
             names = os.listdir(self.paths.outbox_dir)

@@ -25,9 +25,9 @@ from ..evidence.cypress_log import CypressLogParser
 from ..decision.channel import SUBRUN, Told, request_post_needed
 from ..decision.rules import Evidence, decide, hosts_of_run
 from ..delivery.client import MattermostClient
-from ..delivery.outbox import deliver_once, stored_message
+from ..delivery.outbox import deliver_once
 from ..errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
-from ..durable import SCHEMA, utc_now
+from ..durable import utc_now
 from ..evidence.logfile import tail_lines
 from ..store.metrics import MetricsWriter
 from ..models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, CypressRun, ExitInfo, Message, RunVerdict, SubrunVerdict
@@ -40,6 +40,7 @@ from ..store.runstate import (
     NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
     PHASE_WATCHING, POST_FAILED, SENT, RequestEntry, RunState, SubrunEntry, WatcherInfo,
 )
+from ..store.records import SubrunRecord
 from ..store.runstore import REQUEST_KEY, RunStore, subrun_key
 from .follow import LogFollower, other_logs
 from ..host.systemd import CommandRunner, Systemd, subprocess_runner
@@ -240,8 +241,8 @@ class Watcher:
     def _existing_key(self, index: int) -> Optional[str]:
         prefix = "{0:03d}-".format(index)
         for record in self.store.outbox_list():
-            if str(record.get("key", "")).startswith(prefix):
-                return record["key"]
+            if record.key.startswith(prefix):
+                return record.key
         return None
 
     def finalize(self, verdict: RunVerdict, sub: SubrunVerdict, total: int) -> None:
@@ -259,10 +260,9 @@ class Watcher:
         if post and self._posted() >= self.settings.max_posts:
             post, entry.held = False, True  # the request post counts it (the post cap: docs/decision-rules.md)
         payload = build_post(verdict, sub, self.settings, self.build, total) if post else None
-        record = {"schema": SCHEMA, "index": sub.index, "name": name, "key": key, "verdict": sub.to_dict(),
-                  "posted": post, "text": payload["text"] if payload else None, "payload": payload,
-                  "decided_at": utc_now()}
-        self.store.save_subrun(sub.index, name, record)
+        self.store.save_subrun(SubrunRecord(
+            index=sub.index, name=name, key=key, verdict=sub.to_dict(), posted=post, payload=payload,
+            text=payload["text"] if payload else None, decided_at=utc_now()))
         self.journal("subrun-decided", "sub-run {0} {1}: {2} / {3}{4}".format(
             sub.index + 1, name, sub.state, sub.result,
             " (not posted: {0} posts already)".format(self.settings.max_posts) if entry.held
@@ -289,7 +289,7 @@ class Watcher:
         record = deliver_once(self.store, self.client, entry.key or "", message, meta,
                               journal=lambda m: self.journal("delivery", m),
                               render_duplicate=lambda t: add_duplicate_note(t, limit))
-        entry.delivery = record.get("status")
+        entry.delivery = record.status
         if entry.delivery != SENT:
             self.delivery_failed = True
         self.state.set_phase(PHASE_WATCHING)
@@ -306,14 +306,14 @@ class Watcher:
             if not entry.finalized or entry.delivery in (SENT, NOT_POSTED, POST_FAILED):
                 continue
             record = self.store.load_subrun(entry.index, entry.name)
-            if not record or not record.get("posted"):
+            if not record or not record.posted:
                 continue
             self.journal("delivery-resume", "resuming delivery of sub-run {0} {1}".format(entry.index + 1, entry.name))
-            self.deliver_subrun(entry, stored_message(record) or "")
+            self.deliver_subrun(entry, record.message() or "")
         request = self.state.request
         if request is not None and request.delivery not in (SENT, NOT_POSTED, POST_FAILED):
             record = self.store.outbox_get(request.key)
-            message = stored_message(record) if record else None
+            message = record.message() if record else None
             if message is not None:
                 self.journal("delivery-resume", "resuming delivery of the request post")
                 self.deliver(request, message, {"request": True}, "the request post")

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord, SubrunRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstore import RunStore
@@ -21,10 +22,10 @@ def test_reads_a_finished_categorized_run(run_module, systemd):
     subruns = []
     for index, name in enumerate(("linux", "windows", "mixed")):
         key = "{0:03d}-{1}".format(index, name)
-        store.save_subrun(index, name, {"verdict": {"index": index, "name": name, "state": "COMPLETED", "result": "PASS"},
-                                        "posted": True, "text": "t"})
-        store.outbox_put({"key": key, "subrun_index": index, "subrun_name": name, "text": "t",
-                          "status": "POST_FAILED" if name == "mixed" else "SENT"})
+        store.save_subrun(SubrunRecord(index, name, key, {"index": index, "name": name, "state": "COMPLETED",
+                                                          "result": "PASS"}, posted=True, text="t"))
+        store.outbox_put(OutboxRecord.from_dict({"key": key, "subrun_index": index, "subrun_name": name, "text": "t",
+                                                 "status": "POST_FAILED" if name == "mixed" else "SENT"}))
         subruns.append({"index": index, "name": name, "key": key})
     store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "COMPLETED", "result": "PASS",
                                          "categorized": True, "watcher": {"phase": "delivery-failed"}, "subruns": subruns}))
@@ -68,7 +69,7 @@ def test_hostile_build_names(run_module, systemd, name):
 
 def _ended_with(systemd, status, last_error=None):
     store = RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).ensure()
-    store.outbox_put({"key": "000-run", "subrun_index": 0, "text": "t", "status": status, "last_error": last_error})
+    store.outbox_put(OutboxRecord.from_dict({"key": "000-run", "subrun_index": 0, "text": "t", "status": status, "last_error": last_error}))
     store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL",
                                          "watcher": {"phase": "done"},
                                          "subruns": [{"index": 0, "name": None, "key": "000-run"}]}))

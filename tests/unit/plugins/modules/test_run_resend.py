@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as settings_mod
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.runstate import RunState
@@ -33,8 +34,8 @@ def controller(tmp_path, monkeypatch, systemd, double):
                    "ATVM_DELIVERY_DEADLINE='5'\n".format(double.url_for(HOOK)), encoding="utf-8")
     monkeypatch.setattr(settings_mod, "GLOBAL_ENV_FILE", str(env))
     store = RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).ensure()
-    store.outbox_put({"key": "000-run", "subrun_index": 0, "subrun_name": None, "status": "POST_FAILED",
-                      "text": ":x: FAIL build `b1`", "attempts": 1, "last_error": "HTTP 400: unknown or deleted hook id"})
+    store.outbox_put(OutboxRecord.from_dict({"key": "000-run", "subrun_index": 0, "subrun_name": None, "status": "POST_FAILED",
+                                             "text": ":x: FAIL build `b1`", "attempts": 1, "last_error": "HTTP 400: unknown or deleted hook id"}))
     store.save_state(RunState.from_dict({"build_name": "b1", "run_state": "FAILED", "result": "FAIL",
                                          "watcher": {"phase": "delivery-failed"},
                                          "subruns": [{"index": 0, "name": None, "key": "000-run"}]}))
@@ -69,7 +70,7 @@ def test_a_refused_resend_fails_and_keeps_the_record(run_module, systemd, contro
     result, failed = run_module(run_resend, {"build_name": "b1", "state_root": systemd.state_root})
     assert failed is True and result["not_sent"] == 1
     assert "b1: 1 post(s) still not delivered: 000-run: HTTP 400" in result["msg"] and "deletedhook" not in json.dumps(result)
-    assert RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).outbox_get("000-run")["status"] == "POST_FAILED"
+    assert RunStore(RunPaths.at(os.path.join(systemd.state_root, "b1"))).outbox_get("000-run").status == "POST_FAILED"
     assert double.texts() == []
 
 

@@ -11,6 +11,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import SubrunRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
@@ -220,12 +221,12 @@ def test_any_text_renders_stores_and_posts_without_raising(drawn):
     assert "@channel" not in text and "<!here>" not in text and len(text) <= settings.max_post_chars
     with tempfile.TemporaryDirectory() as tmp:
         store = state.RunStore(RunPaths.at(os.path.join(tmp, "B1")), secrets=(WEBHOOK,)).ensure()
-        store.save_subrun(0, sub.name, {"verdict": sub.to_dict(), "text": text})
+        store.save_subrun(SubrunRecord(0, sub.name, "", sub.to_dict(), posted=True, text=text))
         store.event("subrun-decided", reasons=sub.reasons)
         session = _Session()
         client = delivery_client.MattermostClient(WEBHOOK, session=session)
         record = delivery.deliver_once(store, client, "000-x", text + sub.name, render_duplicate=post_text.add_duplicate_note)
-        assert record["status"] == "SENT"
+        assert record.status == "SENT"
         for root, _dirs, files in os.walk(tmp):
             for name in files:
                 with open(os.path.join(root, name), "rb") as handle:
@@ -247,8 +248,8 @@ def test_resend_of_any_stored_text_never_raises(text):
             json.dump({"key": "000-x", "status": "POST_FAILED", "text": text, "possibly_posted": True}, handle)
         session = _Session()
         records = delivery.resend(store, delivery_client.MattermostClient(WEBHOOK, session=session),
-                                   render_duplicate=lambda t: post_text.add_duplicate_note(t, 1000))
-        assert [r["status"] for r in records] == ["SENT"]
+                                  render_duplicate=lambda t: post_text.add_duplicate_note(t, 1000))
+        assert [r.status for r in records] == ["SENT"]
         posted = session.bodies[0]["text"]
         assert posted.startswith(post_text.DUPLICATE_NOTE) and len(posted) <= 1000
 

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord, SubrunRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import request as launch
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.control import template_step as template
@@ -655,10 +656,9 @@ def seed_finished_categorized(root, store_state="COMPLETED"):
                    "result": result, "reasons": [] if result == "PASS" else ["win2022-01: 1 test failed"],
                    "hosts": [{"host": name + "-01", "result": result, "counts": {"tests": 6}, "reasons": []}]}
         # The watcher's record: the verdict nested, as watcher.finalize writes it.
-        store.save_subrun(index, name, {"index": index, "name": name, "key": key, "verdict": verdict,
-                                        "posted": True, "text": "status of " + name})
-        store.outbox_put({"key": key, "subrun_index": index, "subrun_name": name, "status": "SENT",
-                          "text": "status of " + name, "attempts": 1})
+        store.save_subrun(SubrunRecord(index, name, key, verdict, posted=True, text="status of " + name))
+        store.outbox_put(OutboxRecord.from_dict({"key": key, "subrun_index": index, "subrun_name": name, "status": "SENT",
+                                                 "text": "status of " + name, "attempts": 1}))
         subruns.append({"index": index, "name": name, "state": "RUNNING", "result": "RUN", "delivery": "SENDING",
                         "key": key})
     store.save_state(RunState.from_dict({

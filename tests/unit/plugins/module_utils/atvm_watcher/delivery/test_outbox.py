@@ -18,6 +18,7 @@ import pytest
 
 import functools
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import client as delivery_client
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.delivery import outbox as delivery
@@ -114,7 +115,7 @@ def test_5xx_n_times_then_sent_after_n_plus_one_attempts_with_backoff(double):
 
 def test_backoff_is_bounded_and_jittered():
     client = delivery_client.MattermostClient("http://127.0.0.1:9/hooks/" + HOOK, backoff_base=1.0, backoff_max=60.0,
-                                       rand=lambda: 0.0)
+                                              rand=lambda: 0.0)
     assert [client._backoff(n) for n in (0, 1, 2, 10, 40)] == [0.5, 1.0, 2.0, 30.0, 30.0]
 
 
@@ -372,7 +373,7 @@ def test_200_ok_with_whitespace_is_not_ok():
 def test_on_attempt_sees_every_try_with_its_ambiguity(double):
     double.set_faults(fail_5xx=1, fail_status=500)
     seen = []
-    make_client(double.url_for(HOOK)).post("x", on_attempt=lambda n, d: seen.append((n, str(d), d.ambiguous)))
+    make_client(double.url_for(HOOK)).post("x", on_attempt=lambda n, d: seen.append((n, d.line, d.ambiguous)))
     assert [(n, amb) for n, dummy, amb in seen] == [(1, True), (2, False)]
     assert seen[1][1] == "HTTP 200 ok"
 
@@ -411,10 +412,10 @@ def test_deliver_once_writes_sending_then_sent(double, store):
     client.post = spying_post
     lines = []
     record = deliver_once(store, client, "000-linux", "run B linux: PASS",
-                                   {"subrun_index": 0, "subrun_name": "linux", "status": "hijack"}, journal=lines.append)
-    assert seen_before_request[0]["status"] == "SENDING" and seen_before_request[0]["text"] == "run B linux: PASS"
-    assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", False, 1)
-    assert record["sent_at"] and record["subrun_name"] == "linux"
+                          {"subrun_index": 0, "subrun_name": "linux", "status": "hijack"}, journal=lines.append)
+    assert seen_before_request[0].status == "SENDING" and seen_before_request[0].text == "run B linux: PASS"
+    assert (record.status, record.possible_duplicate, record.attempts) == ("SENT", False, 1)
+    assert record.sent_at and record.subrun_name == "linux"
     assert store.outbox_get("000-linux") == record
     assert double.texts() == ["run B linux: PASS"]
     assert lines[-1] == "delivery 000-linux: sent after 1 attempt"
@@ -432,18 +433,18 @@ def test_sent_record_is_never_posted_again(double, store):
 
 
 def test_sending_record_is_resent_with_the_note(double, store):
-    store.outbox_put({"key": "001-win", "status": "SENDING", "text": "run B win: FAIL", "attempts": 1,
-                      "subrun_index": 1})
+    store.outbox_put(OutboxRecord.from_dict({"key": "001-win", "status": "SENDING", "text": "run B win: FAIL", "attempts": 1,
+                                             "subrun_index": 1}))
     record = deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "re-rendered text", {})
-    assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", True, 2)
-    assert record["text"] == "run B win: FAIL"  # the exact message of the interrupted attempt
+    assert (record.status, record.possible_duplicate, record.attempts) == ("SENT", True, 2)
+    assert record.text == "run B win: FAIL"  # the exact message of the interrupted attempt
     assert double.texts() == [NOTE + "\n\nrun B win: FAIL"]
-    assert record["sent_text"] == double.texts()[0]
+    assert record.sent_text == double.texts()[0]
 
 
 def test_render_duplicate_lets_the_caller_re_render(double, store):
-    store.outbox_put({"key": "001-win", "status": "SENDING", "text": "body"})
-    deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "body", {},
+    store.outbox_put(OutboxRecord.from_dict({"key": "001-win", "status": "SENDING", "text": "body"}))
+    delivery.deliver_once(store, make_client(double.url_for(HOOK)), "001-win", "body", {},
                           render_duplicate=lambda t: "**maybe twice** " + t)
     assert double.texts() == ["**maybe twice** body"]
 
@@ -472,10 +473,10 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
     env = dict(os.environ, TEST_WEBHOOK=double.url_for(HOOK), PYTHONPATH=str(root))
     proc = subprocess.run([sys.executable, "-c", script, store.paths.dir], env=env, capture_output=True, timeout=60, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
-    assert store.outbox_get("000-linux")["status"] == "SENDING"
+    assert store.outbox_get("000-linux").status == "SENDING"
     assert double.texts() == ["run B: PASS"]
     record = deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
-    assert (record["status"], record["possible_duplicate"]) == ("SENT", True)
+    assert (record.status, record.possible_duplicate) == ("SENT", True)
     assert double.texts() == ["run B: PASS", NOTE + "\n\nrun B: PASS"]
     # and a third start posts nothing
     deliver_once(store, make_client(double.url_for(HOOK)), "000-linux", "run B: PASS", {})
@@ -485,8 +486,8 @@ def test_killed_between_sending_and_sent_then_restarted(double, store):
 def test_ambiguous_attempt_then_success_is_marked_and_noted(double, store):
     double.set_faults(delay=0.6, delay_count=1)
     record = deliver_once(store, make_client(double.url_for(HOOK), http_timeout=0.3), "000-a", "status A", {})
-    assert (record["status"], record["possible_duplicate"], record["attempts"]) == ("SENT", True, 2)
-    assert record["sent_text"] == NOTE + "\n\nstatus A"
+    assert (record.status, record.possible_duplicate, record.attempts) == ("SENT", True, 2)
+    assert record.sent_text == NOTE + "\n\nstatus A"
     assert sorted(p["text"] for p in double.wait_for_posts(2, 3.0)) == sorted(["status A", NOTE + "\n\nstatus A"])
 
 
@@ -495,16 +496,16 @@ def test_deadline_exceeded_keeps_post_failed_for_resend(double, store):
     client = make_client(double.url_for(HOOK), deadline=0.5, backoff_base=0.1, backoff_max=0.2)
     lines = []
     record = deliver_once(store, client, "002-x", "status X", {"subrun_index": 2}, journal=lines.append)
-    assert (record["status"], record["outcome"], record["text"]) == ("POST_FAILED", "deadline", "status X")
-    assert record["possibly_posted"] is False
-    assert "HTTP 503" in record["last_error"]
-    assert store.outbox_get("002-x")["status"] == "POST_FAILED"
+    assert (record.status, record.outcome, record.text) == ("POST_FAILED", "deadline", "status X")
+    assert record.possible_duplicate is False
+    assert "HTTP 503" in record.last_error
+    assert store.outbox_get("002-x").status == "POST_FAILED"
     assert lines[-1].startswith("delivery 002-x: failed (gave up after ")
     assert double.posts == []
     # the server recovers: resend posts the kept message, once, without a note
     double.set_faults(fail_5xx=0)
     resent = resend(store, make_client(double.url_for(HOOK)))
-    assert [(r["key"], r["status"], r["possible_duplicate"]) for r in resent] == [("002-x", "SENT", False)]
+    assert [(r.key, r.status, r.possible_duplicate) for r in resent] == [("002-x", "SENT", False)]
     assert double.texts() == ["status X"]
     assert resend(store, make_client(double.url_for(HOOK))) == []
     assert double.texts() == ["status X"]
@@ -513,17 +514,17 @@ def test_deadline_exceeded_keeps_post_failed_for_resend(double, store):
 def test_post_failed_after_an_ambiguous_attempt_is_resent_with_the_note(double, store):
     double.set_faults(fail_5xx=1000, fail_status=500)
     record = deliver_once(store, make_client(double.url_for(HOOK), deadline=0.3, backoff_base=0.2), "000-a",
-                                   "A", {})
-    assert (record["status"], record["possibly_posted"]) == ("POST_FAILED", True)
+                          "A", {})
+    assert (record.status, record.possible_duplicate) == ("POST_FAILED", True)
     double.set_faults(fail_5xx=0)
     [resent] = resend(store, make_client(double.url_for(HOOK)), key="000-a")
-    assert (resent["status"], resent["possible_duplicate"]) == ("SENT", True)
+    assert (resent.status, resent.possible_duplicate) == ("SENT", True)
     assert double.texts() == [NOTE + "\n\nA"]
 
 
 def test_permanent_failure_is_post_failed_at_once(double, store):
     record = deliver_once(store, make_client(double.url_for(UNKNOWN)), "000-a", "A", {})
-    assert (record["status"], record["outcome"], record["attempts"], record["http_status"]) == (
+    assert (record.status, record.outcome, record.attempts, record.http_status) == (
         "POST_FAILED", "permanent", 1, 400)
 
 
@@ -531,7 +532,7 @@ def test_corrupt_record_is_resent_as_a_possible_duplicate(double, store):
     with open(store.outbox_path("000-a"), "w") as handle:
         handle.write('{"status": "SE')
     record = deliver_once(store, make_client(double.url_for(HOOK)), "000-a", "A", {}, journal=lambda m: None)
-    assert (record["status"], record["possible_duplicate"]) == ("SENT", True)
+    assert (record.status, record.possible_duplicate) == ("SENT", True)
     assert double.texts() == [NOTE + "\n\nA"]
 
 
@@ -563,7 +564,7 @@ def test_concurrent_deliveries_of_one_key_post_once(double, store):
     for thread in threads:
         thread.join()
     assert double.texts() == ["A"]
-    assert {r["status"] for r in results} == {"SENT"}
+    assert {r.status for r in results} == {"SENT"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,7 +584,7 @@ def test_the_webhook_url_and_hook_id_appear_nowhere(tmp_path, store, caplog, cap
         results.append(deliver_once(store, make_client(good), "001-good", "B", {}, journal=lines.append))
         d.set_faults(delay=0.5, delay_count=1)
         results.append(deliver_once(store, make_client(good, http_timeout=0.2), "002-slow", "C", {},
-                                             journal=lines.append))
+                                    journal=lines.append))
         d.wait_for_posts(3, 2.0)
     dead = make_client(good, deadline=0.3, backoff_base=0.1)
     results.append(deliver_once(store, dead, "003-dead", "D", {}, journal=lines.append))
@@ -593,7 +594,7 @@ def test_the_webhook_url_and_hook_id_appear_nowhere(tmp_path, store, caplog, cap
     except StateError as exc:
         lines.append(str(exc))
     out, err = capsys.readouterr()
-    texts = [caplog.text, out, err, "\n".join(lines), json.dumps(results), repr(dead), json.dumps(d.requests)]
+    texts = [caplog.text, out, err, "\n".join(lines), json.dumps([r.to_dict() for r in results]), repr(dead), json.dumps(d.requests)]
     for path in sorted(tmp_path.rglob("*")):
         if path.is_file():
             texts.append(path.read_text(encoding="utf-8", errors="replace"))
@@ -602,4 +603,4 @@ def test_the_webhook_url_and_hook_id_appear_nowhere(tmp_path, store, caplog, cap
     assert "web.incoming_webhook.invalid.app_error" in blob
     for secret in (HOOK, UNKNOWN, good, bad):
         assert secret not in blob
-    assert [r["status"] for r in results[:4]] == ["POST_FAILED", "SENT", "SENT", "POST_FAILED"]
+    assert [r.status for r in results[:4]] == ["POST_FAILED", "SENT", "SENT", "POST_FAILED"]

@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OUTBOX_SCHEMA, OutboxRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import models
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.message import attachment as post
@@ -51,9 +52,9 @@ def _posted(double):
 def test_a_payload_is_posted_as_built_and_kept_in_the_outbox_as_sent(sink, outbox):
     payload = _payload()
     record = deliver_once(outbox, make_client(sink.url_for(HOOK)), "001-linux", payload)
-    assert record["status"] == runstate.SENT
+    assert record.status == runstate.SENT
     stored = _record_file(outbox, "001-linux")
-    assert stored["schema"] == state.OUTBOX_SCHEMA == 2
+    assert stored["schema"] == OUTBOX_SCHEMA == 2
     assert stored["payload"] == payload
     assert stored["text"] == stored["sent_text"] == payload["text"]
     assert _posted(sink) == [{"text": payload["text"], "attachments": payload["attachments"],
@@ -67,7 +68,7 @@ def test_a_schema_1_record_is_resent_as_it_was(sink, outbox):
         json.dump({"schema": 1, "key": "000-B42", "status": "POST_FAILED", "text": text, "attempts": 3,
                    "last_error": "HTTP 503 (service unavailable)", "possible_duplicate": False}, handle)
     [record] = resend(outbox, make_client(sink.url_for(HOOK)))
-    assert record["status"] == runstate.SENT
+    assert record.status == runstate.SENT
     assert _posted(sink) == [{"text": text, "attachments": None, "props": None, "priority": None}]
     assert _record_file(outbox, "000-B42")["payload"] == {"text": text}
 
@@ -76,10 +77,10 @@ def test_a_failed_payload_is_resent_as_stored_not_as_rendered_again(sink, outbox
     payload = _payload()
     sink.set_faults(disabled=True)
     first = deliver_once(outbox, make_client(sink.url_for(HOOK)), "001-linux", payload)
-    assert first["status"] == runstate.POST_FAILED and sink.posts == []
+    assert first.status == runstate.POST_FAILED and sink.posts == []
     sink.set_faults(disabled=False)
     [record] = resend(outbox, make_client(sink.url_for(HOOK)), key="001-linux")
-    assert record["status"] == runstate.SENT
+    assert record.status == runstate.SENT
     assert _posted(sink)[0] == {k: payload.get(k) for k in ("text", "attachments", "props", "priority")}
 
 
@@ -96,20 +97,20 @@ def test_the_note_is_on_the_re_sent_copy_after_an_ambiguous_answer(sink, outbox)
     payload = _payload()
     sink.set_faults(fail_5xx=1, fail_status=500, fail_after_create=True)
     record = deliver_once(outbox, make_client(sink.url_for(HOOK)), "001-linux", payload)
-    assert record["status"] == runstate.SENT and record["possible_duplicate"] is True
+    assert record.status == runstate.SENT and record.possible_duplicate is True
     first, second = _posted(sink)
     assert first["text"] == payload["text"]
     assert second["text"].startswith(NOTE) and second["text"].endswith(payload["text"])
     assert second["attachments"] == first["attachments"] == payload["attachments"]
-    assert record["sent_text"] == second["text"] and record["payload"] == payload
+    assert record.sent_text == second["text"] and record.payload == payload
 
 
 def test_an_interrupted_payload_is_sent_again_with_the_note(sink, outbox):
     payload = _payload()
-    outbox.outbox_put({"key": "001-linux", "status": runstate.SENDING, "payload": payload, "text": payload["text"],
-                       "possible_duplicate": False, "attempts": 1})
+    outbox.outbox_put(OutboxRecord.from_dict({"key": "001-linux", "status": runstate.SENDING, "payload": payload, "text": payload["text"],
+                                              "possible_duplicate": False, "attempts": 1}))
     record = deliver_once(outbox, make_client(sink.url_for(HOOK)), "001-linux", {"text": "other"})
-    assert record["status"] == runstate.SENT
+    assert record.status == runstate.SENT
     [sent] = _posted(sink)
     assert sent["text"] == NOTE + "\n\n" + payload["text"]
     assert sent["props"] == payload["props"] and sent["priority"] == payload["priority"]
@@ -124,7 +125,7 @@ def test_every_string_of_the_payload_is_made_safe_before_it_is_stored_and_sent(s
         "props": {"card": "runner: curl " + url + " @all"},
     }
     record = deliver_once(outbox, make_client(url), "001-linux", hostile)
-    assert record["status"] == runstate.SENT
+    assert record.status == runstate.SENT
     dumped = json.dumps([_posted(sink), _record_file(outbox, "001-linux")], ensure_ascii=False)
     assert HOOK not in dumped
     assert MENTION.findall(dumped) == []
@@ -134,7 +135,7 @@ def test_every_string_of_the_payload_is_made_safe_before_it_is_stored_and_sent(s
 
 def test_an_outbox_record_with_a_broken_payload_is_refused(outbox):
     with pytest.raises(StateError, match="payload is not a message object"):
-        outbox.outbox_put({"key": "001-linux", "status": runstate.SENDING, "text": "x", "payload": {"text": 3}})
+        outbox.outbox_put(OutboxRecord.from_dict({"key": "001-linux", "status": runstate.SENDING, "text": "x", "payload": {"text": 3}}))
     assert not os.path.exists(outbox.outbox_path("001-linux"))
 
 

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import metrics
@@ -201,7 +202,7 @@ def test_refresh_from_outbox_after_a_resend(tmp_path):
     state.set_phase(PHASE_DELIVERY_FAILED)
     store.save_state(state)
     for key, status in (("000-linux", SENT), ("001-windows", SENT), ("002-oracle", SENDING)):
-        store.outbox_put({"key": key, "status": status, "text": "t"})
+        store.outbox_put(OutboxRecord.from_dict({"key": key, "status": status, "text": "t"}))
     settings = config.Settings(build_name="b7", metrics_dir=str(textfile))
     journal = Journal()
     assert metrics.refresh_from_outbox(settings, store, journal)
@@ -219,7 +220,7 @@ def test_refresh_from_outbox_does_nothing_when_off_or_without_a_state(tmp_path):
     textfile.mkdir()
     (tmp_path / "state" / "b8").mkdir(parents=True)
     store = RunStore(RunPaths.at(str(tmp_path / "state" / "b8")))
-    store.outbox_put({"key": "000-linux", "status": SENT, "text": "t"})
+    store.outbox_put(OutboxRecord.from_dict({"key": "000-linux", "status": SENT, "text": "t"}))
     assert not metrics.refresh_from_outbox(config.Settings(build_name="b8"), store, Journal())  # metrics off
     assert not metrics.refresh_from_outbox(config.Settings(build_name="b8", metrics_dir=str(textfile)), store, Journal())
     assert os.listdir(textfile) == []  # no state.json: nothing to describe

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import cli
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstate
@@ -117,8 +118,8 @@ def test_delivery_counts_say_what_a_corrupt_record_is():
 
 
 def test_run_info_counts_a_corrupt_outbox_record_as_corrupt_not_pending(store):
-    store.outbox_put({"key": "000-a", "status": "SENT", "text": "t"})
-    store.outbox_put({"key": "001-b", "status": "SENT", "text": "t"})
+    store.outbox_put(OutboxRecord.from_dict({"key": "000-a", "status": "SENT", "text": "t"}))
+    store.outbox_put(OutboxRecord.from_dict({"key": "001-b", "status": "SENT", "text": "t"}))
     with open(store.outbox_path("001-b"), "w") as handle:
         handle.write("{torn")
     store.save_state(runstate.RunState.from_dict(doc(subruns=[{"index": 0, "name": "a", "key": "000-a"},

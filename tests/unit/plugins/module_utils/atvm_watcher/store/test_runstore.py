@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.records import OutboxRecord, SubrunRecord
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.runpaths import RunPaths
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstore as state
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store import runstate
@@ -136,17 +137,17 @@ def test_read_json_raises_corrupt_file_error_with_position(tmp_path):
 
 
 def test_corrupt_outbox_record_is_quarantined_reported_and_not_treated_as_sent(store, lines):
-    store.outbox_put({"key": "000-linux", "status": "SENT", "text": "posted", "sent_at": "t"})
-    store.outbox_put({"key": "001-windows", "status": "POST_FAILED", "text": "kept"})
+    store.outbox_put(OutboxRecord.from_dict({"key": "000-linux", "status": "SENT", "text": "posted", "sent_at": "t"}))
+    store.outbox_put(OutboxRecord.from_dict({"key": "001-windows", "status": "POST_FAILED", "text": "kept"}))
     with open(store.outbox_path("000-linux"), "w") as handle:
         handle.write('{"key": "000-linux", "status": "SE')  # torn
     listed = store.outbox_list()
-    assert [(r["key"], r["status"]) for r in listed] == [("000-linux", "CORRUPT"), ("001-windows", "POST_FAILED")]
-    assert listed[0]["possible_duplicate"] is True
+    assert [(r.key, r.status) for r in listed] == [("000-linux", "CORRUPT"), ("001-windows", "POST_FAILED")]
+    assert listed[0].possible_duplicate is True
     assert len(lines) == 1 and lines[0].startswith("outbox/000-linux.json was corrupt (")
     assert any(n.startswith("000-linux.json.corrupt-") for n in files_in(store.paths.outbox_dir))
     # still CORRUPT (not SENT, not forgotten) on the next read, without a second journal line
-    assert store.outbox_get("000-linux")["status"] == "CORRUPT"
+    assert store.outbox_get("000-linux").status == "CORRUPT"
     assert len(lines) == 1
 
 
@@ -154,7 +155,7 @@ def test_outbox_record_with_an_unknown_status_is_corrupt(store, lines):
     path = store.outbox_path("000-x")
     with open(path, "w") as handle:
         json.dump({"key": "000-x", "status": "DONE", "text": "t"}, handle)
-    assert store.outbox_get("000-x")["status"] == "CORRUPT"
+    assert store.outbox_get("000-x").status == "CORRUPT"
     assert "status 'DONE' is not one of" in lines[0]
 
 
@@ -181,7 +182,7 @@ def test_corrupt_exit_record_is_none_reported_once_and_left_for_the_runner(store
 
 
 def test_corrupt_subrun_state_is_set_aside(store, lines):
-    store.save_subrun(0, "linux", {"result": "PASS"})
+    store.save_subrun(SubrunRecord(0, "linux", "000-linux", {"result": "PASS"}, posted=True))
     path = os.path.join(store.subrun_dir(0, "linux"), "state.json")
     with open(path, "w") as handle:
         handle.write("{{")
@@ -227,12 +228,12 @@ def test_subrun_keys_dirs_and_round_trip(store):
     assert state.subrun_key(12, "Group: rhel 9/x") == "012-Group-rhel-9-x"
     assert state.subrun_key(3, "../..") == "003-run"
     assert store.subrun_dir(1, "win") == os.path.join(store.paths.dir, "subruns", "001-win")
-    saved = store.save_subrun(1, "win", {"result": "FAIL"})
-    assert (saved["index"], saved["name"], saved["key"]) == (1, "win", "001-win")
-    assert store.load_subrun(1, "win")["result"] == "FAIL"
+    saved = store.save_subrun(SubrunRecord(1, "win", "", {"result": "FAIL"}, posted=False))
+    assert (saved.index, saved.name, saved.key) == (1, "win", "001-win")
+    assert store.load_subrun(1, "win").verdict == {"result": "FAIL"}
     assert store.load_subrun(2, "none") is None
-    store.save_subrun(0, "linux", {"result": "PASS"})
-    assert [s["key"] for s in store.list_subruns()] == ["000-linux", "001-win"]
+    store.save_subrun(SubrunRecord(0, "linux", "", {"result": "PASS"}, posted=True))
+    assert [s.key for s in store.list_subruns()] == ["000-linux", "001-win"]
 
 
 @pytest.mark.parametrize("key", ["0-x", "000-", "000-a/b", "000-..", "../000-x", "abc-x", "000-a b", "", None])
@@ -243,13 +244,13 @@ def test_invalid_outbox_keys_are_refused(store, key):
 
 def test_outbox_put_get_list_sorted_by_key(store):
     for key in ("010-c", "002-b", "000-a"):
-        store.outbox_put({"key": key, "status": "SENDING", "text": key})
-    assert [r["key"] for r in store.outbox_list()] == ["000-a", "002-b", "010-c"]
+        store.outbox_put(OutboxRecord.from_dict({"key": key, "status": "SENDING", "text": key}))
+    assert [r.key for r in store.outbox_list()] == ["000-a", "002-b", "010-c"]
     record = store.outbox_get("002-b")
-    assert record["schema"] == 1 and record["created_at"] and record["status"] == "SENDING"
+    assert record.to_dict()["schema"] == 1 and record.created_at and record.status == "SENDING"
     assert store.outbox_get("003-none") is None
     with pytest.raises(StateError, match="no message text"):
-        store.outbox_put({"key": "004-x", "status": "SENT"})
+        store.outbox_put(OutboxRecord.from_dict({"key": "004-x", "status": "SENT"}))
     assert not [n for n in files_in(store.paths.outbox_dir) if n.endswith(".tmp")]
 
 
