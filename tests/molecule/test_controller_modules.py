@@ -18,7 +18,7 @@ def _module(ansible_module, name, **args):
 
 
 def test_run_info_reads_the_units_of_a_build_that_never_ran(ansible_module):
-    results = _module(ansible_module, "run_info", build_name=BUILD)
+    results = _module(ansible_module, "run_info", build_name=BUILD, missing_ok=True)
     assert results, "no host answered"
     for host, result in results.items():
         assert not result.get("failed"), (host, result)
