@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import glob
+import re
 import os
 import pathlib
 import shutil
@@ -135,3 +136,48 @@ def test_the_run_directory_has_one_owner(path):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             assert node.value.rsplit("/", 1)[-1] not in RUN_FILE_NAMES, \
                 "{0}:{1} spells {2!r}: ask RunPaths".format(_rel(path), node.lineno, node.value)
+
+
+def _annotation_nodes(tree):
+    """Every node inside an annotation (postponed by ``from __future__ import annotations``)."""
+    inside = set()
+    for node in ast.walk(tree):
+        roots = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            roots = [a.annotation for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs] + [
+                node.returns, node.args.vararg and node.args.vararg.annotation,
+                node.args.kwarg and node.args.kwarg.annotation]
+        elif isinstance(node, ast.AnnAssign):
+            roots = [node.annotation]
+        for root in roots:
+            if root is not None:
+                inside.update(id(n) for n in ast.walk(root))
+    return inside
+
+
+_TYPE_NAMES = {"str", "int", "float", "bool", "bytes", "dict", "list", "tuple", "set", "frozenset", "object", "type"}
+
+
+def _looks_like_a_type(node):
+    """None, a builtin type, a CapWords name (a class, a type alias) or a subscripted generic."""
+    return (isinstance(node, ast.Constant) and node.value is None
+            or isinstance(node, ast.Name) and (node.id in _TYPE_NAMES or re.match(r"[A-Z][a-z]", node.id))
+            or isinstance(node, ast.Subscript))
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_type_unions_stay_in_annotations_on_python_39(path):
+    """``X | None`` runs on Python 3.9 only inside annotations, which the future import postpones:
+    a union evaluated at run time (a type alias, a cast, isinstance) would fail on the controller."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inside = _annotation_nodes(tree)
+    future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
+                 any(a.name == "annotations" for a in n.names) for n in tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) in inside:
+            assert future, "{0}:{1}: a union annotation needs from __future__ import annotations".format(
+                _rel(path), node.lineno)
+        typing_union = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and any(
+            _looks_like_a_type(side) for side in (node.left, node.right))
+        assert not (typing_union and id(node) not in inside), \
+            "{0}:{1}: a type union evaluated at run time (Python 3.9 cannot)".format(_rel(path), node.lineno)
