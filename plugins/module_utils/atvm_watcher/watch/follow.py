@@ -71,9 +71,11 @@ class LogFollower:
 
     def __init__(self, log_path: str, parser: CypressLogParser, store: RunStore, journal: Journal,
                  olddirs: Sequence[str] = (), logrotate_conf: str = rotation.LOGROTATE_CONF,
-                 others: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> None:
+                 others: Sequence[str] = (), clock: Callable[[], float] = time.monotonic,
+                 taps: Sequence[Any] = ()) -> None:
         self.log_path = log_path
         self.parser = parser
+        self.taps = list(taps)  # fed what the parser is fed (feed, gap, finish): the console's tests
         self.store = store
         self.journal = journal
         self.olddirs = list(olddirs)
@@ -194,7 +196,7 @@ class LogFollower:
             except InputError as exc:
                 self.journal("log-rotated-unread", "{0}; the rest of it is not read".format(exc), file=str(exc.path))
                 data = None
-                self.parser.gap("a rotated runner log could not be read to its end")
+                self._gap("a rotated runner log could not be read to its end")
             if data:
                 source = (("compressed", self._chunk_path), self._chunk_offset)
                 self._chunk_offset += len(data)
@@ -214,11 +216,16 @@ class LogFollower:
             reason, "the new file after the old one" if reason == "replaced" else "the same file from its start",
             "; text written just before may be lost" if self.reader.gap else ""), reason=reason)
         if self.reader.gap:
-            self.parser.gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
+            self._gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
         if reason in ("truncated", "rewritten"):  # the same inode holds other text now: a new file
             ident = self.reader.source[0] if self.reader.source else None
             for key in [k for k in self._files if k == ident or k == self._current_ident()]:
                 self._files.pop(key, None)
+
+    def _gap(self, what: str) -> None:
+        self.parser.gap(what)
+        for tap in self.taps:
+            tap.gap(what)
 
     def _current_ident(self) -> Optional[Tuple[int, int]]:
         try:
@@ -234,6 +241,8 @@ class LogFollower:
             self._segments.append((self._stream, fid, offset))
         self._stream += len(data)
         self.parser.feed(data)
+        for tap in self.taps:
+            tap.feed(data)
 
     def _place(self, data: bytes, source: Optional[_Source]) -> Tuple[Optional[int], int]:
         """The recorded file id and offset of a chunk (a new file is recorded once its first bytes are known)."""
@@ -323,6 +332,8 @@ class LogFollower:
     def finish(self) -> None:
         """End of input (the runner is over): the parser closes what the last line left open."""
         self.parser.finish()
+        for tap in self.taps:
+            tap.finish()
         self.note_runs()
         self.save()
 
