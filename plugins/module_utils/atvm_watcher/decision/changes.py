@@ -73,6 +73,10 @@ class Changes:
         return dict(zip(TALLIES, (len(self.new_failures), len(self.fixed), len(self.still_failing),
                                   len(self.flaky))))
 
+    def summary(self) -> str:
+        """One plain line: ``since B41: 1 new failure, 1 fixed, 0 still failing, 1 flaky`` (journal, ``status``)."""
+        return summary_of(self.to_dict())
+
     def to_dict(self) -> Dict[str, Any]:
         """As ``status --json`` and ``run_info`` return it: every list of tests as ``{spec, title}``."""
         def tests(keys: Sequence[TestKey]) -> List[Dict[str, str]]:
@@ -114,6 +118,21 @@ class Changes:
 
 
 LISTS = ("new_failures", "fixed", "still_failing", "flaky")  # the lists of Changes, as the history keeps them
+_WORDS = (("new_failures", "new failure", "new failures"), ("fixed", "fixed", "fixed"),
+          ("still_failing", "still failing", "still failing"), ("flaky", "flaky", "flaky"))
+
+
+def summary_of(data: Dict[str, Any]) -> str:
+    """:meth:`Changes.summary` of what :meth:`Changes.to_dict` gave (``status`` reads it from a sub-run's file)."""
+    if not data.get("per_test_results"):
+        return "no per-test results ({0})".format(data.get("why") or "not known")
+    counts = ", ".join("{0} {1}".format(len(data.get(name) or []), one if len(data.get(name) or []) == 1 else many)
+                       for name, one, many in _WORDS)
+    if data.get("previous_build"):
+        return "since {0}: {1}".format(data["previous_build"], counts)
+    if data.get("first_run"):
+        return "first run of this suite: {0}".format(counts)
+    return "no earlier run with per-test results: {0}".format(counts)
 
 
 def decode(table: Sequence[TestKey], data: Dict[str, Any]) -> Changes:

@@ -108,15 +108,6 @@ class History:
             self.journal("history-failed", "sub-run {0} {1}: no history: {2}".format(sub.index + 1, sub.name, exc))
             return None
         self.journal("history", "sub-run {0} {1}: suite {2}: {3}".format(
-            sub.index + 1, sub.name, suite.text, summary(changes)), suite=suite.id, changes=changes.tallies())
+            sub.index + 1, sub.name, suite.text, changes.summary()), suite=suite.id, changes=changes.tallies())
         return changes
 
-
-def summary(changes: Changes) -> str:
-    """One line for the journal."""
-    if not changes.known:
-        return "no per-test results ({0})".format(changes.why)
-    tallies = ", ".join("{0} {1}".format(n, name.replace("_", " ")) for name, n in changes.tallies().items())
-    if changes.first_run:
-        return "first run of this suite; " + tallies
-    return "since {0}: {1}".format(changes.previous_build or "-", tallies)
