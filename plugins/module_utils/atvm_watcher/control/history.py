@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from ..decision.changes import decode, summary_of
 from ..errors import WatcherError
-from ..store.history import HistoryStore
+from ..store.history import HistoryStore, kept_changes, table_keys
 
 RUNS_SHOWN = 20
 NAMES_SHOWN = 10  # per list, in the text output (--json has them all)
@@ -34,11 +34,11 @@ def suite_runs(store: HistoryStore, suite_id: str, limit: int = RUNS_SHOWN) -> D
     doc = store.load(suite_id)
     if doc is None:
         raise WatcherError("no history for suite {0} in {1}".format(suite_id, store.paths.dir))
-    table = [(t[0], t[1]) for t in doc["tests"]]
+    table = table_keys(doc)
     runs: List[Dict[str, Any]] = []
     for run in doc["runs"][-limit:]:
-        kept = run.get("changes")
-        changes = decode(table, kept).to_dict() if isinstance(kept, dict) else None
+        kept = kept_changes(run)
+        changes = decode(table, kept).to_dict() if kept is not None else None
         shown = {key: run.get(key) for key in ("id", "build", "subrun", "name", "state", "result", "decided_at")}
         shown.update(per_test_results=run.get("tests") is not None, why=run.get("why") or "", changes=changes)
         runs.append(shown)

@@ -108,13 +108,15 @@ class Changes:
 
 
     def encode(self) -> Dict[str, Any]:
-        """As the suite's history keeps it with the run: the lists as masks (hexadecimal) over the
-        suite's table, the streaks as ``[index, runs]`` (see :func:`decode`)."""
+        """What the suite's history keeps with the run: the lists as masks over the suite's table, the
+        streaks as one mask per length (``{runs: mask}``); see :func:`decode`."""
+        by_length: Dict[int, int] = {}
+        for i, n in self.streaks.items():
+            by_length[n] = by_length.get(n, 0) | 1 << i
         return {"suite": self.suite, "first_run": self.first_run, "known": self.known, "why": self.why,
                 "previous_build": self.previous_build, "previous_at": self.previous_at, "tests": dict(self.tests),
                 "disagreements": list(self.disagreements),
-                "masks": {name: format(self.masks.get(name, 0), "x") for name in LISTS},
-                "streaks": sorted([i, n] for i, n in self.streaks.items())}
+                "masks": {name: self.masks.get(name, 0) for name in LISTS}, "streaks": by_length}
 
 
 LISTS = ("new_failures", "fixed", "still_failing", "flaky")  # the lists of Changes, as the history keeps them
@@ -137,8 +139,8 @@ def summary_of(data: Dict[str, Any]) -> str:
 
 def decode(table: Sequence[TestKey], data: Dict[str, Any]) -> Changes:
     """The :class:`Changes` a history keeps (:meth:`Changes.encode`), its tests named by ``table``."""
-    masks = {name: int((data.get("masks") or {}).get(name) or "0", 16) for name in LISTS}
-    streaks = {int(i): int(n) for i, n in data.get("streaks") or []}
+    masks = {name: int((data.get("masks") or {}).get(name) or 0) for name in LISTS}
+    streaks = {i: int(n) for n, mask in (data.get("streaks") or {}).items() for i in bits(int(mask))}
     changes = Changes(suite=str(data.get("suite") or ""), first_run=bool(data.get("first_run")),
                       known=bool(data.get("known")), why=str(data.get("why") or ""),
                       previous_build=data.get("previous_build"), previous_at=data.get("previous_at"),
@@ -186,31 +188,36 @@ def compare(table: Sequence[TestKey], current: Optional[Masks], earlier: Sequenc
     changes.tests = {state: bin(current.get(state, 0)).count("1") for state in STATES}
     now_failed = current.get(FAILED, 0)
     changes.masks["flaky"] = current.get(FLAKY, 0)
-    known = [run for run in earlier if run.masks is not None]
-    if known:
-        before = known[-1].masks or {}
+    # the latest earlier run with per-test results (an earlier run's masks may be read only when asked for)
+    previous = next((n for n in range(len(earlier) - 1, -1, -1) if earlier[n].masks is not None), None)
+    if previous is not None:
+        before = earlier[previous].masks or {}
         was_failed = before.get(FAILED, 0)
-        changes.previous_build, changes.previous_at = known[-1].build, known[-1].decided_at
+        changes.previous_build, changes.previous_at = earlier[previous].build, earlier[previous].decided_at
         changes.masks["new_failures"] = now_failed & ~was_failed
         changes.masks["fixed"] = was_failed & (current.get(PASSED, 0) | current.get(FLAKY, 0)) & ~now_failed
         changes.masks["still_failing"] = now_failed & was_failed
-        changes.streaks = _streaks(changes.masks["still_failing"], known[:-1])
+        changes.streaks = _streaks(changes.masks["still_failing"], earlier[:previous])
     _name(changes, table)
     return changes
 
 
 def _streaks(still: int, older: Sequence[Earlier]) -> Dict[int, int]:
     """Test index -> the runs in a row it has failed in (at least 2: this one and the previous),
-    walking back through ``older`` (oldest first; every one with known masks)."""
+    walking back through ``older`` (oldest first) as far as needed; a run without per-test results
+    is passed over."""
     out: Dict[int, int] = {}
     alive, streak = still, 2
     for run in reversed(older):
-        failed = (run.masks or {}).get(FAILED, 0)
+        if not alive:
+            break
+        masks = run.masks
+        if masks is None:
+            continue
+        failed = masks.get(FAILED, 0)
         for i in bits(alive & ~failed):
             out[i] = streak
         alive &= failed
-        if not alive:
-            break
         streak += 1
     for i in bits(alive):
         out[i] = streak

@@ -112,79 +112,75 @@ def _basename(spec: str) -> str:
     return os.path.basename(normalise_spec(spec))
 
 
-def _in_run(spec: Optional[str], names: Set[str]) -> bool:
-    """A spec of the (sub-)run (by file name, as the rules attribute reports); every spec when the
-    run's specs are not known."""
-    return not names or (spec is not None and _basename(spec) in names)
+class _Specs:
+    """Which specs count for the (sub-)run (by file name, as the rules attribute reports; every spec
+    when the run's specs are not known), never the meta spec: decided once per spelling."""
+
+    def __init__(self, names: Set[str]) -> None:
+        self.names = names
+        self.seen: Dict[Optional[str], Optional[str]] = {}
+
+    def of(self, path: Optional[str]) -> Optional[str]:
+        """The spec's one spelling when it counts, else None."""
+        if path not in self.seen:
+            spec = normalise_spec(path) if path else ""
+            counts = not (spec and is_meta_spec(spec)) and (not self.names or (
+                bool(spec) and os.path.basename(spec) in self.names))
+            self.seen[path] = spec if counts else None
+        return self.seen[path]
 
 
-def _junit_state(case) -> str:  # type: ignore[no-untyped-def]
-    if case.failed or case.error:
-        return FAILED
-    return SKIPPED if case.skipped else PASSED
-
-
-def junit_seen(reports: Iterable[JUnitReport], names: Set[str]) -> List[_Seen]:
+def junit_seen(reports: Iterable[JUnitReport], specs: _Specs) -> List[_Seen]:
     """The tests of the readable reports that belong to the (sub-)run's specs."""
     out: List[_Seen] = []
     for report in reports:
         if report.error:
             continue
         for case in report.cases:
-            spec = normalise_spec(case.file) if case.file else ""
-            if (spec and is_meta_spec(spec)) or not _in_run(spec or None, names):
+            spec = specs.of(case.file)
+            if spec is None:
                 continue
             title = case.name or case.classname or ""
             leaf = case.classname if case.classname and title.endswith(case.classname) else title
-            out.append((spec, title, _junit_state(case), leaf))
+            state = FAILED if case.failed or case.error else SKIPPED if case.skipped else PASSED
+            out.append((spec, title, state, leaf))
     return out
 
 
-def mochawesome_seen(reports: Iterable[MochawesomeReport], names: Set[str]) -> List[_Seen]:
+def mochawesome_seen(reports: Iterable[MochawesomeReport], specs: _Specs) -> List[_Seen]:
     out: List[_Seen] = []
     for report in reports:
         if report.error:
             continue
         for test in report.tests:
-            if test.state == "unknown":
-                continue
-            spec = normalise_spec(test.file) if test.file else ""
-            if (spec and is_meta_spec(spec)) or not _in_run(spec or None, names):
+            spec = specs.of(test.file)
+            if test.state == "unknown" or spec is None:
                 continue
             state = {"passed": PASSED, "failed": FAILED}.get(test.state, SKIPPED)
             out.append((spec, test.full_title or test.title, state, test.title))
     return out
 
 
-def console_seen(specs: Iterable[ConsoleSpec], names: Set[str]) -> List[_Seen]:
+def console_seen(console: Iterable[ConsoleSpec], specs: _Specs) -> List[_Seen]:
     out: List[_Seen] = []
-    for spec in specs:
-        if is_meta_spec(spec.spec) or not _in_run(spec.spec, names):
+    for shown in console:
+        spec = specs.of(shown.spec)
+        if spec is None:
             continue
-        for test in spec.tests:
+        for test in shown.tests:
             if test.state == CONSOLE_FAILED:
                 state = FAILED
             elif test.state == CONSOLE_PENDING:
                 state = SKIPPED
             else:
                 state = FLAKY if test.flaky else PASSED
-            out.append((spec.spec, test.full_title, state, test.title))
+            out.append((spec, test.full_title, state, test.title))
     return out
 
 
 # ---------------------------------------------------------------------------------------------
 # merging the sources
 # ---------------------------------------------------------------------------------------------
-
-
-def _numbered(seen: List[_Seen]) -> List[_Seen]:
-    """The same test title twice in a spec (a data-driven loop) is told apart by its occurrence: ``title [2]``."""
-    count: Dict[Tuple[str, str], int] = {}
-    out = []
-    for spec, title, state, leaf in seen:
-        n = count[(spec, title)] = count.get((spec, title), 0) + 1
-        out.append((spec, title if n == 1 else "{0} [{1}]".format(title, n), state, leaf))
-    return out
 
 
 def _spec_map(structured: Sequence[str], console: Iterable[str]) -> Dict[str, str]:
@@ -201,45 +197,37 @@ def _spec_map(structured: Sequence[str], console: Iterable[str]) -> Dict[str, st
 
 
 def merge(sources: Dict[str, List[_Seen]]) -> List[TestResult]:
-    """One result per test over every source (see the module documentation)."""
+    """One result per test over every source (see the module documentation). The same title twice in
+    a spec of one source (a data-driven loop) is told apart by its occurrence: ``title [2]``."""
     structured = sorted({s[0] for name in (JUNIT, MOCHAWESOME) for s in sources.get(name, []) if s[0]})
     specs = _spec_map(structured, {s[0] for s in sources.get(CONSOLE, [])})
-    results: Dict[TestKey, TestResult] = {}
+    says: Dict[TestKey, Dict[str, str]] = {}
     by_leaf: Dict[Tuple[str, str], List[TestKey]] = {}
+    worst = _WORST
     for name in SOURCES:
-        seen = _numbered([(specs.get(spec, spec), title, state, leaf)
-                          for spec, title, state, leaf in sources.get(name, [])])
-        for spec, title, state, leaf in seen:
+        count: Dict[TestKey, int] = {}
+        for spec, title, state, leaf in sources.get(name, []):
+            spec = specs.get(spec, spec)
             key = (spec, title)
-            if key not in results and name == CONSOLE:
+            n = count[key] = count.get(key, 0) + 1
+            if n > 1:
+                key = (spec, "{0} [{1}]".format(title, n))
+            entry = says.get(key)
+            if entry is None and name == CONSOLE:
                 # the console's describe blocks come from its indentation: a report's full title
                 # for the same spec and own title wins when there is exactly one
-                match = by_leaf.get((spec, leaf), [])
-                if len(match) == 1 and CONSOLE not in results[match[0]].says:
+                match = by_leaf.get((spec, leaf), ())
+                if len(match) == 1 and CONSOLE not in says[match[0]]:
                     key = match[0]
-            result = results.get(key)
-            if result is None:
-                result = results[key] = TestResult(spec=key[0], title=key[1], state=state)
+                    entry = says[key]
+            if entry is None:
+                entry = says[key] = {}
                 if name != CONSOLE:
-                    by_leaf.setdefault((key[0], leaf), []).append(key)
-            if name in result.says:
-                state = _worse(result.says[name], state)
-            result.says[name] = state
-    for result in results.values():
-        result.state = _merged(result.says.values())
-    return list(results.values())
-
-
-def _worse(a: str, b: str) -> str:
-    return a if _WORST[a] >= _WORST[b] else b
-
-
-def _merged(states: Iterable[str]) -> str:
-    """The worst state the sources gave; a pass the console saw after a failed attempt is flaky."""
-    merged = PASSED
-    for state in states:
-        merged = _worse(merged, state)
-    return merged
+                    by_leaf.setdefault((spec, leaf), []).append(key)
+            old = entry.get(name)
+            entry[name] = state if old is None or worst[state] > worst[old] else old
+    return [TestResult(spec=key[0], title=key[1], state=max(said.values(), key=worst.__getitem__), says=said)
+            for key, said in says.items()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,7 +258,7 @@ def run_tests(specs: Iterable[str], expected: Optional[Counts], junit: Iterable[
     """The per-test results of a (sub-)run whose specs are ``specs`` (empty: not known, every test
     counts) and whose own counts are ``expected`` (None: not known); reports older than
     ``not_before`` belong to an earlier run."""
-    names = {_basename(s) for s in specs if s and not is_meta_spec(s)}
+    names = _Specs({_basename(s) for s in specs if s and not is_meta_spec(s)})
     sources = {
         JUNIT: junit_seen(_recent(junit, not_before), names),
         MOCHAWESOME: mochawesome_seen(_recent(mochawesome, not_before), names),

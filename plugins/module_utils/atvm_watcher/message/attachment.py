@@ -255,21 +255,23 @@ def _fit_card(view: SubrunView, limits: _Limits) -> str:
     def fits(text: str) -> bool:
         return len(text) <= limits.chars and len(text.encode("utf-8", "replace")) <= limits.body // 4
 
-    def with_names(base: str, lines: List[str], keep: int) -> str:
-        shown = cut_lines(lines, keep) if keep else []
+    def with_names(base: str, lines: List[str], keep: int, hidden: int) -> str:
+        shown = cut_lines(lines, keep, hidden) if keep else []
         return base + "\n\n" + "\n".join(shown) if shown else base
 
+    most_names = limits.chars // 8  # no name line is shorter
     best = None
     for level in LEVELS:
         base = _card(view, level[3])
-        lines = changes_lines(view.changes, level[0])
-        if fits(with_names(base, lines, len(lines))):
-            return with_names(base, lines, len(lines))
+        lines, hidden = changes_lines(view.changes, level[0], most_names)
+        if not hidden and fits(with_names(base, lines, len(lines), 0)):
+            return with_names(base, lines, len(lines), 0)
         if best is None and fits(base):
-            best = (base, lines)
+            best = (base, lines, hidden)
     if best is not None:
-        base, lines = best
-        return with_names(base, lines, most(len(lines), lambda k: fits(with_names(base, lines, k))))
+        base, lines, hidden = best
+        keep = most(len(lines), lambda k: fits(with_names(base, lines, k, hidden)))
+        return with_names(base, lines, keep, hidden)
     return hard_cut(_card(view, LEVELS[-1][3]), min(limits.chars, limits.body // 16))
 
 

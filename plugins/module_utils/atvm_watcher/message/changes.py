@@ -76,22 +76,24 @@ def test_name(spec: str, title: str, limit: int = NAME_CHARS) -> str:
     return "{0} ({1})".format(inert(title, limit), inert(name, 80)) if name else inert(title, limit)
 
 
-def _items(view: ChangesView, which: str, limit: int) -> List[str]:
+def _items(view: ChangesView, which: str, limit: int, first: Optional[int] = None) -> List[str]:
+    """The names of one list, the first ``first`` of them (None: all)."""
     if which == "still_failing":
         return ["{0}, {1} runs in a row".format(test_name(spec, title, limit), n)
-                for (spec, title), n in view.still_failing]
+                for (spec, title), n in view.still_failing[:first]]
     if which == "disagreements":
         return ["{0}: {1}".format(test_name(spec, title, limit), ", ".join(
             "{0} {1}".format(inert(source, 20), inert(state, 20)) for source, state in says))
-            for spec, title, says in view.disagreements]
-    return [test_name(spec, title, limit) for spec, title in getattr(view, which)]
+            for spec, title, says in view.disagreements[:first]]
+    return [test_name(spec, title, limit) for spec, title in getattr(view, which)[:first]]
 
 
-def _lists(view: ChangesView, limit: int) -> List[Tuple[str, List[str]]]:
+def _lists(view: ChangesView) -> List[Tuple[str, str, int]]:
+    """(which, label, how many) of each list a post shows."""
     if not view.known:
         return []
     compared = ("new_failures", "fixed", "still_failing")  # only against an earlier run
-    return [(label, _items(view, which, limit)) for which, label in _LISTS
+    return [(which, label, len(getattr(view, which))) for which, label in _LISTS
             if which not in compared or view.previous_build]
 
 
@@ -100,14 +102,14 @@ def changes_block(view: Optional[ChangesView], names: int, limit: int = NAME_CHA
     if view is None:
         return ""
     lines = []
-    for label, items in _lists(view, limit):
-        if not items:
+    for which, label, total in _lists(view):
+        if not total:
             continue
-        shown = items[:max(names, 0)]
-        line = "- {0} ({1}): {2}".format(label, len(items), "; ".join(shown)) if shown else "- {0}: {1}".format(
-            label, len(items))
-        if len(items) > len(shown) and shown:
-            line += "; " + more(len(items) - len(shown))
+        shown = _items(view, which, limit, max(names, 0))
+        line = "- {0} ({1}): {2}".format(label, total, "; ".join(shown)) if shown else "- {0}: {1}".format(
+            label, total)
+        if total > len(shown) and shown:
+            line += "; " + more(total - len(shown))
         lines.append(line)
     if not lines:
         return ""
@@ -120,22 +122,30 @@ def _title(view: ChangesView) -> str:
     return "This run:"
 
 
-def changes_lines(view: Optional[ChangesView], limit: int = NAME_CHARS) -> List[str]:
-    """Every name, grouped under its list's title (Markdown lines; [] when nothing changed)."""
+def changes_lines(view: Optional[ChangesView], limit: int = NAME_CHARS,
+                  at_most: Optional[int] = None) -> Tuple[List[str], int]:
+    """Every name, grouped under its list's title (Markdown lines; [] when nothing changed), and how
+    many names were left out to keep to ``at_most`` names (None: no bound; a post cannot show more
+    names than its characters allow, so more are never made)."""
     if view is None:
-        return []
+        return [], 0
     out: List[str] = []
-    for label, items in _lists(view, limit):
-        if items:
-            out.append("**{0} ({1}):**".format(label, len(items)))
+    left, hidden = at_most, 0
+    for which, label, total in _lists(view):
+        if total:
+            out.append("**{0} ({1}):**".format(label, total))
+            items = _items(view, which, limit, left)
             out.extend("- " + item for item in items)
-    return ["**{0}**".format(_title(view))] + out if out else []
+            hidden += total - len(items)
+            left = None if left is None else max(left - len(items), 0)
+    return (["**{0}**".format(_title(view))] + out, hidden) if out else ([], 0)
 
 
-def cut_lines(lines: Sequence[str], keep: int) -> List[str]:
-    """The first ``keep`` lines of :func:`changes_lines`, and "… and N more" for the tests left out."""
+def cut_lines(lines: Sequence[str], keep: int, hidden: int = 0) -> List[str]:
+    """The first ``keep`` lines of :func:`changes_lines`, and "… and N more" for the tests left out
+    (``hidden``: those it did not even make)."""
     shown = list(lines[:keep])
-    left = sum(1 for line in lines[keep:] if line.startswith("- "))
+    left = sum(1 for line in lines[keep:] if line.startswith("- ")) + hidden
     if left:
         shown.append("- " + more(left, "test"))
     return shown

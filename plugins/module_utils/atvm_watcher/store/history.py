@@ -26,8 +26,10 @@ history starts again: never fatal.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
+import operator
 import os
 import re
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set
@@ -39,7 +41,7 @@ from ..errors import ConfigError, MissingDependencyError, StateError
 from ..evidence.testcases import STATES, TestKey
 from ..models import safe_name
 from ..runpaths import HistoryPaths
-from ..safetext import redact
+from ..safetext import hook_id, redact
 
 try:
     import jmespath
@@ -53,6 +55,8 @@ except ImportError:  # pragma: no cover - exercised only on hosts without jmespa
 CHANGE_LISTS = ("new_failures", "fixed", "still_failing", "flaky")  # masks of a run's "changes"
 MAX_SUITES_LISTED = 10000
 _HEX_RE = re.compile(r"[0-9a-f]*")
+_LIST_RE = re.compile(r"(?:[0-9]{1,9}(?:,[0-9]{1,9})*)?")
+_BIT = (1).__lshift__  # test index -> its bit
 
 Masks = Dict[str, int]
 
@@ -114,78 +118,143 @@ def suite_key(expression: str, document: Dict[str, Any]) -> Optional[SuiteKey]:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Bad(ValueError):
+    """A part of a suite's document that is not what it should be (its text says what and where)."""
+
+
 def _problem(doc: Dict[str, Any]) -> Optional[str]:
-    """What is wrong with a suite's history document (None: nothing)."""
+    """What is wrong with a suite's history document (None: nothing). Every run's masks are read on
+    the way (kept with the run under ``_tests`` and ``_changes``, never written)."""
     if doc.get("schema") != SCHEMA:
         return "schema is {0!r}, not {1}".format(doc.get("schema"), SCHEMA)
     if not isinstance(doc.get("suite"), dict) or not isinstance(doc["suite"].get("id"), str):
         return "suite is not an object with an id"
-    tests = doc.get("tests")
+    specs, tests = doc.get("specs"), doc.get("tests")
+    if not isinstance(specs, list) or not all(type(spec) is str for spec in specs):
+        return "specs is not a list of spec paths"
     if not isinstance(tests, list):
         return "tests is not a list"
-    for i, test in enumerate(tests):
-        if not (isinstance(test, list) and len(test) == 2 and all(isinstance(t, str) for t in test)):
-            return "tests[{0}] is not [spec, title]".format(i)
+    if not _pairs(tests, len(specs)):
+        return "tests holds an entry that is not [spec, title]"
     runs = doc.get("runs")
     if not isinstance(runs, list):
         return "runs is not a list"
     for i, run in enumerate(runs):
         if not isinstance(run, dict) or not isinstance(run.get("id"), str) or not isinstance(run.get("build"), str):
             return "runs[{0}] is not a run (id and build)".format(i)
-        problem = _run_problem(run, len(tests))
-        if problem:
-            return "runs[{0}].{1}".format(i, problem)
+        try:
+            _read_run(run, len(tests))
+        except _Bad as exc:
+            return "runs[{0}].{1}".format(i, exc)
     return None
 
 
-def _mask_problem(masks: Any, names: Sequence[str], where: str) -> Optional[str]:
-    if not isinstance(masks, dict):
-        return "{0} is not an object".format(where)
-    for name, text in masks.items():
-        if name not in names or not isinstance(text, str) or not _HEX_RE.fullmatch(text):
-            return "{0}.{1} is not a mask".format(where, name)
-    return None
+def _pairs(tests: List[Any], specs: int) -> bool:
+    """Every entry of ``tests`` is ``[spec index, title]`` (checked in C: a suite holds thousands)."""
+    if not tests:
+        return True
+    if set(map(type, tests)) != {list} or set(map(len, tests)) != {2}:
+        return False
+    firsts, seconds = zip(*tests)
+    return (set(map(type, firsts)) == {int} and set(map(type, seconds)) == {str}
+            and min(firsts) >= 0 and max(firsts) < specs)
 
 
-def _run_problem(run: Dict[str, Any], size: int) -> Optional[str]:
-    """What is wrong with one run of a suite's document (its masks, its changes)."""
-    masks = run.get("tests")
-    own = 0
-    if masks is not None:
-        problem = _mask_problem(masks, STATES, "tests")
-        if problem:
-            return problem
-        for text in masks.values():
-            own |= int(text or "0", 16)
-        if own.bit_length() > size:
-            return "tests names tests beyond the table"
+def _check(value: Any, names: Optional[Sequence[str]], size: int, where: str) -> None:
+    """``{name: mask}`` as written (:func:`_pack`), every test in the table; :class:`_Bad` when not.
+    A mask is read only where it is used (:func:`_unpack`)."""
+    if not isinstance(value, dict):
+        raise _Bad("{0} is not an object".format(where))
+    for name, packed in value.items():
+        if names is not None and name not in names:
+            raise _Bad("{0}.{1} is not one of {2}".format(where, name, ", ".join(names)))
+        if not isinstance(packed, str):
+            raise _Bad("{0}.{1} is not a mask".format(where, name))
+        if packed.startswith("i:"):
+            # ascending as written: the last index is the highest (a bit beyond the table is dropped when read)
+            if not _LIST_RE.fullmatch(packed, 2) or (len(packed) > 2 and int(packed[packed.rfind(",") + 1:].replace(
+                    "i:", "")) >= size):
+                raise _Bad("{0}.{1} is not a list of the table's tests".format(where, name))
+        elif not _HEX_RE.fullmatch(packed) or (packed and int(packed, 16).bit_length() > size):
+            raise _Bad("{0}.{1} is not a mask of the table's tests".format(where, name))
+
+
+def _read_run(run: Dict[str, Any], size: int) -> None:
+    """Check one run's masks and its changes'; :class:`_Bad` when one is wrong. The table's size is
+    kept with the run (``_size``, never written) for when its masks are read."""
+    run["_size"] = size
+    if run.get("tests") is not None:
+        _check(run["tests"], STATES, size, "tests")
     changes = run.get("changes")
     if changes is None:
-        return None
+        return
     if not isinstance(changes, dict):
-        return "changes is not an object"
-    problem = _mask_problem(changes.get("masks") or {}, CHANGE_LISTS, "changes.masks")
-    if problem:
-        return problem
-    if any(int(t or "0", 16) & ~own for t in (changes.get("masks") or {}).values()):
-        return "changes names tests the run does not have"
-    streaks = changes.get("streaks") or []
-    if not isinstance(streaks, list) or not all(
-            isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) for v in s) and 0 <= s[0] < size
-            for s in streaks):
-        return "changes.streaks is not a list of [test, runs]"
-    return None
+        raise _Bad("changes is not an object")
+    _check(changes.get("masks") or {}, CHANGE_LISTS, size, "changes.masks")
+    _check(changes.get("streaks") or {}, None, size, "changes.streaks")
+    if not all(str(n).isdigit() for n in changes.get("streaks") or {}):
+        raise _Bad("changes.streaks is not by number of runs")
+
+
+def _unpack(packed: Any, size: int) -> int:
+    """A mask as :func:`_pack` wrote it (already checked), within a table of ``size`` tests."""
+    if not packed:
+        return 0
+    if packed.startswith("i:"):
+        mask = functools.reduce(operator.or_, map(_BIT, map(int, packed[2:].split(","))), 0) if packed[2:] else 0
+        return mask & ((1 << size) - 1)
+    return int(packed, 16)
+
+
+def _pack(mask: int) -> str:
+    """A mask as written: ``i:`` and its test indexes, ascending, when that is shorter (a few
+    failures among thousands of tests), else hexadecimal."""
+    count = bin(mask).count("1")
+    if count * 6 < mask.bit_length() // 4:
+        return "i:" + ",".join(map(str, bits_of(mask)))
+    return format(mask, "x")
+
+
+def bits_of(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _decode(run: Dict[str, Any]) -> Optional[Masks]:
-    masks = run.get("tests")
-    if masks is None:
-        return None
-    return {state: int(masks[state], 16) if masks.get(state) else 0 for state in STATES}
+    """A run's masks (read once, when first needed), None when its per-test results are not known."""
+    if "_tests" not in run:
+        packed = run.get("tests")
+        size = run.get("_size", 0)
+        run["_tests"] = None if packed is None else {state: _unpack(packed.get(state), size) for state in STATES}
+    return run["_tests"]
 
 
-def _encode(masks: Masks) -> Dict[str, str]:
-    return {state: format(masks.get(state, 0), "x") for state in STATES}
+def _encode(masks: Masks) -> Dict[str, Any]:
+    return {state: _pack(masks.get(state, 0)) for state in STATES}
+
+
+def _pack_changes(changes: Dict[str, Any]) -> Dict[str, Any]:
+    """A run's changes as written: their masks and streak masks packed (:func:`_pack`)."""
+    out = dict(changes)
+    out["masks"] = {name: _pack(int(v)) for name, v in (changes.get("masks") or {}).items()}
+    out["streaks"] = {str(n): _pack(int(v)) for n, v in (changes.get("streaks") or {}).items()}
+    return out
+
+
+def kept_changes(run: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """What a run of a suite's document keeps of its changes, masks read (for ``decode``), or None."""
+    if "_changes" not in run:
+        changes = run.get("changes")
+        if not isinstance(changes, dict):
+            return None
+        read = dict(changes)
+        size = run.get("_size", 0)
+        read["masks"] = {name: _unpack(v, size) for name, v in (changes.get("masks") or {}).items()}
+        read["streaks"] = {int(n): _unpack(v, size) for n, v in (changes.get("streaks") or {}).items()}
+        run["_changes"] = read
+    return run["_changes"]
 
 
 class _Table:
@@ -195,19 +264,26 @@ class _Table:
     def __init__(self, tests: List[List[str]]) -> None:
         self.keys: List[TestKey] = [(t[0], t[1]) for t in tests]
         self.index: Dict[TestKey, int] = {}
-        self.short: Dict[TestKey, Optional[int]] = {}
         for i, key in enumerate(self.keys):
-            self._learn(i, key)
+            self.index.setdefault(key, i)
+        self._short: Optional[Dict[TestKey, Optional[int]]] = None  # made when a name is not found as it is
+
+    def _short_of(self, key: TestKey) -> Optional[int]:
+        if self._short is None:
+            self._short = {}
+            for i, known in enumerate(self.keys):
+                self._learn(i, known)
+        return self._short.get((os.path.basename(key[0]), key[1]))
 
     def _learn(self, i: int, key: TestKey) -> None:
-        self.index.setdefault(key, i)
         short = (os.path.basename(key[0]), key[1])
-        self.short[short] = i if short not in self.short else None  # None: ambiguous
+        if self._short is not None:
+            self._short[short] = i if short not in self._short else None  # None: ambiguous
 
     def _of(self, key: TestKey, taken: Set[int]) -> int:
         found = self.index.get(key)
         if found is None or found in taken:
-            found = self.short.get((os.path.basename(key[0]), key[1]))
+            found = self._short_of(key)
             if found is not None and (found in taken or not same_spec(self.keys[found][0], key[0])):
                 found = None
             elif found is not None:
@@ -217,16 +293,25 @@ class _Table:
         if found is None:
             found = len(self.keys)
             self.keys.append(key)
+            self.index.setdefault(key, found)
             self._learn(found, key)
         return found
 
     def masks(self, states: Dict[TestKey, str]) -> Masks:
         """One run's masks; each of its tests gets its own entry (exact names first, then a spec's other
-        spelling), a new one when the table has none."""
+        spelling in name order), a new one when the table has none."""
         out = {state: 0 for state in STATES}
         taken: Set[int] = set()
-        exact = sorted(k for k in states if k in self.index)
-        for key in exact + sorted(k for k in states if k not in self.index):
+        index = self.index
+        others = []
+        for key, state in states.items():
+            i = index.get(key)
+            if i is None or i in taken:
+                others.append(key)
+            else:
+                taken.add(i)
+                out[state] |= 1 << i
+        for key in sorted(others):
             i = self._of(key, taken)
             taken.add(i)
             out[states[key]] |= 1 << i
@@ -239,10 +324,55 @@ def same_spec(a: str, b: str) -> bool:
     return a == b or a.endswith("/" + b) or b.endswith("/" + a)
 
 
-def _dump(doc: Dict[str, Any], secrets: Sequence[str]) -> bytes:
-    """The file's bytes: compact JSON (a suite may hold thousands of tests), redacted."""
-    return (redact(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")), secrets)
-            + "\n").encode("utf-8", "replace")
+def _dump(doc: Dict[str, Any]) -> bytes:
+    """The file's bytes: compact JSON (a suite may hold thousands of tests); what was read of the runs
+    (``_tests``, ``_changes``) is not written. Its text was made safe as it came in (:class:`_Safe`)."""
+    runs = [{k: v for k, v in run.items() if not k.startswith("_")} for run in doc["runs"]]
+    return (json.dumps(dict(doc, runs=runs), ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+        "utf-8", "replace")
+
+
+class _Safe:
+    """Text made safe as it enters a suite's history (test names, reasons, the key): the one
+    redaction of the webhook (:func:`~..safetext.redact`), run only on text that may hold it."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self.secrets = tuple(secrets)
+        needles = ("/hooks/",) + self.secrets + tuple(i for i in (hook_id(s) for s in self.secrets) if i)
+        self.needle = re.compile("|".join(re.escape(n) for n in needles))
+
+    def text(self, text: str) -> str:
+        return redact(text, self.secrets) if self.needle.search(text) else text
+
+    def key(self, key: TestKey) -> TestKey:
+        return self.text(key[0]), self.text(key[1])
+
+    def value(self, value: Any) -> Any:
+        """A JSON-like value with every string made safe."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+
+def table_keys(doc: Dict[str, Any]) -> List[TestKey]:
+    """A suite's table of tests: (spec, title) of each, in order (the spec paths are kept once)."""
+    specs = doc.get("specs") or []
+    return [(specs[t[0]], t[1]) for t in doc.get("tests") or []]
+
+
+def set_table(doc: Dict[str, Any], keys: Sequence[TestKey]) -> None:
+    where: Dict[str, int] = {}
+    tests = []
+    for spec, title in keys:
+        i = where.get(spec)
+        if i is None:
+            i = where[spec] = len(where)
+        tests.append([i, title])
+    doc["specs"], doc["tests"] = list(where), tests
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,12 +381,17 @@ def _dump(doc: Dict[str, Any], secrets: Sequence[str]) -> bytes:
 
 
 class Earlier:  # pylint: disable=too-few-public-methods
-    """An earlier run as the comparison sees it: build, when it was decided, masks (None: not known)."""
+    """An earlier run as the comparison sees it: build, when it was decided, its masks (None: not
+    known), read only when the comparison asks for them."""
 
-    def __init__(self, build: str, decided_at: Optional[str], masks: Optional[Masks]) -> None:
-        self.build = build
-        self.decided_at = decided_at
-        self.masks = masks
+    def __init__(self, run: Dict[str, Any]) -> None:
+        self._run = run
+        self.build = run["build"]
+        self.decided_at = run.get("decided_at")
+
+    @property
+    def masks(self) -> Optional[Masks]:
+        return _decode(self._run)
 
 
 Compare = Callable[[Sequence[TestKey], Optional[Masks], List[Earlier]], Any]
@@ -273,6 +408,7 @@ class HistoryStore:
         self.max_runs = max(1, int(max_runs))
         self.max_bytes = max(4096, int(max_bytes))
         self.secrets = tuple(s for s in secrets if s)
+        self._safe = _Safe(self.secrets)
 
     # ---- reading ----
     def load(self, suite_id: str) -> Optional[Dict[str, Any]]:
@@ -323,10 +459,10 @@ class HistoryStore:
         Raises :class:`StateError` when the file cannot be written.
         """
         with self._locked(suite.id):
-            doc = self.load(suite.id) or {"schema": SCHEMA, "suite": suite.to_dict(), "tests": [], "runs": []}
-            doc["suite"] = suite.to_dict()
-            table = _Table(doc["tests"])
-            masks = table.masks(states) if states is not None else None
+            doc = self.load(suite.id) or {"schema": SCHEMA, "suite": {}, "specs": [], "tests": [], "runs": []}
+            doc["suite"] = self._safe.value(suite.to_dict())
+            table = _Table(table_keys(doc))
+            masks = table.masks({self._safe.key(k): v for k, v in states.items()}) if states is not None else None
             encoded = _encode(masks) if masks is not None else None
             runs: List[Dict[str, Any]] = doc["runs"]
             position = next((i for i, r in enumerate(runs) if r.get("id") == run["id"]), None)
@@ -334,77 +470,97 @@ class HistoryStore:
                 runs.pop(position)  # the build name was launched again: a new run of it, at the end
                 position = None
             kept = runs[position] if position is not None else None
-            if kept is not None and kept.get("tests") == encoded and isinstance(kept.get("changes"), dict):
-                changes = restore(table.keys, kept["changes"])  # a restarted watcher: the answer it had
+            if kept is not None and _decode(kept) == masks and kept_changes(kept) is not None:
+                changes = restore(table.keys, kept_changes(kept))  # a restarted watcher: the answer it had
             else:
-                earlier = [Earlier(r["build"], r.get("decided_at"), _decode(r))
-                           for r in (runs if position is None else runs[:position])]
+                earlier = [Earlier(r) for r in (runs if position is None else runs[:position])]
                 changes = compare(table.keys, masks, earlier)
-            record = dict(run, decided_at=(kept or {}).get("decided_at") or run.get("decided_at") or utc_now(),
-                          why=why if masks is None else "", tests=encoded, changes=changes.encode())
+            said = changes.encode()  # its masks as they are; its text (names, reasons) made safe
+            kept_changes_now = self._safe.value({k: v for k, v in said.items() if k not in ("masks", "streaks")})
+            kept_changes_now.update(masks=said["masks"], streaks=said["streaks"])
+            record = self._safe.value(dict(run, decided_at=(kept or {}).get("decided_at") or run.get("decided_at")
+                                           or utc_now(), why=why if masks is None else ""))
+            record.update(tests=encoded, changes=_pack_changes(kept_changes_now), _tests=masks,
+                          _changes=kept_changes_now)
             if position is None:
                 runs.append(record)
             else:
                 runs[position] = record
-            doc["tests"] = [list(k) for k in table.keys]
+            set_table(doc, table.keys)
             self._write(doc, run["id"])
             return changes
 
     def _write(self, doc: Dict[str, Any], keep: str) -> None:
-        """Bounded (runs, then bytes; the run ``keep`` last of all), then written atomically."""
+        """Bounded (runs, then bytes: the oldest runs go first, the run ``keep`` last of all), then
+        written atomically."""
         del doc["runs"][:-self.max_runs]
         _compact(doc)
-        data = _dump(doc, self.secrets)
+        data = _dump(doc)
         while len(data) > self.max_bytes and len(doc["runs"]) > 1:
             share = max(1, len(doc["runs"]) * (len(data) - self.max_bytes) // len(data))
-            victims = {r["id"] for r in doc["runs"] if r["id"] != keep}
-            victims = set(list(r["id"] for r in doc["runs"] if r["id"] in victims)[:share])
+            victims = [r["id"] for r in doc["runs"] if r["id"] != keep][:share]
             doc["runs"] = [r for r in doc["runs"] if r["id"] not in victims]
-            _compact(doc)
-            data = _dump(doc, self.secrets)
+            _compact(doc, force=True)
+            data = _dump(doc)
         if len(data) > self.max_bytes:
             for run in doc["runs"]:
-                run["tests"] = None
+                run["tests"], run["_tests"] = None, None
                 run["why"] = "its per-test results do not fit the history's size cap ({0} bytes)".format(self.max_bytes)
-            _compact(doc)
-            data = _dump(doc, self.secrets)
+                changes = kept_changes(run)
+                if changes is not None:
+                    changes.update(masks={}, streaks={})
+                    run["changes"] = _pack_changes(changes)
+            _compact(doc, force=True)
+            data = _dump(doc)
             say(self.journal, "history {0}: one run's per-test results do not fit its size cap of {1} bytes; "
                               "kept without them".format(doc["suite"]["id"], self.max_bytes))
         atomic_write_bytes(self.paths.suite(doc["suite"]["id"]), data, FILE_MODE)
 
 
 def _renumber(value: int, where: Dict[int, int]) -> int:
+    """``value`` with bit ``i`` moved to ``where[i]`` (a bit ``where`` does not keep is dropped)."""
     out = 0
     while value:
         low = value & -value
-        out |= 1 << where[low.bit_length() - 1]
+        new = where.get(low.bit_length() - 1)
+        if new is not None:
+            out |= 1 << new
         value ^= low
     return out
 
 
-def _compact(doc: Dict[str, Any]) -> None:
-    """Drop the tests no kept run names from the table (when they are a quarter of it or more), the
-    runs' masks, their changes' masks and streaks renumbered."""
-    decoded = [(run, _decode(run)) for run in doc["runs"]]
-    used = 0
-    for _run, masks in decoded:
-        for value in (masks or {}).values():
-            used |= value
+def _compact(doc: Dict[str, Any], force: bool = False) -> None:
+    """Drop the tests no kept run names from the table when they are a quarter of it or more, the
+    runs' masks, their changes' masks and streaks renumbered. Looked at only when the table grew by a
+    quarter since the last look (``compacted``: its size then), or with ``force`` (runs were dropped
+    for the size cap): a steady suite's runs are not all read at every run."""
     total = len(doc["tests"])
-    if not total or bin(used).count("1") > total * 3 // 4:
+    last = doc.get("compacted") if isinstance(doc.get("compacted"), int) else 0
+    if not total or (not force and total <= last * 5 // 4):
+        return
+    used = 0
+    for run in doc["runs"]:
+        for value in (_decode(run) or {}).values():
+            used |= value
+    doc["compacted"] = total
+    if bin(used).count("1") > total * 3 // 4:
         return
     keep = [i for i in range(total) if used >> i & 1]
     where = {old: new for new, old in enumerate(keep)}
-    doc["tests"] = [doc["tests"][i] for i in keep]
-    for run, masks in decoded:
+    keys = table_keys(doc)
+    set_table(doc, [keys[i] for i in keep])
+    doc["compacted"] = len(keep)
+    for run in doc["runs"]:
+        masks = _decode(run)
         if masks is not None:
-            run["tests"] = _encode({state: _renumber(value, where) for state, value in masks.items()})
-        changes = run.get("changes")
-        if isinstance(changes, dict) and isinstance(changes.get("masks"), dict):
-            # a run's changes name only its own tests: every bit is one the run's masks keep
-            changes["masks"] = {name: format(_renumber(int(text or "0", 16), where), "x")
-                                for name, text in changes["masks"].items()}
-            changes["streaks"] = [[where[i], n] for i, n in changes.get("streaks") or [] if i in where]
+            run["_tests"] = {state: _renumber(value, where) for state, value in masks.items()}
+            run["tests"] = _encode(run["_tests"])
+        changes = kept_changes(run)
+        if changes is not None:
+            # a run's changes name only its own tests (a bit the table no longer has is dropped)
+            for part in ("masks", "streaks"):
+                changes[part] = {name: _renumber(v, where) for name, v in (changes.get(part) or {}).items()}
+            run["changes"] = _pack_changes(changes)
 
 
 def run_id(build: str, index: int) -> str:

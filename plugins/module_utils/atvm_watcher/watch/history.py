@@ -19,7 +19,7 @@ from ..evidence.junit import scan_junit_dir
 from ..evidence.mochawesome import scan_mochawesome_dir
 from ..evidence.testcases import RunTests, TestKey, run_tests
 from ..evidence.testlines import ConsoleTests
-from ..models import CANCELLED, CypressRun, InventoryHost, RunVerdict, SubrunVerdict
+from ..models import CANCELLED, CypressRun, InventoryHost, JUnitReport, RunVerdict, SubrunVerdict
 from ..settings import Settings
 from ..store.history import HistoryStore, Masks, SuiteKey, run_id, suite_key
 
@@ -40,9 +40,10 @@ class History:
 
     # ---- the (sub-)run's tests ----
     def tests(self, sub: SubrunVerdict, runs: Sequence[CypressRun], not_before: Optional[float],
-              since: Optional[float]) -> RunTests:
+              since: Optional[float], junit: Optional[List[JUnitReport]] = None) -> RunTests:
         """Its per-test results: reports not older than ``since`` (the run's start) and, for its own
-        specs, not older than ``not_before``; the console's test list of its part of the log."""
+        specs, not older than ``not_before`` (``junit``: the JUnit reports the verdict read, else read
+        here); the console's test list of its part of the log."""
         mine = self._runs_of(sub, runs)
         specs: List[str] = []
         for run in mine:
@@ -53,7 +54,8 @@ class History:
                 later = [r.start_offset for r in runs if r.start_offset > run.start_offset]
                 console.extend(self.console.between(run.start_offset, min(later) if later else None))
         settings = self.settings
-        junit = scan_junit_dir(settings.junit_dir_path(), settings.junit_glob, since=since)
+        if junit is None:
+            junit = scan_junit_dir(settings.junit_dir_path(), settings.junit_glob, since=since)
         mochawesome = scan_mochawesome_dir(settings.mochawesome_dir_path(), settings.mochawesome_glob, since=since)
         found = run_tests(specs, sub.counts, junit, mochawesome, console, not_before)
         if not mine or not all(run.finished for run in mine):
@@ -81,7 +83,7 @@ class History:
     # ---- one decided (sub-)run ----
     def record(self, build: str, run_started: Optional[str], verdict: RunVerdict, sub: SubrunVerdict,
                runs: Sequence[CypressRun], inventory: Dict[str, InventoryHost], not_before: Optional[float],
-               since: Optional[float]) -> Optional[Changes]:
+               since: Optional[float], junit: Optional[List[JUnitReport]] = None) -> Optional[Changes]:
         """Record ``sub`` in its suite's history once and say what changed; None when there is no
         history (off, a cancelled run, no key, or it could not be read or written: journalled)."""
         if not self.enabled or sub.state == CANCELLED:
@@ -92,7 +94,7 @@ class History:
                 self.journal("history", "sub-run {0} {1}: ATVM_HISTORY_KEY gives no key, no history kept".format(
                     sub.index + 1, sub.name))
                 return None
-            found = self.tests(sub, runs, not_before, since)
+            found = self.tests(sub, runs, not_before, since, junit)
             states = found.states() if found.known else None
             disagreements = [t.to_dict() for t in found.disagreements]
 

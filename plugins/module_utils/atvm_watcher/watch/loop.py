@@ -70,6 +70,7 @@ class Watcher:
         self.client = client or MattermostClient.from_settings(settings)
         self.parser = CypressLogParser(settings.marker_regex)
         self.history = History(settings, self.journal)
+        self.last_junit: Optional[List[Any]] = None  # the JUnit reports the last decision read
         self.follower = LogFollower(settings.runner_log_path(), self.parser, self.store, self.journal,
                                     olddirs=settings.log_olddirs, logrotate_conf=settings.logrotate_conf,
                                     others=other_logs(settings.state_root, settings.runner_log_path()),
@@ -208,6 +209,7 @@ class Watcher:
         reporter_dir = self.settings.reporter_dir_path()
         artifacts = scan_reporter_dir(reporter_dir, self.settings, since=created - 2.0)
         junit = scan_junit_dir(self.settings.junit_dir_path(), self.settings.junit_glob, since=created - 2.0)
+        self.last_junit = junit  # what the history takes its per-test results from (read once)
         return Evidence(
             runs=self.runs(), preamble_problems=list(self.parser.preamble_problems),
             preamble_fatal=self.parser.preamble_fatal,
@@ -271,7 +273,7 @@ class Watcher:
         if post and self._posted() >= self.settings.max_posts:
             post, entry.held = False, True  # the request post counts it (the post cap: docs/decision-rules.md)
         changes = self.history.record(self.build, self.state.created_at, verdict, sub, self.runs(), self.inventory(),
-                                      self.not_before(sub.index), self.run_start() - 2.0)
+                                      self.not_before(sub.index), self.run_start() - 2.0, self.last_junit)
         entry.tests = changes.tallies() if changes is not None and changes.known else None
         payload = build_post(verdict, sub, self.settings, self.build, total, changes=changes) if post else None
         record = {"schema": SCHEMA, "index": sub.index, "name": name, "key": key, "verdict": sub.to_dict(),

@@ -64,6 +64,13 @@ def test_sources_that_disagree_are_reported_and_never_merged_into_a_pass(tmp_pat
     assert found.summary()["disagreements"] == [disagreement.to_dict()]
 
 
+def test_a_report_that_says_failed_wins_over_a_console_that_says_passed(tmp_path):
+    _console, junit = simulate(tmp_path, "--fail", "ubuntu2204-01", name="failing")
+    console, _junit = simulate(tmp_path, name="passing")
+    [disagreement] = testcases.run_tests([], None, junit=junit, console=console).disagreements
+    assert disagreement.says == {"JUnit": "failed", "console": "passed"} and disagreement.state == "failed"
+
+
 def test_too_few_tests_named_is_no_per_test_result(tmp_path):
     console, junit = simulate(tmp_path, "--fail", "ubuntu2204-01")
     found = testcases.run_tests([], Counts(9, 7, 2, 0, 0), junit=junit, console=console)

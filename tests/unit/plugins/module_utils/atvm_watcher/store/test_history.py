@@ -75,8 +75,8 @@ def test_three_runs_fail_flaky_pass(store):
                                                                "flaky": 0}
     doc = store.load(suite.id)
     assert [r["id"] for r in doc["runs"]] == ["B1#0", "B2#0", "B3#0"]
-    assert doc["tests"] == [["cypress/e2e/migration/h1.cy.ts", "Migration of h1 boots"],
-                           ["cypress/e2e/migration/h1.cy.ts", "Migration of h1 plans"]]
+    assert doc["specs"] == ["cypress/e2e/migration/h1.cy.ts"]  # each spec path once
+    assert doc["tests"] == [[0, "Migration of h1 boots"], [0, "Migration of h1 plans"]]
     assert doc["runs"][1]["tests"] == {"passed": "2", "flaky": "1", "failed": "0", "skipped": "0"}
     assert doc["runs"][1]["changes"]["masks"] == {"new_failures": "0", "fixed": "1", "still_failing": "0", "flaky": "1"}
     assert store.lines == []
@@ -112,16 +112,24 @@ def test_two_suites_never_mix(store):
     assert [r["id"] for r in store.load(windows.id)["runs"]] == ["B1#1"]
 
 
-def test_retention_keeps_the_newest_runs_and_only_the_tests_they_name(tmp_path):
+def test_retention_keeps_the_newest_runs_and_a_table_of_their_tests(tmp_path):
     store = HistoryStore(HistoryPaths(str(tmp_path)), max_runs=3)
     suite = suite_key(KEY, META)
-    for n in range(1, 8):
+    for n in range(1, 41):  # every run has one test of its own: the table must not grow with the runs
         record(store, suite, "B{0}".format(n), states_of(passed=["test {0}".format(n)]))
-    doc = store.load(suite.id)
-    assert [r["build"] for r in doc["runs"]] == ["B5", "B6", "B7"]
-    assert [t[1] for t in doc["tests"]] == ["Migration of h1 test 5", "Migration of h1 test 6", "Migration of h1 test 7"]
-    latest = store.load(suite.id)["runs"][-1]
-    assert latest["tests"]["passed"] == "4"  # bit 2: renumbered after the table was compacted
+        doc = store.load(suite.id)
+        assert len(doc["tests"]) <= 6, len(doc["tests"])  # at most a quarter over what the kept runs name, twice
+    assert [r["build"] for r in doc["runs"]] == ["B38", "B39", "B40"]
+    names = [t[1] for t in doc["tests"]]
+    assert {"Migration of h1 test 38", "Migration of h1 test 39", "Migration of h1 test 40"} <= set(names)
+    # the masks were renumbered with the table: each run still names its own test
+    for run in doc["runs"]:
+        packed = run["tests"]["passed"]
+        [bit] = ([int(i) for i in packed[2:].split(",")] if packed.startswith("i:")
+                 else [i for i in range(64) if int(packed, 16) >> i & 1])
+        assert doc["tests"][bit][1] == "Migration of h1 test " + run["build"][1:]
+    last = record(store, suite, "B40", states_of(passed=["test 40"]))  # recorded again: the same answer
+    assert last.previous_build == "B39" and last.tests["passed"] == 1
 
 
 def test_the_size_cap_drops_the_oldest_runs_first(tmp_path):
@@ -150,12 +158,18 @@ def test_a_run_too_big_for_the_cap_is_kept_without_its_tests(tmp_path):
     assert len(lines) == 1 and "size cap" in lines[0]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[]", json.dumps({"schema": 1, "suite": {"id": "x"}, "tests": [],
+@pytest.mark.parametrize("content", [b"{not json", b"[]", json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": [], "tests": [],
                                                                          "runs": [{"id": "B1#0"}]}).encode(),
-                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "tests": [["a", "b"]],
+                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[0, "b"]],
                                                  "runs": [{"id": "B1#0", "build": "B1",
-                                                           "tests": {"failed": "ff"}}]}).encode()],
-                         ids=["undecodable", "not-an-object", "run-without-build", "mask-beyond-table"])
+                                                           "tests": {"failed": "ff"}}]}).encode(),
+                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[1, "b"]],
+                                                 "runs": []}).encode(),
+                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[0, "b"]],
+                                                 "runs": [{"id": "B1#0", "build": "B1",
+                                                           "tests": {"failed": [0, 1.5]}}]}).encode()],
+                         ids=["undecodable", "not-an-object", "run-without-build", "mask-beyond-table",
+                              "spec-beyond-specs", "index-not-a-number"])
 def test_a_corrupt_history_is_set_aside_with_one_journal_line_and_starts_again(store, content):
     suite = suite_key(KEY, META)
     os.makedirs(store.paths.dir)
