@@ -109,6 +109,10 @@ class History:
         except WatcherError as exc:
             self.journal("history-failed", "sub-run {0} {1}: no history: {2}".format(sub.index + 1, sub.name, exc))
             return None
+        except Exception as exc:  # pylint: disable=broad-except  # the history never stops a post
+            self.journal("history-failed", "sub-run {0} {1}: no history: {2}: {3}".format(
+                sub.index + 1, sub.name, type(exc).__name__, exc))
+            return None
         self.journal("history", "sub-run {0} {1}: suite {2}: {3}".format(
             sub.index + 1, sub.name, suite.text, changes.summary()), suite=suite.id, changes=changes.tallies())
         return changes
