@@ -66,7 +66,7 @@ def junit_of(states: Dict[Tuple[str, str], str]) -> str:
 def best(repeat: int, work) -> Tuple[float, float, object]:
     """(best wall time, best CPU time, what ``work`` returned) over ``repeat`` runs."""
     walls, cpus, result = [], [], None
-    for _ in range(repeat):
+    for _time in range(repeat):
         started, cpu = time.perf_counter(), time.process_time()
         result = work()
         walls.append(time.perf_counter() - started)
@@ -108,8 +108,8 @@ def main() -> int:
         history = [states_of(rng, args.tests, n) for n in range(args.runs + 1)]
         for n, states in enumerate(history[:args.runs]):
             record("B{0:03d}".format(n), states)
-        print("setup: {0} runs of {1} tests recorded in {2:.1f} s".format(args.runs, args.tests,
-                                                                         time.perf_counter() - started))
+        print("setup: {0} runs of {1} tests recorded in {2:.1f} s".format(
+            args.runs, args.tests, time.perf_counter() - started))
         results = os.path.join(tmp, "results")
         os.mkdir(results)
         with open(os.path.join(results, "results-0001.xml"), "w", encoding="utf-8") as handle:

@@ -21,7 +21,6 @@ FAST = ["--spec-seconds", "0.4", "--line-interval", "0.1", "--tests-per-spec", "
 SUITE = {"ATVM_TEMPLATE_NAME": "cmc-e2e", "ATVM_CONFIG_FAMILY": "gold"}
 
 
-
 def failing_test(*args):
     """The full title of the test the simulator fails (--fail) or retries (--flaky) with these arguments."""
     [spec] = [s for sub in cypress_sim.build_plan(list(args)).subruns for s in sub.specs
@@ -119,7 +118,7 @@ def test_a_restart_between_decision_and_post_counts_the_run_once(make_run, doubl
     watcher.communicate()
     assert run.wait_watcher(run.start_watcher(), 60) == 0
     time.sleep(3.5)  # the first copy arrives too (a possible duplicate, and marked as such in the second)
-    texts = [p for p in _posts_of(run)]
+    texts = _posts_of(run)
     assert 1 <= len(texts) <= 2
     values = {[f["value"] for f in p["attachments"][0]["fields"] if f["title"] == "History"][0] for p in texts}
     assert values == {"Since `once-1` (just now): 1 fixed \u00b7 1 flaky (passed on a retry)"}

@@ -182,7 +182,6 @@ class RunPaths:
         return RUNNER_UNIT.format(self.build)
 
 
-
 SUITE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 

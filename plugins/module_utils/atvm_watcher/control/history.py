@@ -54,8 +54,8 @@ def suites_lines(suites: List[Dict[str, Any]]) -> List[str]:
 
 def runs_lines(data: Dict[str, Any]) -> List[str]:
     suite = data["suite"]
-    lines = ["suite {0}: {1} ({2} run(s) kept, {3} tests)".format(suite["id"], suite["text"], suite["runs"],
-                                                                   suite["tests"])]
+    lines = ["suite {0}: {1} ({2} run(s) kept, {3} tests)".format(
+        suite["id"], suite["text"], suite["runs"], suite["tests"])]
     for run in data["runs"]:
         lines.append("  {0} {1}: {2} / {3} at {4}".format(run["build"], run.get("name") or "-", run.get("state"),
                                                           run.get("result"), run.get("decided_at") or "-"))

@@ -106,7 +106,6 @@ class Changes:
                    tests={k: int(v) for k, v in (obj.get("tests") or {}).items() if isinstance(v, int)},
                    disagreements=[d for d in obj.get("disagreements") or [] if isinstance(d, dict)])
 
-
     def encode(self) -> Dict[str, Any]:
         """What the suite's history keeps with the run: the lists as masks over the suite's table, the
         streaks as one mask per length (``{runs: mask}``); see :func:`decode`."""

@@ -40,13 +40,17 @@ FAILED = "failed"
 PENDING = "pending"
 
 _RUNNING_WORD = b"Running:"
+# the next line that may matter in the failure details: not indented, or a failure's number, a
+# heading, Running:, or colour first
+_DETAIL_NEXT = re.compile(rb"^(?:[^ \r\n]| *[0-9(R\x1b])", re.MULTILINE)
 _RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
 _RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
 _END_RE = re.compile(r"^\s*\((?:Results|Run Finished|Run Starting)\)\s*$")
-_PASS_RE = re.compile(r"^(?P<ind> +)[\u2713\u221a\u2714] (?P<title>.+?)(?: \(\d+(?:\.\d+)?m?s\))?\s*$")
-_FAIL_RE = re.compile(r"^(?P<ind> +)(?P<n>\d+)\) (?P<title>.+?)\s*$")
-_PENDING_RE = re.compile(r"^(?P<ind> +)- (?P<title>.+?)\s*$")
-_ATTEMPT_RE = re.compile(r"^(?P<ind> +)\(attempt (?P<a>\d+) of (?P<m>\d+)\) (?P<title>.+?)\s*$", re.IGNORECASE)
+# a test's line: passed (with its duration when Mocha prints one), failed (its failure's number),
+# pending, or a failed attempt Cypress retries
+_TEST_RE = re.compile(
+    r"^(?P<ind> +)(?:(?P<pass>[\u2713\u221a\u2714]) |(?P<n>\d+)\) |(?P<pending>-) "
+    r"|\((?i:attempt) (?P<a>\d+) of (?P<m>\d+)\) )(?P<title>.+?)(?(pass)(?: \(\d+(?:\.\d+)?m?s\))?)\s*$")
 _SUMMARY_RE = re.compile(r"^ +(?P<n>\d+) (?P<what>passing|failing|pending)\b")
 _DETAIL_RE = re.compile(r"^ {1,4}(?P<n>\d+)\) (?P<title>.+?)\s*$")
 # lines inside a spec's test list that are not describe blocks: app output, boxes, warnings
@@ -117,6 +121,7 @@ class ConsoleTests:
         self._dropped = False
         self._streams: Dict[str, _Stream] = {}
         self._known: Set[str] = set()
+        self._open = 0  # streams in the middle of a spec
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes) -> None:
@@ -172,14 +177,27 @@ class ConsoleTests:
     def _lines(self, buf: bytes, pos: int, end: int, base: int) -> None:
         """Complete lines ``buf[pos:end]`` (``end`` just after a newline) at stream offset ``base``."""
         while pos < end:
-            if not any(s.spec is not None for s in self._streams.values()):
+            if not self._open:
                 found = buf.find(_RUNNING_WORD, pos, end)
                 if found < 0:
                     return
                 pos = buf.rfind(b"\n", pos, found) + 1 or pos
+            elif self._in_details():
+                found = _DETAIL_NEXT.search(buf, pos, end)  # stack traces are passed over in C
+                if found is None:
+                    return
+                pos = found.start()
             stop = buf.find(b"\n", pos, end)
             self._line(buf[pos:min(stop, pos + self.line_cap)], base + pos)
             pos = stop + 1
+
+    def _in_details(self) -> bool:
+        """One runner's output (no prefix) in the failure details, between two of them: only a line
+        that is not indented, or whose first character is a digit, ``(``, ``R`` or ESC can matter."""
+        if len(self._streams) != 1:
+            return False
+        stream = next(iter(self._streams.values()))
+        return stream.details and stream.block is None and stream.spec is not None
 
     # ------------------------------------------------------------------ one line
     def _line(self, raw: bytes, offset: int) -> None:
@@ -191,6 +209,7 @@ class ConsoleTests:
         if running:
             self._close(stream, complete=False)
             stream.spec = ConsoleSpec(spec=normalise_spec(running.group("spec").strip()), offset=offset)
+            self._open += 1
             stream.cont = True
             self.specs.append(stream.spec)
             return
@@ -220,15 +239,13 @@ class ConsoleTests:
             stream.details = True
             spec.summary["passing"] = int(summary.group("n"))
             return
-        for regex, state in ((_PASS_RE, PASSED), (_FAIL_RE, FAILED), (_PENDING_RE, PENDING)):
-            match = regex.match(text)
-            if match:
-                self._test(stream, spec, match, state)
-                return
-        attempt = _ATTEMPT_RE.match(text)
-        if attempt:
-            key = (len(attempt.group("ind")), attempt.group("title"))
+        test = _TEST_RE.match(text)
+        if test and test.group("a"):
+            key = (len(test.group("ind")), test.group("title"))
             stream.retried[key] = stream.retried.get(key, 0) + 1
+            return
+        if test:
+            self._test(stream, spec, test, PASSED if test.group("pass") else FAILED if test.group("n") else PENDING)
             return
         indent = len(text) - len(text.lstrip(" "))
         if indent >= 2 and not _NOT_SUITE_RE.match(text):
@@ -279,10 +296,10 @@ class ConsoleTests:
         else:
             stream.block = None
 
-    @staticmethod
-    def _close(stream: _Stream, complete: bool) -> None:
+    def _close(self, stream: _Stream, complete: bool) -> None:
         if stream.spec is not None:
             stream.spec.complete = complete
+            self._open -= 1
         stream.spec = None
         stream.details = False
         stream.stack = []

@@ -61,8 +61,8 @@ def changes_line(view: ChangesView) -> str:
     if view.fixed:
         parts.append("{0} fixed".format(len(view.fixed)))
     if view.still_failing:
-        parts.append("{0} still failing (longest: {1} runs in a row)".format(len(view.still_failing),
-                                                                            view.longest_streak))
+        parts.append("{0} still failing (longest: {1} runs in a row)".format(
+            len(view.still_failing), view.longest_streak))
     if flaky:
         parts.append(flaky)
     ago = format_ago(view.ago)

@@ -130,7 +130,7 @@ def _problem(doc: Dict[str, Any]) -> Optional[str]:
     if not isinstance(doc.get("suite"), dict) or not isinstance(doc["suite"].get("id"), str):
         return "suite is not an object with an id"
     specs, tests = doc.get("specs"), doc.get("tests")
-    if not isinstance(specs, list) or not all(type(spec) is str for spec in specs):
+    if not isinstance(specs, list) or not all(isinstance(spec, str) for spec in specs):
         return "specs is not a list of spec paths"
     if not isinstance(tests, list):
         return "tests is not a list"

@@ -56,8 +56,6 @@ LOG = logging.getLogger(__name__)
 
 OUTBOX_SCHEMA = 2  # 2: the record keeps the exact payload it posts; 1: its text only (still read and resent)
 
-
-
 REQUEST_KEY = "request"  # the request post's outbox key (docs/decision-rules.md, "The channel never contradicts the run")
 KEY_RE = re.compile(r"[0-9]{3,6}-[A-Za-z0-9._-]+|" + REQUEST_KEY)
 KEY_MAX = 120

@@ -116,4 +116,3 @@ class History:
         self.journal("history", "sub-run {0} {1}: suite {2}: {3}".format(
             sub.index + 1, sub.name, suite.text, changes.summary()), suite=suite.id, changes=changes.tallies())
         return changes
-

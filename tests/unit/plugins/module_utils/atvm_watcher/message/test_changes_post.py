@@ -99,8 +99,8 @@ def test_a_small_post_limit_still_holds_the_field():
 
 def test_test_names_are_evidence_and_shown_inert():
     hostile = ("cypress/e2e/x.cy.ts", "opens http://evil.example/x ![img](http://e/i.png) <b>hi</b> @channel *b*")
-    payload = _payload(_changes(new=[hostile], disagree=[{"spec": hostile[0], "title": hostile[1],
-                                                           "says": {"JUnit": "passed", "console": "failed"}}]))
+    said = {"spec": hostile[0], "title": hostile[1], "says": {"JUnit": "passed", "console": "failed"}}
+    payload = _payload(_changes(new=[hostile], disagree=[said]))
     for string in strings(payload):
         assert live_markup(string, allowed_links=["http://127.0.0.1:1234/runs/42"]) == [], string
         assert "@channel" not in string

@@ -68,11 +68,11 @@ def test_three_runs_fail_flaky_pass(store):
     first = record(store, suite, "B1", states_of(failed=["boots"], passed=["plans"]))
     assert first.first_run and first.tallies() == {"new_failure": 0, "fixed": 0, "still_failing": 0, "flaky": 0}
     second = record(store, suite, "B2", states_of(flaky=["boots"], passed=["plans"]))
-    assert second.previous_build == "B1" and second.tallies() == {"new_failure": 0, "fixed": 1, "still_failing": 0,
-                                                                 "flaky": 1}
+    assert second.previous_build == "B1"
+    assert second.tallies() == {"new_failure": 0, "fixed": 1, "still_failing": 0, "flaky": 1}
     third = record(store, suite, "B3", states_of(passed=["boots", "plans"]))
-    assert third.previous_build == "B2" and third.tallies() == {"new_failure": 0, "fixed": 0, "still_failing": 0,
-                                                               "flaky": 0}
+    assert third.previous_build == "B2"
+    assert third.tallies() == {"new_failure": 0, "fixed": 0, "still_failing": 0, "flaky": 0}
     doc = store.load(suite.id)
     assert [r["id"] for r in doc["runs"]] == ["B1#0", "B2#0", "B3#0"]
     assert doc["specs"] == ["cypress/e2e/migration/h1.cy.ts"]  # each spec path once
@@ -158,18 +158,21 @@ def test_a_run_too_big_for_the_cap_is_kept_without_its_tests(tmp_path):
     assert len(lines) == 1 and "size cap" in lines[0]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[]", json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": [], "tests": [],
-                                                                         "runs": [{"id": "B1#0"}]}).encode(),
-                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[0, "b"]],
-                                                 "runs": [{"id": "B1#0", "build": "B1",
-                                                           "tests": {"failed": "ff"}}]}).encode(),
-                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[1, "b"]],
-                                                 "runs": []}).encode(),
-                                     json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": ["a"], "tests": [[0, "b"]],
-                                                 "runs": [{"id": "B1#0", "build": "B1",
-                                                           "tests": {"failed": [0, 1.5]}}]}).encode()],
-                         ids=["undecodable", "not-an-object", "run-without-build", "mask-beyond-table",
-                              "spec-beyond-specs", "index-not-a-number"])
+def _doc(specs, tests, runs):
+    return json.dumps({"schema": 1, "suite": {"id": "x"}, "specs": specs, "tests": tests, "runs": runs}).encode()
+
+
+CORRUPT = {
+    "undecodable": b"{not json",
+    "not-an-object": b"[]",
+    "run-without-build": _doc([], [], [{"id": "B1#0"}]),
+    "mask-beyond-table": _doc(["a"], [[0, "b"]], [{"id": "B1#0", "build": "B1", "tests": {"failed": "ff"}}]),
+    "spec-beyond-specs": _doc(["a"], [[1, "b"]], []),
+    "index-not-a-number": _doc(["a"], [[0, "b"]], [{"id": "B1#0", "build": "B1", "tests": {"failed": [0, 1.5]}}]),
+}
+
+
+@pytest.mark.parametrize("content", list(CORRUPT.values()), ids=list(CORRUPT))
 def test_a_corrupt_history_is_set_aside_with_one_journal_line_and_starts_again(store, content):
     suite = suite_key(KEY, META)
     os.makedirs(store.paths.dir)
@@ -213,7 +216,7 @@ def test_the_webhook_never_reaches_the_file(tmp_path):
 
 def test_two_watchers_recording_together_lose_nothing(tmp_path):
     suite = suite_key(KEY, META)
-    stores = [HistoryStore(HistoryPaths(str(tmp_path))) for _ in range(8)]
+    stores = [HistoryStore(HistoryPaths(str(tmp_path))) for _n in range(8)]
     threads = [threading.Thread(target=record, args=(s, suite, "B{0}".format(n), states_of(passed=["boots"])))
                for n, s in enumerate(stores)]
     for thread in threads:
@@ -223,8 +226,8 @@ def test_two_watchers_recording_together_lose_nothing(tmp_path):
     assert sorted(r["build"] for r in stores[0].load(suite.id)["runs"]) == ["B{0}".format(n) for n in range(8)]
 
 
-STATES = st.dictionaries(st.sampled_from(["boots", "plans", "replicates"]), st.sampled_from(["passed", "failed",
-                                                                                              "flaky"]), min_size=1)
+STATES = st.dictionaries(st.sampled_from(["boots", "plans", "replicates"]),
+                         st.sampled_from(["passed", "failed", "flaky"]), min_size=1)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -121,8 +121,8 @@ def test_a_failure_twice_is_still_failing_and_a_fail_is_never_fixed(tmp_path):
 def test_a_categorized_request_keeps_one_history_per_group(tmp_path):
     run_build(tmp_path, "B1", "--fail", "win2022-01", "--exit-code", "0", categorized=True, hosts=GROUPS)
     watcher, posts = run_build(tmp_path, "B2", "--exit-code", "0", categorized=True, hosts=GROUPS)
-    assert [history_field(p) for p in posts.posts] == ["Since `B1` (just now): no change",
-                                                      "Since `B1` (just now): 1 fixed"]
+    assert [history_field(p) for p in posts.posts] == [
+        "Since `B1` (just now): no change", "Since `B1` (just now): 1 fixed"]
     suites = HistoryStore(watcher.settings.paths.history).suites()
     assert sorted(s["text"] for s in suites) == ["cmc-e2e \u00b7 gold \u00b7 linux \u00b7 rhel96-fc-01,ubuntu2204-01",
                                                  "cmc-e2e \u00b7 gold \u00b7 windows \u00b7 win2022-01"]
