@@ -20,6 +20,7 @@ from ..evidence.mochawesome import scan_mochawesome_dir
 from ..evidence.testcases import RunTests, TestKey, run_tests
 from ..evidence.testlines import ConsoleTests
 from ..models import CANCELLED, CypressRun, InventoryHost, JUnitReport, RunVerdict, SubrunVerdict
+from ..safetext import redact_command
 from ..settings import Settings
 from ..store.history import HistoryStore, Masks, SuiteKey, run_id, suite_key
 
@@ -76,7 +77,8 @@ class History:
             hosts.extend(h for h in hosts_of_run(run, inventory, self.settings.host_pattern) if h not in hosts)
         if not verdict.categorized:
             hosts.extend(h for h in self.settings.expected_hosts if h not in hosts)
-        document: Dict[str, Any] = dict(self.settings.metadata)
+        names = getattr(self.settings, "redact_names", "") or None  # a key never holds a credential of a command
+        document: Dict[str, Any] = {k: redact_command(v, names) for k, v in (self.settings.metadata or {}).items()}
         document.update(subrun=sub.label or sub.name, hosts=sorted(hosts), categorized=verdict.categorized)
         return suite_key(self.settings.history_key, document)
 
