@@ -6,7 +6,7 @@ suite's history, and what changed since the suite's previous run (docs/history.m
 The console's tests are read as the log is read (:class:`~..evidence.testlines.ConsoleTests`, fed by
 the log follower); the reports when the (sub-)run is decided. Nothing here ever changes a verdict, and
 a history that cannot be read or written never stops a post: it is journalled and the post goes out
-without its "Since" field.
+without its History field.
 """
 from __future__ import annotations
 
