@@ -214,7 +214,20 @@ subruns:
     key:
       description: The delivery key (C(000-linux)).
       type: str
-  sample: [{"index": 0, "name": "linux", "state": "COMPLETED", "result": "PASS", "delivery": "SENT", "key": "000-linux"}]
+    changes:
+      description:
+        - What changed since the last run of the sub-run's suite (see the collection's docs/history.md), or null
+          when the run keeps no history.
+        - C(previous_build) (null on a first run or without earlier per-test results), C(previous_at),
+          C(first_run), C(per_test_results) (false with C(why) when the per-test evidence is missing or
+          incomplete), C(new_failures), C(fixed), C(still_failing) (each with its C(streak)), C(flaky) (lists of
+          C(spec) and C(title)), C(tests) (this run's tests by state), C(disagreements), C(suite).
+      type: dict
+      version_added: 2.0.0
+  sample: [{"index": 0, "name": "linux", "state": "COMPLETED", "result": "PASS", "delivery": "SENT", "key": "000-linux",
+            "changes": {"previous_build": "nightly-41", "new_failures": [], "still_failing": [],
+                        "fixed": [{"spec": "cypress/e2e/migration/rhel96-fc-01.cy.ts",
+                                   "title": "Migration of rhel96-fc-01 boots the target VM"}], "flaky": []}}]
 request:
   description:
     - The request post, when the request needed one (its sub-run posts did not say how it ended, see

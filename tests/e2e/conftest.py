@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 # Imported here, before pytest-ansible puts Ansible's collection loader in front (which cannot load
-# this package afterwards); the tests take prom_text from this module.
-from ansible_collections.atvm.watcher.tests.support import mattermost_double, prom_text  # noqa: F401  # pylint: disable=unused-import
+# this package afterwards); the tests take prom_text and cypress_sim from this module.
+from ansible_collections.atvm.watcher.tests.support import cypress_sim, mattermost_double, prom_text  # noqa: F401  # pylint: disable=unused-import
 from ansible_collections.atvm.watcher.tests.support.channel_truth import assert_channel_agrees
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -40,13 +40,13 @@ class E2ERun:
 
     def __init__(self, tmp: pathlib.Path, double: Any, build: str, sim_args: List[str], categorized: bool,
                  env: Optional[Dict[str, str]] = None, hosts: str = "", wrap: Optional[str] = None,
-                 log: Optional[pathlib.Path] = None) -> None:
+                 log: Optional[pathlib.Path] = None, state_root: Optional[pathlib.Path] = None) -> None:
         self.tmp = tmp
         self.double = double
         self.build = build
         self.sim_args = sim_args
         self.categorized = categorized
-        self.state_root = tmp / "state"
+        self.state_root = state_root or tmp / "state"  # a shared one: the builds of one suite (its history)
         self.state_dir = self.state_root / build
         self.auto = tmp / "auto"
         self.reporter = self.auto / "cypress" / "reports" / "cmc"

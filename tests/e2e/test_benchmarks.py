@@ -5,7 +5,7 @@
 The figures are not judged here (the machine may be busy); what is judged is what each benchmark
 checks: bench_watch's posts against the offline verdict of the same files (every part, including
 a categorized run whose middle group failed), bench_log_read's sub-runs against their corpus logs,
-bench_verdict's hosts.
+bench_verdict's hosts, bench_history's changes against the rules read set by set.
 """
 from __future__ import annotations
 
@@ -57,3 +57,10 @@ def test_bench_verdict_smoke(tmp_path):
     code, out = _bench(tmp_path, "bench_verdict.py", "--files", "20", "--timeout", "120")
     assert code == 0, out
     assert "hosts judged 20" in out, out
+
+
+def test_bench_history_smoke(tmp_path):
+    code, out = _bench(tmp_path, "bench_history.py", "--tests", "300", "--runs", "12", "--repeat", "1",
+                       "--tmpdir", str(tmp_path), timeout=120)
+    assert code == 0, out
+    assert "check: the changes are the rules read set by set, 12 runs kept" in out, out

@@ -5,6 +5,7 @@ as systemd would. Every sub-run's post must arrive exactly once, except the docu
 between SENDING and SENT, or an ambiguous answer), where the second copy is marked."""
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
@@ -75,4 +76,7 @@ def test_watcher_killed_at_many_moments_posts_each_subrun_exactly_once(make_run,
     state = run.state()
     assert state["run_state"] == "COMPLETED"
     assert [s["delivery"] for s in state["subruns"]] == ["SENT"] * 6
+    # every group is a suite of its own, and each holds this run once whatever the kills (docs/history.md)
+    suites = [json.loads(p.read_text()) for p in (run.state_root / ".history").glob("*.json")]
+    assert sorted(len(doc["runs"]) for doc in suites) == [1] * 6, [[r["id"] for r in d["runs"]] for d in suites]
     run.assert_no_secret()

@@ -130,6 +130,7 @@ class SpecPlan:
     durations: List[int] = dataclasses.field(default_factory=list)  # displayed ms per test
     wall_ms: int = 0
     failed_index: Optional[int] = None
+    flaky_index: Optional[int] = None  # this test fails its first attempt and passes on the retry
     outcome: str = "pass"  # pass | fail | zero | crash | skipped (canceled) | not-run
     passes: int = 0
     failures: int = 0
@@ -476,6 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--inventory-only", action="store_true", help="write the inventory and exit 0")
     res = parser.add_argument_group("outcomes")
     res.add_argument("--fail", action="append", default=[], metavar="HOSTS", help="these specs fail one test")
+    res.add_argument("--flaky", action="append", default=[], metavar="HOSTS",
+                     help="in these specs one test (the one --fail would fail) fails its first attempt and passes "
+                          "on the retry: Cypress prints '(Attempt 1 of 2) title' before its pass")
     res.add_argument("--zero-tests", action="append", default=[], metavar="HOSTS",
                      help="these specs register 0 tests (still 'All specs passed!')")
     res.add_argument("--crash-in", action="append", default=[], metavar="GROUP_OR_HOST",
@@ -571,7 +575,7 @@ def _display_names(specs: Sequence[str]) -> List[str]:
 
 
 def _spec_plans(hosts: Sequence[str], args: argparse.Namespace, rng: random.Random,
-                fails: Sequence[str], zeros: Sequence[str]) -> List[SpecPlan]:
+                fails: Sequence[str], zeros: Sequence[str], flaky: Sequence[str] = ()) -> List[SpecPlan]:
     specs = [args.spec_template.format(host=h) for h in hosts]
     displays = _display_names(specs)
     plans = []
@@ -595,6 +599,8 @@ def _spec_plans(hosts: Sequence[str], args: argparse.Namespace, rng: random.Rand
         if host in fails and count:
             plan.failed_index = rng.randrange(count)
             plan.outcome = "fail"
+        elif host in flaky and count:
+            plan.flaky_index = rng.randrange(count)  # the test --fail would fail, with the same seed
         elif count == 0:
             plan.outcome = "zero"
         plans.append(plan)
@@ -670,12 +676,13 @@ class _Planner:
         self.all_hosts = all_hosts
         self.group_names = [g for g, _h in groups if g]
         self.fails = _host_set(args.fail)
+        self.flaky = _host_set(args.flaky)
         self.zeros = _host_set(args.zero_tests)
         self.missing = _host_set(args.missing_artifact)
         self.art_fail = _host_set(args.artifact_fail)
         self.art_error = _host_set(args.artifact_error_event)
         self.leave_running = _host_set(args.leave_running)
-        for option, names in (("--fail", self.fails), ("--zero-tests", self.zeros),
+        for option, names in (("--fail", self.fails), ("--flaky", self.flaky), ("--zero-tests", self.zeros),
                               ("--missing-artifact", self.missing), ("--artifact-fail", self.art_fail),
                               ("--artifact-error-event", self.art_error), ("--leave-running", self.leave_running)):
             _check_hosts(parser, option, names, all_hosts)
@@ -709,7 +716,7 @@ class _Planner:
             label = group
             if group in mismatch:
                 label = mismatch[group] or self._other_host_label(groups, index)
-            specs = _spec_plans(hosts, args, self.rng, self.fails, self.zeros)
+            specs = _spec_plans(hosts, args, self.rng, self.fails, self.zeros, self.flaky)
             sub = SubRunPlan(index=index, group=group, label=label, hosts=list(hosts), specs=specs)
             if record:
                 run_id = hashlib.sha1("{0}:{1}:{2}".format(args.seed, index, label).encode("utf-8")).hexdigest()[:16]
@@ -905,6 +912,8 @@ class _Planner:
                 failure_lines = self._failure_block(spec, title, spec.failures)
             else:
                 spec.passes += 1
+                if i == spec.flaky_index:
+                    b.line("    (Attempt 1 of 2) {0}".format(title))
                 b.line("    \u2713 {0} ({1}ms)".format(title, spec.durations[i]))
             if path and args.artifact_progress:
                 b.add(Step("artifact", path=path, doc=self._artifact_doc(spec, "RUN", list(start_events), False)))

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, atvm.watcher contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``atvm-run-watcher`` command line: watch, status, cancel, resend, check-config, verdict, signatures."""
+"""The ``atvm-run-watcher`` command line: watch, status, cancel, resend, history, check-config, verdict, signatures."""
 from __future__ import annotations
 
 import argparse
@@ -163,6 +163,24 @@ def cmd_resend(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     return EXIT_DELIVERY_FAILED if failed else EXIT_OK
 
 
+def cmd_history(args: argparse.Namespace, environ: Dict[str, str]) -> int:
+    from .control.history import find_suite, runs_lines, suite_runs, suites_lines  # pylint: disable=import-outside-toplevel
+    from .runpaths import HistoryPaths  # pylint: disable=import-outside-toplevel
+    from .store.history import HistoryStore  # pylint: disable=import-outside-toplevel
+
+    settings = _settings(args, environ)
+    store = HistoryStore(HistoryPaths(settings.state_root), journal=lambda line: _err(line, [settings.webhook]))
+    if args.suite:
+        data: Any = suite_runs(store, find_suite(store, args.suite)["id"], max(1, args.runs))
+        lines = runs_lines(data)
+    else:
+        data = {"state_root": settings.state_root, "suites": store.suites()}
+        lines = suites_lines(data["suites"])
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) if args.json else "\n".join(lines)
+    sys.stdout.write(redact(text, [settings.webhook]) + "\n")
+    return EXIT_OK
+
+
 def cmd_verdict(args: argparse.Namespace, environ: Dict[str, str]) -> int:
     from .offline import offline_verdict  # pylint: disable=import-outside-toplevel
 
@@ -293,6 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
 
     _add_run_commands(sub)
+
+    history = sub.add_parser("history", help="the suites' history: the suites, or the last runs of one suite and the "
+                                             "tests that changed (docs/history.md)")
+    history.add_argument("--suite", help="a suite: its id, its key, or a part of either only one suite has")
+    history.add_argument("--runs", type=int, default=20, help="runs shown of the suite (default 20)")
+    history.add_argument("--state-root", help="state root (default /var/lib/atvm-run-watcher or ATVM_STATE_ROOT)")
+    history.add_argument("--env-file", action="append", help="env file (repeatable; default: the global file)")
+    history.add_argument("--json", action="store_true", help="print the suites or the runs as JSON")
+    history.set_defaults(func=cmd_history)
 
     verdict = sub.add_parser(
         "verdict", help="decide a run offline from its files, without posting",

@@ -16,10 +16,18 @@ import logging
 import os
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional
 
 from .errors import StateError
 from .safetext import redact
+
+try:
+    import fcntl
+
+    HAS_FCNTL = True
+except ImportError:  # pragma: no cover - not on a Linux controller
+    fcntl = None  # type: ignore[assignment]
+    HAS_FCNTL = False
 
 LOG = logging.getLogger(__name__)
 
@@ -115,6 +123,26 @@ def atomic_write_bytes(path: str, data: bytes, mode: int = FILE_MODE) -> None:
             raise StateError("cannot write {0}: {1}".format(path, strerror(exc))) from None
         raise
     fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def locked(path: str) -> Iterator[None]:
+    """Hold an exclusive lock (flock) on the file ``path`` (made when missing) while the block runs, so
+    two processes never rewrite the same record at once. Raises :class:`StateError`."""
+    if not HAS_FCNTL:
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    except OSError as exc:
+        raise StateError("cannot lock {0}: {1}".format(path, strerror(exc))) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def json_default(value: Any) -> Any:

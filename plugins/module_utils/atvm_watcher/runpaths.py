@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Any
+from typing import Any, Optional
 
 from .errors import BuildNameError
 
@@ -36,6 +36,7 @@ _READING = "reading.json"
 _SUBRUNS = "subruns"
 _OUTBOX = "outbox"
 _ARCHIVE = ".archive"
+_HISTORY = ".history"
 
 
 def validate_build_name(name: Any) -> str:
@@ -166,6 +167,11 @@ class RunPaths:
         """``<root>/.archive``: older runs of every build, moved aside by a new launch."""
         return os.path.join(self.root, _ARCHIVE)
 
+    @property
+    def history(self) -> "HistoryPaths":
+        """``<root>/.history``: the history of every suite (docs/history.md)."""
+        return HistoryPaths(self.root)
+
     # ---- the run's units ----
     @property
     def watcher_unit(self) -> str:
@@ -174,3 +180,42 @@ class RunPaths:
     @property
     def runner_unit(self) -> str:
         return RUNNER_UNIT.format(self.build)
+
+
+SUITE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPaths:
+    """The history of the suites under ``root`` (the state root): one file per suite in ``.history/``
+    (docs/history.md), beside the builds and their archive."""
+
+    root: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", os.path.abspath(self.root))
+
+    @property
+    def dir(self) -> str:
+        return os.path.join(self.root, _HISTORY)
+
+    def _checked(self, suite_id: str) -> str:
+        if not isinstance(suite_id, str) or not SUITE_ID_RE.fullmatch(suite_id) or ".." in suite_id:
+            raise BuildNameError("invalid suite id {0!r}: letters, digits, '.', '_' and '-' only".format(suite_id))
+        return suite_id
+
+    def suite(self, suite_id: str) -> str:
+        """``.history/<suite id>.json``: one suite's runs and tests."""
+        return os.path.join(self.dir, self._checked(suite_id) + ".json")
+
+    def lock(self, suite_id: str) -> str:
+        """``.history/.<suite id>.lock``: held while the suite's file is read and rewritten."""
+        return os.path.join(self.dir, "." + self._checked(suite_id) + ".lock")
+
+    def suite_id_of(self, path: str) -> Optional[str]:
+        """The suite id of a file of :attr:`dir` (None for anything else)."""
+        name = os.path.basename(path)
+        if not name.endswith(".json") or os.path.dirname(os.path.abspath(path)) != self.dir:
+            return None
+        suite_id = name[:-5]
+        return suite_id if SUITE_ID_RE.fullmatch(suite_id) and ".." not in suite_id else None

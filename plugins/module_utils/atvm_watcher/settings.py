@@ -137,8 +137,11 @@ def _setting(env: str, default: Any, doc: str, kind: str = "text", *, above: Opt
     return dataclasses.field(default=default, metadata=meta, repr=not secret)
 
 
-_MM, _PATHS, _RUN, _TIME, _POST, _JP = (
-    "Mattermost", "Paths", "The run", "Timing", "The post", "Reporter JSON fields (JMESPath)")
+_MM, _PATHS, _RUN, _TIME, _POST, _JP, _HISTORY = (
+    "Mattermost", "Paths", "The run", "Timing", "The post", "Reporter JSON fields (JMESPath)",
+    "History (docs/history.md)")
+
+DEFAULT_HISTORY_KEY = "[template, config_family, subrun, hosts]"
 
 
 def _jp(env: str, default: str, what: str) -> Any:
@@ -187,6 +190,12 @@ class Settings:
         default_doc="`<automation dir>/cypress/results`", section=_PATHS)
     junit_glob: str = _setting(
         "ATVM_JUNIT_GLOB", "*.xml", "File name pattern of the JUnit reports in that directory.", section=_PATHS)
+    mochawesome_dir: Optional[str] = _setting(
+        "ATVM_MOCHAWESOME_DIR", None, "Directory (or file) of the mochawesome JSON reports (per-test results "
+        "only: a file that is not one is passed over).", "path", default_doc="the JUnit directory", section=_PATHS)
+    mochawesome_glob: str = _setting(
+        "ATVM_MOCHAWESOME_GLOB", "*.json", "File name pattern of the mochawesome reports in that directory.",
+        section=_PATHS)
     inventory: Optional[str] = _setting(
         "ATVM_INVENTORY", None, "The VM inventory that names the run's hosts.", "path",
         default_doc="`<automation dir>/atvm/inventory/vm-inventory.md`", section=_PATHS)
@@ -253,6 +262,16 @@ class Settings:
     host_pattern: str = _setting(
         "ATVM_HOST_PATTERN", DEFAULT_HOST_PATTERN, "How a spec file name names its host.", "regex",
         group="host", section=_RUN)
+    history_key: str = _setting(
+        "ATVM_HISTORY_KEY", DEFAULT_HISTORY_KEY, "What makes two runs of the same suite, over the run's metadata "
+        "(`template`, `config_family`, `config_file`, `migration_style`, `integration_plugin`, `scope`, `subrun`: the "
+        "sub-run's label, `hosts`: its hosts sorted, `categorized`).", "jmespath", section=_HISTORY)
+    history_runs: int = _setting(
+        "ATVM_HISTORY_RUNS", 100, "Runs kept per suite (0: no history, and no changes in the posts).", "int",
+        between=(0, 10000), section=_HISTORY)
+    history_max_bytes: int = _setting(
+        "ATVM_HISTORY_MAX_BYTES", 4 * 1024 * 1024, "Largest history file of one suite, in bytes: the oldest runs "
+        "go first.", "int", between=(65536, 1 << 30), section=_HISTORY)
     jp_host: str = _jp("ATVM_JP_HOST", "host", "the host name")
     jp_spec: str = _jp("ATVM_JP_SPEC", "spec", "the spec file")
     jp_status: str = _jp("ATVM_JP_STATUS", "status", "the status")
@@ -283,6 +302,9 @@ class Settings:
 
     def junit_dir_path(self) -> str:
         return self.junit_dir or os.path.join(self.automation_dir, "cypress", "results")
+
+    def mochawesome_dir_path(self) -> str:
+        return self.mochawesome_dir or self.junit_dir_path()
 
     def inventory_path(self) -> str:
         return self.inventory or os.path.join(self.automation_dir, "atvm", "inventory", "vm-inventory.md")

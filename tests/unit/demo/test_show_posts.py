@@ -63,3 +63,16 @@ def test_no_color_prints_the_colour_in_words_only(record, capsys, monkeypatch):
     assert "\x1b[" not in out
     assert "\u2502 \u2503 attachment, red (#D24B4E)" in out
     assert "build `other`" in out
+
+
+def test_the_history_field_of_a_post_is_shown(tmp_path, capsys, monkeypatch):
+    """demo/steps/40-history.sh shows the second run of a suite: its History field says what changed."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    value = "Since `history-1` (just now): 1 fixed \u00b7 1 flaky (passed on a retry)"
+    post = dict(POST, attachments=[dict(POST["attachments"][0], color="#2EB886", fields=[
+        {"title": "Result", "value": "\u2705 PASS", "short": True},
+        {"title": "History", "value": value, "short": False}])])
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps(post) + "\n", encoding="utf-8")
+    assert show.main([str(path)]) == 0
+    assert "\u2502 \u2503 History: " + value in capsys.readouterr().out

@@ -9,6 +9,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from ..runpaths import RunPaths
+from ..decision.changes import summary_of
 from ..errors import LaunchError, WatcherError
 from ..store.runstate import RunState, SubrunEntry, delivery_counts
 from ..store.runstore import RunStore
@@ -17,7 +18,7 @@ from ..host.systemd import Systemd
 OUTBOX_FIELDS = ("key", "subrun_index", "subrun_name", "status", "attempts", "possible_duplicate", "sent_at",
                  "last_error")
 SUBRUN_FIELDS = ("index", "name", "state", "result", "delivery", "key", "posted", "reasons", "hosts", "started_at",
-                 "ended_at")
+                 "ended_at", "changes")
 
 
 def _units(systemd: Systemd, paths: RunPaths) -> Dict[str, Dict[str, Any]]:
@@ -48,6 +49,8 @@ def _subrun(store: RunStore, entry: SubrunEntry, deliveries: Dict[Any, Any]) -> 
                                for h in verdict["hosts"] if isinstance(h, dict)]
     if detail is not None:
         merged["posted"] = detail.posted
+    if detail is not None and detail.changes is not None:
+        merged["changes"] = detail.changes  # since its suite's previous run (docs/history.md)
     if entry.key in deliveries:
         merged["delivery"] = deliveries[entry.key]
     return {k: merged.get(k) for k in SUBRUN_FIELDS}
@@ -166,6 +169,8 @@ def status_lines(info: Dict[str, Any]) -> List[str]:
         lines.append("  sub-run {0} {1}: {2} / {3}, delivery {4}".format(
             (sub.get("index") or 0) + 1, sub.get("name") or "?", sub.get("state"), sub.get("result"),
             sub.get("delivery") or "-"))
+        if sub.get("changes"):
+            lines.append("    tests: " + summary_of(sub["changes"]))
     if info.get("request"):
         req = info["request"]
         lines.append("  request post: {0} / {1}, delivery {2}".format(req["state"], req["result"], req["delivery"] or "-"))

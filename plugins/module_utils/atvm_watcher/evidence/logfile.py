@@ -51,6 +51,26 @@ def read_compressed(path: str, chunk_size: int = 1 << 20, limit: int = MAX_DECOM
         raise InputError(path, "cannot decompress: {0}".format(exc)) from None
 
 
+def read_plain(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes of a plain rotated log as they are now, a chunk at a time (only a regular file is
+    opened, without blocking). Raises :class:`InputError` when it cannot be opened or read."""
+    try:
+        fd, dummy = inputs.open_regular(path)
+    except OSError as exc:
+        raise InputError(path, "cannot open: {0}".format(exc.strerror or exc)) from None
+    try:
+        while True:
+            try:
+                data = os.read(fd, chunk_size)
+            except OSError as exc:
+                raise InputError(path, "cannot read: {0}".format(exc.strerror or exc)) from None
+            if not data:
+                return
+            yield data
+    finally:
+        os.close(fd)
+
+
 def tail_lines(path: str, count: int = 12, max_bytes: int = 16384) -> List[str]:
     """The last ``count`` non-blank lines of the log (cleaned text, read from at most its last
     ``max_bytes``); [] when it cannot be read. For the words of a run that died early."""
@@ -153,6 +173,16 @@ class LogReader:
                 continue
             self._olds.append((fd, 0, (st.st_dev, st.st_ino)))
         return skipped
+
+    def follow_from(self, path: str, offset: int) -> bool:
+        """Follow a rotated file from ``offset`` on (its bytes before it were read otherwise): what its
+        writer adds later is read before the log's new bytes. False when it cannot be opened."""
+        try:
+            fd, st = inputs.open_regular(path)
+        except OSError:
+            return False
+        self._olds.append((fd, offset, (st.st_dev, st.st_ino)))
+        return True
 
     def attach(self) -> None:
         """Open the file the path names now, reading nothing: a rotation from here on is followed

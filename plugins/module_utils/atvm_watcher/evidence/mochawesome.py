@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from ..durable import json_type
-from .readers import as_count, as_text, clip, decode_json_bytes, opt_text, read_input
+from .readers import as_count, as_text, clip, decode_json_bytes, opt_text, read_input, recent_files
 from ..models import Counts
 from ..safetext import show_path
 from .specs import normalise_spec
@@ -33,6 +33,19 @@ class MochawesomeFailure:
 
 
 @dataclasses.dataclass
+class MochawesomeTest:
+    """One test of the report (a hook only when it failed), in report order."""
+
+    title: str
+    full_title: str | None
+    file: str | None
+    state: str  # "passed" | "failed" | "pending" | "skipped" | "unknown"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
 class MochawesomeReport:
     """A mochawesome report: counts counted from the test entries, ``declared`` as its stats block says."""
 
@@ -41,6 +54,7 @@ class MochawesomeReport:
     declared: Counts = dataclasses.field(default_factory=Counts)  # the file's "stats" block
     files: list[str] = dataclasses.field(default_factory=list)  # spec files (backslashes -> '/')
     failures: list[MochawesomeFailure] = dataclasses.field(default_factory=list)
+    tests: list[MochawesomeTest] = dataclasses.field(default_factory=list)  # every test counted, in order
     legacy_v3: bool = False  # mochawesome 3.x layout (top-level "suites", no "results")
     mtime: float = 0.0
     error: str | None = None
@@ -151,6 +165,9 @@ class _Tally:
         if hook and state != "failed":
             return  # a hook is a test only when it failed
         self.counts[state] += 1
+        self.report.tests.append(MochawesomeTest(title=as_text(test.get("title")),
+                                                 full_title=opt_text(test.get("fullTitle")),
+                                                 file=suite_file, state=state))
         if state == "failed":
             self.report.failures.append(MochawesomeFailure(
                 title=as_text(test.get("title")),
@@ -180,3 +197,9 @@ def read_mochawesome(path: str) -> MochawesomeReport:
         skipped=tally.counts["skipped"],
     )
     return report
+
+
+def scan_mochawesome_dir(directory: str, pattern: str = "*.json", since: float | None = None) -> list[MochawesomeReport]:
+    """Every file matching ``pattern`` under ``directory`` (recursive) not older than ``since``, sorted by
+    path; a path that is a file is read alone; a missing path gives []."""
+    return [read_mochawesome(path) for path in recent_files(directory, (pattern,), since)]

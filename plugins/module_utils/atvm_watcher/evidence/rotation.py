@@ -260,13 +260,21 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
     others_real = {os.path.realpath(p) for p in others}
     taken: Dict[str, Optional[int]] = {}
     lost: Dict[int, str] = {}
-    live_is: Optional[int] = None
-    for fid, (name, key) in enumerate(recorded):
+    live_is: Optional[int] = None  # the log is still this file: the newest recorded one it can be
+    for fid in reversed(range(len(recorded))):
+        key = recorded[fid][1]
         if live_ident is not None and live_head is not None and (key.dev, key.ino) == live_ident \
                 and head_matches(live_head, key):
-            live_is = fid  # the log is still this file
+            live_is = fid
+            break
+    # An inode holds the text of the newest recorded file read in it: an older one read in the same
+    # inode was truncated away (copytruncate), so it can only be found as a copy.
+    newest_in = {(key.dev, key.ino): fid for fid, (dummy, key) in enumerate(recorded)}
+    for fid, (name, key) in enumerate(recorded):
+        if fid == live_is:
             continue
-        same = [c for c in found if c.readable and (c.dev, c.ino) == (key.dev, key.ino) and head_matches(c.head, key)]
+        same = [c for c in found if c.readable and c.path not in taken and newest_in[(key.dev, key.ino)] == fid
+                and (c.dev, c.ino) == (key.dev, key.ino) and head_matches(c.head, key)]
         # a copy: the same first bytes (a short file's copy: the same bytes, all of them)
         copy = [c for c in found if c.readable and c.path not in taken and head_matches(c.head, key)
                 and (key.head_len >= MIN_SAME or len(c.head) == key.head_len)]

@@ -31,8 +31,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import __version__
 from .. import settings as config
+from ..decision.changes import Changes
 from ..models import FAIL, PASS, Payload, RunVerdict, SubrunVerdict
 from ..safetext import safe_payload
+from .changes import changes_block, changes_line, changes_lines, cut_lines
 from .markdown import headline, render_view
 from .text import (
     LEVELS,
@@ -127,6 +129,8 @@ def _fields(view: SubrunView) -> List[Dict[str, Any]]:
         fields.append(_field("Config family", inline_code(family, MAX_FIELD_CHARS - 2)))
     if view.hosts:
         fields.append(_field("Hosts", _tally(view.hosts_by_result)))
+    if view.changes is not None:
+        fields.append(_field("History", changes_line(view.changes), short=False))
     if view.run_url:
         fields.append(_field("Recorded run", shown_url(view.run_url, MAX_FIELD_CHARS), short=False))
     if view.name_mismatch:
@@ -178,8 +182,8 @@ def _host_table(view: SubrunView, keep: int) -> str:
 
 
 def _attachment_text(view: SubrunView, n_reasons: int, n_not_pass: int, n_rows: int, level: Level) -> str:
-    blocks = [_reasons_block(view, n_reasons, level[2]), _not_pass_block(view, n_not_pass, level),
-              _host_table(view, n_rows)]
+    blocks = [_reasons_block(view, n_reasons, level[2]), changes_block(view.changes, level[1], level[0]),
+              _not_pass_block(view, n_not_pass, level), _host_table(view, n_rows)]
     return "\n\n".join(b for b in blocks if b)
 
 
@@ -246,10 +250,28 @@ def _assemble(view: SubrunView, settings: config.Settings, text: str, card_text:
 
 
 def _fit_card(view: SubrunView, limits: _Limits) -> str:
+    """The card at the most detailed level that fits, with the names of every changed test; when
+    they cannot all fit, as many as fit and "… and N more"."""
+    def fits(text: str) -> bool:
+        return len(text) <= limits.chars and len(text.encode("utf-8", "replace")) <= limits.body // 4
+
+    def with_names(base: str, lines: List[str], keep: int, hidden: int) -> str:
+        shown = cut_lines(lines, keep, hidden) if keep else []
+        return base + "\n\n" + "\n".join(shown) if shown else base
+
+    most_names = limits.chars // 8  # no name line is shorter
+    best = None
     for level in LEVELS:
-        text = _card(view, level[3])
-        if len(text) <= limits.chars and len(text.encode("utf-8", "replace")) <= limits.body // 4:
-            return text
+        base = _card(view, level[3])
+        lines, hidden = changes_lines(view.changes, level[0], most_names)
+        if not hidden and fits(with_names(base, lines, len(lines), 0)):
+            return with_names(base, lines, len(lines), 0)
+        if best is None and fits(base):
+            best = (base, lines, hidden)
+    if best is not None:
+        base, lines, hidden = best
+        keep = most(len(lines), lambda k: fits(with_names(base, lines, k, hidden)))
+        return with_names(base, lines, keep, hidden)
     return hard_cut(_card(view, LEVELS[-1][3]), min(limits.chars, limits.body // 16))
 
 
@@ -292,16 +314,16 @@ def _fit(view: SubrunView, settings: config.Settings, priority: Optional[Dict[st
 
 
 def build_post(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Settings, build_name: str,
-               total_subruns: int) -> Payload:
+               total_subruns: int, changes: Optional[Changes] = None) -> Payload:
     """The webhook payload (``text``, ``attachments``, ``props``, ``priority``) of one (sub-)run.
 
     Channel, username and icon are not in it (the client adds them). The payload keeps room for
     the possible-duplicate note (the outbox adds it when a post may exist already). Every string in it is safe
     (:func:`~..safetext.safe_post`: encodable, webhook redacted, no channel-wide mention), and the
     commands shown hide their credentials. Raises :class:`ConfigError` when the operator template
-    cannot be read.
+    cannot be read. ``changes``: what changed since the suite's previous run (docs/history.md).
     """
-    view = build_view(verdict, sub, settings, build_name, total_subruns)
+    view = build_view(verdict, sub, settings, build_name, total_subruns, changes)
     priority = _priority(settings, view.result)
     if settings.message_template:
         payload: Payload = {"text": render_view(view, settings)}

@@ -40,13 +40,14 @@ from .text import (
     most,
     shown_url,
 )
+from .changes import changes_block, changes_line
 from .view import HostView, SubrunView, build_view, tally
 
 PLACEHOLDERS = (
     "build_name", "result", "state", "emoji", "subrun_name", "subrun_index", "subrun_total", "hosts_table",
     "reasons", "metadata", "duration", "run_url", "duplicate_note",
     # also available:
-    "headline", "counts", "categorized", "name_mismatch", "started_at", "ended_at",
+    "headline", "counts", "categorized", "name_mismatch", "started_at", "ended_at", "changes", "changed_tests",
 )
 
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -154,6 +155,8 @@ class _Post:
             "name_mismatch": inert(view.name_mismatch, run_limit),
             "started_at": inert(view.started_at),
             "ended_at": inert(view.ended_at),
+            "changes": changes_line(view.changes) if view.changes is not None else "",
+            "changed_tests": changes_block(view.changes, level[1], level[0]),
         }
 
     def render(self, n_rows: int, n_reasons: int, level: Level) -> str:
@@ -182,6 +185,8 @@ def _default(view: SubrunView, v: Dict[str, str]) -> str:
         info.append("**Duration:** {0}".format(v["duration"]))
     if v["run_url"]:
         info.append("**Recorded run:** {0}".format(v["run_url"]))
+    if v["changes"]:
+        info.append("**History:** {0}".format(v["changes"]))
     blocks = ["\n".join(head)]
     if info:
         blocks.append("\n".join(info))
@@ -189,6 +194,8 @@ def _default(view: SubrunView, v: Dict[str, str]) -> str:
     blocks.append(v["hosts_table"])
     if v["reasons"]:
         blocks.append(v["reasons"])
+    if v["changed_tests"]:
+        blocks.append(v["changed_tests"])
     return "\n\n".join(blocks)
 
 

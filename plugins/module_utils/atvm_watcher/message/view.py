@@ -13,10 +13,13 @@ Text from the evidence stays as it was read (one line); each formatter makes it 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from .. import settings as config
+from ..decision.changes import Changes
+from ..durable import epoch_of
 from ..models import PASS, Counts, ExitInfo, HostVerdict, RunVerdict, SubrunVerdict
 from ..safetext import redact_command
 from .text import SEVERITY, emoji, format_duration, has_counts, one_line
@@ -49,6 +52,40 @@ class HostView:
     result: str
     counts: Counts
     reasons: List[str]  # one line each, empty ones left out
+
+
+@dataclass
+class ChangesView:
+    """What changed since the suite's previous run (docs/history.md), as a post shows it."""
+
+    known: bool  # the per-test results of this run are known
+    why: str  # why not
+    first_run: bool
+    previous_build: str  # "" when there is no earlier run with per-test results
+    ago: Optional[float]  # seconds since that run was decided (None: not known)
+    new_failures: List[Tuple[str, str]]  # (spec, full title), sorted
+    fixed: List[Tuple[str, str]]
+    still_failing: List[Tuple[Tuple[str, str], int]]  # with the runs in a row it failed in
+    flaky: List[Tuple[str, str]]
+    disagreements: List[Tuple[str, str, List[Tuple[str, str]]]]  # spec, title, [(source, state)]
+    longest_streak: int
+
+
+def changes_view(changes: Optional[Changes], now: Optional[float] = None) -> Optional[ChangesView]:
+    if changes is None:
+        return None
+    then = epoch_of(changes.previous_at)
+    current = time.time() if now is None else now
+    return ChangesView(
+        known=changes.known, why=changes.why, first_run=changes.first_run,
+        previous_build=changes.previous_build or "",
+        ago=max(0.0, current - then) if then is not None else None,
+        new_failures=list(changes.new_failures), fixed=list(changes.fixed),
+        still_failing=list(changes.still_failing), flaky=list(changes.flaky),
+        disagreements=[(str(d.get("spec", "")), str(d.get("title", "")), sorted((str(k), str(v)) for k, v in
+                                                                                (d.get("says") or {}).items()))
+                       for d in changes.disagreements],
+        longest_streak=changes.longest_streak)
 
 
 @dataclass
@@ -85,6 +122,7 @@ class SubrunView:
     extra_metadata: List[Tuple[str, str]]
     runner: ExitInfo
     hosts_by_result: List[Tuple[str, int]]  # worst first
+    changes: Optional[ChangesView] = None  # since the suite's previous run; None: no history
 
     @property
     def position(self) -> str:
@@ -124,9 +162,9 @@ def _host(host: HostVerdict) -> HostView:
 
 
 def build_view(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Settings, build_name: str,
-               total_subruns: int) -> SubrunView:
+               total_subruns: int, changes: Optional[Changes] = None, now: Optional[float] = None) -> SubrunView:
     """The view of ``sub`` (a sub-run of ``verdict``) in build ``build_name`` of ``total_subruns``
-    (0: not known yet)."""
+    (0: not known yet); ``changes``: since its suite's previous run (``now``: the time it is told at)."""
     hosts = [_host(h) for h in sub.hosts]
     order = sorted(range(len(hosts)), key=lambda i: (SEVERITY.get(hosts[i].result, 2), i))
     meta = shown_metadata(settings)
@@ -156,4 +194,5 @@ def build_view(verdict: RunVerdict, sub: SubrunVerdict, settings: config.Setting
         extra_metadata=[(key, meta[key]) for key in sorted(k for k in meta if k not in known)],
         runner=verdict.exit,
         hosts_by_result=tally(hosts),
+        changes=changes_view(changes, now),
     )

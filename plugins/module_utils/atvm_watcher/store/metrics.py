@@ -35,6 +35,7 @@ OTHER = "other"
 RUN_STATES = (RUNNING,) + tuple(s for s in TERMINAL_STATES if s != RUNNING)
 RESULTS = (PASS, FAIL, RUN, UNKNOWN)
 POST_STATUSES = ("sent", "failed", "pending", "corrupt")
+TEST_CHANGES = ("new_failure", "fixed", "still_failing", "flaky")  # docs/history.md
 
 Sample = Tuple[Dict[str, str], float]
 
@@ -81,9 +82,22 @@ def render_metrics(state: RunState, heartbeat: float, posts: Optional[Dict[str, 
                      _one_of(build, "phase", state.phase, PHASES))
     lines += _family("posts", "Mattermost posts of the run by delivery status.",
                      [({"build": build, "status": s}, float(posts.get(s, 0))) for s in POST_STATUSES])
+    lines += _family("tests", "Tests of the run's (sub-)runs by what changed since their suite's previous run.",
+                     [({"build": build, "state": name}, float(tests_changed(state).get(name, 0))) for name in TEST_CHANGES])
     lines += _family("heartbeat_timestamp_seconds", "Unix time of the watcher's last look at the run.",
                      [({"build": build}, float(int(heartbeat)))])
     return "\n".join(lines) + "\n"
+
+
+def tests_changed(state: RunState) -> Dict[str, int]:
+    """The sub-runs' counts of new failures, fixed, still failing and flaky tests, summed."""
+    out = {name: 0 for name in TEST_CHANGES}
+    for entry in state.subruns:
+        for name in TEST_CHANGES:
+            value = (entry.tests or {}).get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[name] += value
+    return out
 
 
 class MetricsWriter:

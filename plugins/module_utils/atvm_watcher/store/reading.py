@@ -48,6 +48,7 @@ class ReadRun:
     label: Optional[str] = None
     label_source: Optional[str] = None
     finished: bool = False
+    end_file: Optional[int] = None  # the file its (Run Finished) table was read in, once finished
     failed_specs: Optional[int] = None
     total_specs: Optional[int] = None
     problems: List[str] = dataclasses.field(default_factory=list)

@@ -105,6 +105,7 @@ class SubrunRecord:
     payload: Optional[Payload] = None
     text: Optional[str] = None
     decided_at: Optional[str] = None
+    changes: Optional[Dict[str, Any]] = None  # since its suite's previous run (docs/history.md)
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)

@@ -91,12 +91,15 @@ class SubrunEntry:
     finalized_at: Optional[str] = None
     seen_late: bool = False  # first found in the log read at a watcher's start: never gets a first_seen
     held: bool = False  # decided and recorded, not posted: the request's posts reached ATVM_MAX_POSTS
+    # what changed since the suite's previous run (docs/history.md): {"new_failure": n, "fixed": n,
+    # "still_failing": n, "flaky": n}; None when its per-test results are not known or there is no history
+    tests: Optional[Dict[str, int]] = None
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
     SPEC = {"index": ((int,), False), "name": ((str,), True), "state": ((str,), False), "result": ((str,), False),
             "finalized": ((bool,), False), "key": ((str,), True), "delivery": ((str,), True),
             "first_seen": (_NUMBER, True), "finished_seen": (_NUMBER, True), "finalized_at": ((str,), True),
-            "seen_late": ((bool,), False), "held": ((bool,), False)}
+            "seen_late": ((bool,), False), "held": ((bool,), False), "tests": ((dict,), True)}
 
     @classmethod
     def problem(cls, obj: Any, where: str) -> Optional[str]:

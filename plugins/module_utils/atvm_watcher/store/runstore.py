@@ -41,6 +41,7 @@ from ..durable import (
     json_default,
     json_type,
     load_json_or_quarantine,
+    locked,
     read_json,
     say,
     strerror,
@@ -52,14 +53,6 @@ from .reading import ReadingRecord
 from .records import OutboxRecord, SubrunRecord
 from .runstate import CORRUPT, OUTBOX_STATUSES, RunState
 from ..safetext import redact
-
-try:
-    import fcntl
-
-    HAS_FCNTL = True
-except ImportError:  # pragma: no cover - not on a Linux controller
-    fcntl = None  # type: ignore[assignment]
-    HAS_FCNTL = False
 
 LOG = logging.getLogger(__name__)
 
@@ -408,21 +401,8 @@ class RunStore:
     def outbox_lock(self, key: str) -> Iterator[None]:
         """Exclusive per-key lock (flock) so two processes (watcher, resend) never post the same key at once."""
         validate_key(key)
-        if not HAS_FCNTL:
+        with locked(os.path.join(self.paths.outbox_dir, "." + key + ".lock")):
             yield
-            return
-        lock_path = os.path.join(self.paths.outbox_dir, "." + key + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
-        except OSError as exc:
-            raise StateError("cannot lock {0}: {1}".format(lock_path, strerror(exc))) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _corrupt_leftovers(self, key: str) -> List[str]:
         prefix = os.path.basename(self.paths.outbox(key)) + CORRUPT_SUFFIX

@@ -21,13 +21,13 @@ import bisect
 import dataclasses
 import os
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..envfile import read_env_file
 from ..errors import ConfigError, InputError
 from ..evidence import rotation
 from ..evidence.cypress_log import CypressLogParser
-from ..evidence.logfile import LogReader, read_compressed
+from ..evidence.logfile import LogReader, read_compressed, read_plain
 from ..models import CypressRun
 from ..runpaths import RunPaths
 from ..store.reading import MAX_PROBLEMS, MAX_SPECS, ReadFile, ReadingRecord, ReadRun
@@ -71,9 +71,11 @@ class LogFollower:
 
     def __init__(self, log_path: str, parser: CypressLogParser, store: RunStore, journal: Journal,
                  olddirs: Sequence[str] = (), logrotate_conf: str = rotation.LOGROTATE_CONF,
-                 others: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> None:
+                 others: Sequence[str] = (), clock: Callable[[], float] = time.monotonic,
+                 taps: Sequence[Any] = ()) -> None:
         self.log_path = log_path
         self.parser = parser
+        self.taps = list(taps)  # fed what the parser is fed (feed, gap, finish): the console's tests
         self.store = store
         self.journal = journal
         self.olddirs = list(olddirs)
@@ -84,9 +86,10 @@ class LogFollower:
         self.record = ReadingRecord()
         self.caught_up = False  # a read has found the end of everything there was to read
         self._dirty = False
-        self._compressed: List[Tuple[str, Optional[int]]] = []
+        self._whole: List[Tuple[str, Any]] = []  # rotated files read whole, in order: (path, identity)
         self._chunks: Optional[Iterator[bytes]] = None
         self._chunk_path = ""
+        self._chunk_ident: Any = None
         self._chunk_offset = 0
         self._files: Dict[Any, _File] = {}  # identity ((dev, ino), or a compressed file's path) -> file
         self._by_path: Dict[str, Optional[int]] = {}  # planned plain sources -> recorded file id
@@ -98,7 +101,8 @@ class LogFollower:
         self._by_index: Dict[int, ReadRun] = {}
         self._signatures: Dict[int, Tuple[Any, ...]] = {}
         self._next = 0
-        self._gap_before_next = False  # a lost file precedes what is read next
+        self._lost_files: Set[int] = set()  # recorded files whose text is gone
+        self._files_with_runs: Set[int] = set()  # files in which a run was found (the first one may be the rest of a lost one)
 
     # ------------------------------------------------------------------ before reading
     def prepare(self, since: float) -> None:
@@ -123,7 +127,7 @@ class LogFollower:
                 if run.file == fid:
                     self._lost[run.index] = _restored(run, "the log holding this run's text was rotated away "
                                                            "unread ({0})".format(why))
-        self._gap_before_next = bool(plan.lost)
+        self._lost_files = set(plan.lost)
         self._plan_sources(plan.sources, found, live_ident)
 
     def _live(self) -> Tuple[Optional[bytes], Optional[Tuple[int, int]]]:
@@ -135,23 +139,23 @@ class LogFollower:
 
     def _plan_sources(self, sources: Sequence[Tuple[str, Optional[int]]], found: Sequence[rotation.Candidate],
                       live_ident: Optional[Tuple[int, int]]) -> None:
+        # Up to the last compressed file everything is read whole, in order (nothing writes to a file
+        # older than a compressed one); the plain files after it, and the log, are followed as they grow.
+        rotated = [(p, fid) for p, fid in sources if p != self.log_path]
+        last = max([i for i, (p, dummy) in enumerate(rotated) if rotation.compression_of(p)], default=-1)
         plain: List[str] = []
-        for path, fid in sources:
-            if path == self.log_path:
-                if fid is not None and live_ident is not None:
-                    self._files[live_ident] = _File(self.record.files[fid].name, fid)
-                continue
-            if rotation.compression_of(path):
-                if plain:  # its text comes after text that is followed as it grows: it cannot be put in order
-                    self.journal("log-rotated-unread", "{0} is not read: compressed after a plain rotated file".format(
-                        path), file=path)
-                    continue
-                self._compressed.append((path, fid))
-                continue
-            plain.append(path)
+        for pos, (path, fid) in enumerate(rotated):
             cand = next((c for c in found if c.path == path), None)
-            if cand is not None:
-                self._files[(cand.dev, cand.ino)] = _File(os.path.basename(path), fid)
+            compressed = rotation.compression_of(path) is not None
+            ident: Any = ("compressed", path) if compressed or cand is None else (cand.dev, cand.ino)
+            self._files[ident] = _File(os.path.basename(path), fid)
+            if pos <= last:
+                self._whole.append((path, ident))
+            else:
+                plain.append(path)
+        live = next(((p, fid) for p, fid in sources if p == self.log_path), None)
+        if live is not None and live[1] is not None and live_ident is not None:
+            self._files[live_ident] = _File(self.record.files[live[1]].name, live[1])
         for path in self.reader.follow_rotated(plain):
             self.journal("log-rotated-unread", "{0} is not read: not a readable regular file".format(path), file=path)
         self.reader.attach()
@@ -182,23 +186,24 @@ class LogFollower:
         return got
 
     def _next_chunk(self) -> Tuple[Optional[bytes], Optional[_Source]]:
-        while self._chunks is not None or self._compressed:
+        while self._chunks is not None or self._whole:
             if self._chunks is None:
-                path, fid = self._compressed.pop(0)
-                self._chunks = read_compressed(path)
-                self._chunk_path = path
-                self._files.setdefault(("compressed", path), _File(os.path.basename(path), fid))
+                self._chunk_path, self._chunk_ident = self._whole.pop(0)
+                plain = not rotation.compression_of(self._chunk_path)
+                self._chunks = read_plain(self._chunk_path) if plain else read_compressed(self._chunk_path)
                 self._chunk_offset = 0
             try:
                 data = next(self._chunks, None)
             except InputError as exc:
                 self.journal("log-rotated-unread", "{0}; the rest of it is not read".format(exc), file=str(exc.path))
                 data = None
-                self.parser.gap("a rotated runner log could not be read to its end")
+                self._gap("a rotated runner log could not be read to its end")
             if data:
-                source = (("compressed", self._chunk_path), self._chunk_offset)
+                source = (self._chunk_ident, self._chunk_offset)
                 self._chunk_offset += len(data)
                 return data, source
+            if not rotation.compression_of(self._chunk_path):  # a plain file may still grow: followed from here
+                self.reader.follow_from(self._chunk_path, self._chunk_offset)
             self._chunks = None
         data = self.reader.poll()
         self._rotation_seen()
@@ -214,11 +219,16 @@ class LogFollower:
             reason, "the new file after the old one" if reason == "replaced" else "the same file from its start",
             "; text written just before may be lost" if self.reader.gap else ""), reason=reason)
         if self.reader.gap:
-            self.parser.gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
+            self._gap("the runner log was {0} (rotation) while this sub-run ran".format(reason))
         if reason in ("truncated", "rewritten"):  # the same inode holds other text now: a new file
             ident = self.reader.source[0] if self.reader.source else None
             for key in [k for k in self._files if k == ident or k == self._current_ident()]:
                 self._files.pop(key, None)
+
+    def _gap(self, what: str) -> None:
+        self.parser.gap(what)
+        for tap in self.taps:
+            tap.gap(what)
 
     def _current_ident(self) -> Optional[Tuple[int, int]]:
         try:
@@ -234,6 +244,8 @@ class LogFollower:
             self._segments.append((self._stream, fid, offset))
         self._stream += len(data)
         self.parser.feed(data)
+        for tap in self.taps:
+            tap.feed(data)
 
     def _place(self, data: bytes, source: Optional[_Source]) -> Tuple[Optional[int], int]:
         """The recorded file id and offset of a chunk (a new file is recorded once its first bytes are known)."""
@@ -243,13 +255,17 @@ class LogFollower:
         entry = self._files.get(ident)
         if entry is None:
             entry = self._files[ident] = _File(os.path.basename(self.log_path), None)
-        if entry.fid is None and offset == len(entry.head) and len(entry.head) < rotation.HEAD_BYTES:
+        grown = offset == len(entry.head) < rotation.HEAD_BYTES
+        if grown:  # the first bytes say who the file is: all of them, up to HEAD_BYTES, as they come
             entry.head += data[:rotation.HEAD_BYTES - len(entry.head)]
-        if entry.fid is None and (len(entry.head) >= rotation.HEAD_BYTES or offset + len(data) <= rotation.HEAD_BYTES):
+        if entry.fid is None or grown:
             dev, ino = ident if ident[0] != "compressed" else (None, None)
             key = rotation.FileKey(dev, ino, len(entry.head), rotation.digest(entry.head))
-            entry.fid = len(self.record.files)
-            self.record.files.append(ReadFile(entry.name, key))
+            if entry.fid is None:
+                entry.fid = len(self.record.files)
+                self.record.files.append(ReadFile(entry.name, key))
+            elif self.record.files[entry.fid].key.head_len < key.head_len:
+                self.record.files[entry.fid].key = key
             self._dirty = True
         return entry.fid, offset
 
@@ -281,6 +297,9 @@ class LogFollower:
 
     def _index_of(self, run: CypressRun) -> int:
         fid, offset = self._locate(run.start_offset)
+        first_in_file = fid is not None and fid not in self._files_with_runs
+        if fid is not None:
+            self._files_with_runs.add(fid)
         recorded = self._recorded.get((fid, offset)) if fid is not None else None
         if recorded is None and fid is not None:  # same file, same label, not yet matched (decoded offsets)
             taken = set(self._true.values())
@@ -288,20 +307,35 @@ class LogFollower:
                              and r.label == run.label and r.label is not None), None)
         if recorded is not None:
             return recorded.index
-        lost = [i for i in sorted(self._lost) if i not in self._true.values()]
-        if self._gap_before_next and lost and _continues(run):
-            # what follows a lost file, before any banner or marker, is the rest of the last lost run
-            self._gap_before_next = False
-            index = lost[-1]
-            placeholder = self._lost.pop(index)
+        rest_of = self._rest_of(fid, run) if first_in_file else None
+        if rest_of is not None:
+            placeholder = self._lost.pop(rest_of)
             run.text_lost = placeholder.text_lost
             run.label = run.label or placeholder.label
             run.label_source = run.label_source or placeholder.label_source
-            return index
-        self._gap_before_next = False
+            return rest_of
         index = self._next
         self._next += 1
         return index
+
+    def _rest_of(self, fid: Optional[int], run: CypressRun) -> Optional[int]:
+        """The lost run ``run`` is the rest of: the first run read in a file that follows a lost one is
+        the rest of that file's last run, when no marker opens it (or a marker of the same label: its
+        own, cut by the rotation) and that run did not end in the lost file."""
+        if fid is None or fid - 1 not in self._lost_files:
+            return None
+        taken = set(self._true.values())
+        last = [r for r in self.record.runs if r.file == fid - 1 and r.index in self._lost and r.index not in taken]
+        if not last or self._ended_unread(last[-1].index):
+            return None
+        if _continues(run) or run.label == last[-1].label:
+            return last[-1].index
+        return None
+
+    def _ended_unread(self, index: int) -> bool:
+        """A lost run that ended in the lost file itself: what follows is not its rest."""
+        entry = self._by_index.get(index)
+        return bool(entry and entry.finished and entry.end_file is not None and entry.end_file == entry.file)
 
     def _remember(self, index: int, run: CypressRun) -> None:
         fid, offset = self._locate(run.start_offset)
@@ -314,6 +348,8 @@ class LogFollower:
             if fid is not None and offset is not None:
                 self._recorded[(fid, offset)] = entry
         entry.label, entry.label_source = run.label, run.label_source
+        if run.finished and not entry.finished and run.end_offset is not None:
+            entry.end_file = self._locate(max(run.end_offset - 1, 0))[0]
         entry.finished = entry.finished or run.finished
         entry.failed_specs, entry.total_specs = run.failed_specs, run.total_specs
         entry.problems = list(run.problems[:MAX_PROBLEMS])
@@ -323,6 +359,8 @@ class LogFollower:
     def finish(self) -> None:
         """End of input (the runner is over): the parser closes what the last line left open."""
         self.parser.finish()
+        for tap in self.taps:
+            tap.finish()
         self.note_runs()
         self.save()
 
@@ -348,8 +386,9 @@ class LogFollower:
 
 
 def _continues(run: CypressRun) -> bool:
-    """True for a run the parser made from text without its opening (no marker, no banner)."""
-    return run.label is None and run.cypress_version is None and not run.specs_found
+    """True for a run no wrapper marker opened: after a lost file it is the rest of the last lost run
+    (its Cypress output, or the part of it after the rotation); a marker always begins a new group."""
+    return run.label_source != "marker"
 
 
 def _restored(recorded: ReadRun, why: str) -> CypressRun:

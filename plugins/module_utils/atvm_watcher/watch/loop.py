@@ -43,6 +43,7 @@ from ..store.runstate import (
 from ..store.records import SubrunRecord
 from ..store.runstore import REQUEST_KEY, RunStore, subrun_key
 from .follow import LogFollower, other_logs
+from .history import History
 from ..host.systemd import CommandRunner, Systemd, subprocess_runner
 from ..host.tracker import RunnerTracker
 
@@ -69,9 +70,12 @@ class Watcher:
         self.environ = environ if environ is not None else dict(os.environ)
         self.client = client or MattermostClient.from_settings(settings)
         self.parser = CypressLogParser(settings.marker_regex)
+        self.history = History(settings, self.journal)
+        self.last_junit: Optional[List[Any]] = None  # the JUnit reports the last decision read
         self.follower = LogFollower(settings.runner_log_path(), self.parser, self.store, self.journal,
                                     olddirs=settings.log_olddirs, logrotate_conf=settings.logrotate_conf,
-                                    others=other_logs(settings.state_root, settings.runner_log_path()))
+                                    others=other_logs(settings.state_root, settings.runner_log_path()),
+                                    taps=(self.history.console,))
         self.state = RunState(build_name=self.build)
         self.runner: Optional[RunnerTracker] = None
         self._saved: Dict[str, Any] = {}
@@ -186,6 +190,15 @@ class Watcher:
             self._dirty = True
         return created
 
+    def not_before(self, index: int) -> float:
+        """The earliest time a file of sub-run ``index`` may have been written (as :meth:`evidence` has it)."""
+        prev = self.run_start()
+        for entry in self.state.subruns:
+            prev = float(entry.first_seen) if entry.first_seen else prev
+            if entry.index == index:
+                break
+        return prev
+
     def evidence(self) -> Evidence:
         created = self.run_start()
         not_before: Dict[int, float] = {}
@@ -197,6 +210,7 @@ class Watcher:
         reporter_dir = self.settings.reporter_dir_path()
         artifacts = scan_reporter_dir(reporter_dir, self.settings, since=created - 2.0)
         junit = scan_junit_dir(self.settings.junit_dir_path(), self.settings.junit_glob, since=created - 2.0)
+        self.last_junit = junit  # what the history takes its per-test results from (read once)
         return Evidence(
             runs=self.runs(), preamble_problems=list(self.parser.preamble_problems),
             preamble_fatal=self.parser.preamble_fatal,
@@ -259,10 +273,14 @@ class Watcher:
         post = sub.state in POSTED_STATES
         if post and self._posted() >= self.settings.max_posts:
             post, entry.held = False, True  # the request post counts it (the post cap: docs/decision-rules.md)
-        payload = build_post(verdict, sub, self.settings, self.build, total) if post else None
+        changes = self.history.record(self.build, self.state.created_at, verdict, sub, self.runs(), self.inventory(),
+                                      self.not_before(sub.index), self.run_start() - 2.0, self.last_junit)
+        entry.tests = changes.tallies() if changes is not None and changes.known else None
+        payload = build_post(verdict, sub, self.settings, self.build, total, changes=changes) if post else None
         self.store.save_subrun(SubrunRecord(
             index=sub.index, name=name, key=key, verdict=sub.to_dict(), posted=post, payload=payload,
-            text=payload["text"] if payload else None, decided_at=utc_now()))
+            text=payload["text"] if payload else None, decided_at=utc_now(),
+            changes=changes.to_dict() if changes is not None else None))
         self.journal("subrun-decided", "sub-run {0} {1}: {2} / {3}{4}".format(
             sub.index + 1, name, sub.state, sub.result,
             " (not posted: {0} posts already)".format(self.settings.max_posts) if entry.held

@@ -126,7 +126,7 @@ def test_imports_never_run_up_the_floors(path):
 
 
 RUN_FILE_NAMES = {"state.json", "events.jsonl", "runner-exit.json", "runner-exit.json.running", "runner.log",
-                  "watcher.env", "runner.env", "reading.json", ".archive"}
+                  "watcher.env", "runner.env", "reading.json", ".archive", ".history"}
 
 
 @pytest.mark.parametrize("path", [p for p in FILES if _rel(p) != "runpaths.py"], ids=_rel)

@@ -19,7 +19,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.store.ru
 from ansible_collections.atvm.watcher.tests.support import prom_text
 
 NAMES = ("atvm_watcher_run_state", "atvm_watcher_run_result", "atvm_watcher_phase", "atvm_watcher_posts",
-         "atvm_watcher_heartbeat_timestamp_seconds")
+         "atvm_watcher_tests", "atvm_watcher_heartbeat_timestamp_seconds")
 
 
 def _state(build="nightly-2026.11.29", run_state="RUNNING", result="RUN", deliveries=()):
@@ -69,6 +69,19 @@ def test_metrics_text_is_valid_exposition_format_with_the_run():
     assert _values(families, "atvm_watcher_posts", "status") == {"sent": 1, "failed": 1, "pending": 1, "corrupt": 0}
     beat = families["atvm_watcher_heartbeat_timestamp_seconds"]["samples"]
     assert beat == [({"build": "nightly-2026.11.29"}, 1_800_000_123)]
+    assert _values(families, "atvm_watcher_tests", "state") == {"new_failure": 0, "fixed": 0, "still_failing": 0,
+                                                                "flaky": 0}
+
+
+def test_the_tests_that_changed_are_summed_over_the_sub_runs():
+    """docs/history.md: per build, what changed since each sub-run's suite's previous run."""
+    state = _state(deliveries=(SENT, SENT, SENT))
+    state.subruns[0].tests = {"new_failure": 2, "fixed": 0, "still_failing": 1, "flaky": 0}
+    state.subruns[1].tests = {"new_failure": 1, "fixed": 3, "still_failing": 0, "flaky": 2}
+    state.subruns[2].tests = None  # no per-test results
+    families = prom_text.parse(metrics.render_metrics(RunState.from_dict(state.to_dict()), 0))
+    assert _values(families, "atvm_watcher_tests", "state") == {"new_failure": 3, "fixed": 3, "still_failing": 1,
+                                                                "flaky": 2}
 
 
 def test_values_outside_the_vocabularies_are_other_never_a_label():

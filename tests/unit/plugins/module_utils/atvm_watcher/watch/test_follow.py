@@ -125,10 +125,12 @@ def test_any_rotations_and_restarts_never_renumber_a_sub_run(tmp_path_factory, s
     ctl.read()
     ctl.follower.finish()
     numbering = ctl.numbering()
-    for index, label in numbering.items():
-        if label is not None:
-            assert LABELS.index(label) == index, numbering  # every group keeps the number it ran as
-    if not lost_any:
+    labelled = [(index, label) for index, label in sorted(numbering.items()) if label is not None]
+    assert len({label for dummy, label in labelled}) == len(labelled), numbering  # a group has one number
+    assert [label for dummy, label in labelled] == [lb for lb in LABELS if lb in dict(labelled).values()], numbering
+    if not lost_any:  # nothing lost: every group has the number it ran as
+        for index, label in labelled:
+            assert LABELS.index(label) == index, numbering
         assert [numbering.get(i) for i in range(3)] == LABELS, (numbering, ctl.journal)
         runs = ctl.follower.runs()
         assert [r.finished for r in runs] == [True, True, True]
