@@ -36,12 +36,12 @@ first=history-$stamp-1
 second=history-$stamp-2
 echo "--- run 1 of the suite: ubuntu2204-01 fails one test"
 launch "$first" --fail ubuntu2204-01
-python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$first" --color
+python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$first"
 
 echo
 echo "--- run 2 of the same suite: that test fails its first attempt and passes on the retry"
 launch "$second" --flaky ubuntu2204-01
-python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$second" --color
+python3 "$DEMO_TOP/demo/show_posts.py" "$DEMO_POSTS" --build "$second"
 
 echo
 echo "\$ atvm-run-watcher status --build-name $second"
