@@ -293,25 +293,7 @@ def _add_run_commands(sub: Any) -> None:
     resend.set_defaults(func=cmd_resend)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their "
-                                     "result to Mattermost. Each command has its own --help.",
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    check = sub.add_parser("check-config", help="validate settings (env files) without side effects")
-    check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: "
-                       "/etc/atvm-run-watcher.env, then the ATVM_ variables of the environment")
-    check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
-    check.add_argument("--strict", action="store_true",
-                       help="an ATVM_ name that is not a setting (a typo, a removed setting) is an error, not a warning")
-    check.add_argument("--send-test", action="store_true",
-                       help="then post one test line to the channel (fails with the server's answer)")
-    check.set_defaults(func=cmd_check_config)
-
-    _add_run_commands(sub)
-
+def _add_history_command(sub: Any) -> None:
     history = sub.add_parser("history", help="the suites' history: the suites, or the last runs of one suite and the "
                                              "tests that changed (docs/history.md)")
     history.add_argument("--suite", help="a suite: its id, its key, or a part of either only one suite has")
@@ -321,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print the suites or the runs as JSON")
     history.set_defaults(func=cmd_history)
 
+
+def _add_verdict_command(sub: Any) -> None:
     verdict = sub.add_parser(
         "verdict", help="decide a run offline from its files, without posting",
         description="Decide a run offline from its files (the runner log, reporter artifacts, JUnit XML) by the "
@@ -342,6 +326,29 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--exit-status", action="store_true",
                          help="exit with the result: 0 PASS, 1 FAIL, 2 anything else (for scripts and CI)")
     verdict.set_defaults(func=cmd_verdict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atvm-run-watcher", description="Watch ATVM Cypress runs and post their "
+                                     "result to Mattermost. Each command has its own --help.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    check = sub.add_parser("check-config", help="validate settings (env files) without side effects")
+    check.add_argument("--env-file", action="append", help="env file to check (repeatable); default: "
+                       "/etc/atvm-run-watcher.env, then the ATVM_ variables of the environment")
+    check.add_argument("--no-webhook", action="store_true", help="do not require MATTERMOST_ATVM_WEBHOOK")
+    check.add_argument("--strict", action="store_true",
+                       help="an ATVM_ name that is not a setting (a typo, a removed setting) is an error, not a warning")
+    check.add_argument("--send-test", action="store_true",
+                       help="then post one test line to the channel (fails with the server's answer)")
+    check.set_defaults(func=cmd_check_config)
+
+    _add_run_commands(sub)
+
+    _add_history_command(sub)
+    _add_verdict_command(sub)
 
     sigs = sub.add_parser("signatures", help="print the failure signatures searched for in the runner log")
     sigs_how = sigs.add_mutually_exclusive_group()

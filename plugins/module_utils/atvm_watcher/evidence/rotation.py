@@ -258,15 +258,41 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
     and identity of the file the log's path names now (None when it is missing).
     """
     others_real = {os.path.realpath(p) for p in others}
-    taken: Dict[str, Optional[int]] = {}
-    lost: Dict[int, str] = {}
-    live_is: Optional[int] = None  # the log is still this file: the newest recorded one it can be
+    live_is = _live_is(recorded, live_head, live_ident)
+    taken, lost = _find_recorded(recorded, found, live_is)
+    newest = max([found.index(c) for c in found if c.path in taken], default=-1)
+    heads = [c.head for c in found if c.path in taken] + ([live_head] if live_head else [])
+    skipped: List[Tuple[str, str]] = []
+    for pos, cand in enumerate(found):
+        if cand.path in taken:
+            continue
+        why = _refused(cand, pos, newest, bool(recorded), since, others_real, heads, live_ident)
+        if why:
+            skipped.append((cand.path, why))
+            continue
+        taken[cand.path] = None
+        heads.append(cand.head)
+    sources = [(c.path, taken[c.path]) for c in found if c.path in taken]
+    sources.append((log_path, live_is))
+    return Plan(sources=sources, lost=lost, skipped=skipped)
+
+
+def _live_is(recorded: Sequence[Tuple[str, FileKey]], live_head: Optional[bytes],
+             live_ident: Optional[Tuple[int, int]]) -> Optional[int]:
+    """The recorded file the log still is: the newest one it can be (its inode, its first bytes)."""
     for fid in reversed(range(len(recorded))):
         key = recorded[fid][1]
         if live_ident is not None and live_head is not None and (key.dev, key.ino) == live_ident \
                 and head_matches(live_head, key):
-            live_is = fid
-            break
+            return fid
+    return None
+
+
+def _find_recorded(recorded: Sequence[Tuple[str, FileKey]], found: Sequence[Candidate],
+                   live_is: Optional[int]) -> Tuple[Dict[str, Optional[int]], Dict[int, str]]:
+    """Each recorded file found again among ``found`` (path -> file id), and those that are lost (why)."""
+    taken: Dict[str, Optional[int]] = {}
+    lost: Dict[int, str] = {}
     # An inode holds the text of the newest recorded file read in it: an older one read in the same
     # inode was truncated away (copytruncate), so it can only be found as a copy.
     newest_in = {(key.dev, key.ino): fid for fid, (dummy, key) in enumerate(recorded)}
@@ -287,21 +313,7 @@ def plan(log_path: str, recorded: Sequence[Tuple[str, FileKey]], found: Sequence
             name, ": it may be {0} ({1})".format(", ".join(os.path.basename(p) for p in unreadable),
                                                  "; ".join(sorted({c.problem for c in found if not c.readable})))
             if unreadable else " (not beside the log nor in an olddir)")
-    newest = max([found.index(c) for c in found if c.path in taken], default=-1)
-    heads = [c.head for c in found if c.path in taken] + ([live_head] if live_head else [])
-    skipped: List[Tuple[str, str]] = []
-    for pos, cand in enumerate(found):
-        if cand.path in taken:
-            continue
-        why = _refused(cand, pos, newest, bool(recorded), since, others_real, heads, live_ident)
-        if why:
-            skipped.append((cand.path, why))
-            continue
-        taken[cand.path] = None
-        heads.append(cand.head)
-    sources = [(c.path, taken[c.path]) for c in found if c.path in taken]
-    sources.append((log_path, live_is))
-    return Plan(sources=sources, lost=lost, skipped=skipped)
+    return taken, lost
 
 
 def _refused(cand: Candidate, pos: int, newest: int, recorded: bool, since: float, others: Set[str],

@@ -16,34 +16,25 @@ import time
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple
 
 from ..host import sdnotify
-from ..evidence.inventory import read_inventory
-from ..evidence.junit import scan_junit_dir
-from ..evidence.reporter import artifact_signature, scan_reporter_dir
 from ..settings import Settings
-from ..runpaths import RUNNER_UNIT
 from ..evidence.cypress_log import CypressLogParser
-from ..decision.channel import SUBRUN, Told, request_post_needed
-from ..decision.rules import Evidence, decide, hosts_of_run
+from ..decision.rules import decide
 from ..delivery.client import MattermostClient
-from ..delivery.outbox import deliver_once
-from ..errors import EXIT_DELIVERY_FAILED, EXIT_OK, InputError
+from ..errors import EXIT_DELIVERY_FAILED, EXIT_OK
 from ..durable import utc_now
-from ..evidence.logfile import tail_lines
 from ..store.metrics import MetricsWriter
-from ..models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, CypressRun, ExitInfo, Message, RunVerdict, SubrunVerdict
+from ..models import CANCELLED, HUNG, POSTED_STATES, UNKNOWN, CypressRun, ExitInfo
 from ..host.process import start_time
-from ..message.attachment import build_post
-from ..message.text import add_duplicate_note
-from ..message.request import RequestFacts, build_request_post
 from ..safetext import redact
 from ..store.runstate import (
-    NOT_POSTED, PENDING, PHASE_DELIVERING, PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
-    PHASE_WATCHING, POST_FAILED, SENT, RequestEntry, RunState, SubrunEntry, WatcherInfo,
+    PHASE_DELIVERY_FAILED, PHASE_DONE, PHASE_STARTING, PHASE_STOPPED,
+    PHASE_WATCHING, POST_FAILED, RunState, SubrunEntry, WatcherInfo,
 )
-from ..store.records import SubrunRecord
-from ..store.runstore import REQUEST_KEY, RunStore, subrun_key
+from ..store.runstore import RunStore
 from .follow import LogFollower, other_logs
+from .gathering import Gathering
 from .history import History
+from .posting import Posting
 from ..host.systemd import CommandRunner, Systemd, subprocess_runner
 from ..host.tracker import RunnerTracker
 
@@ -51,7 +42,7 @@ from ..host.tracker import RunnerTracker
 READ_BUDGET = 0.5  # seconds of reading per poll: a long catch-up never holds the loop
 
 
-class Watcher:
+class Watcher(Gathering, Posting):
     """Watches one build. ``run()`` returns the process exit code."""
 
     def __init__(self, settings: Settings, run_command: CommandRunner = subprocess_runner,
@@ -162,65 +153,6 @@ class Watcher:
         """The runs found so far, each with its index for good (see :class:`.follow.LogFollower`)."""
         return self.follower.runs()
 
-    def inventory(self) -> Dict[str, Any]:
-        path = self.settings.inventory_path()
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            return self._inventory
-        if mtime != self._inventory_mtime:
-            try:
-                self._inventory = read_inventory(path)
-            except InputError as exc:
-                self.journal("inventory-unreadable", str(exc))
-                self._inventory = {}
-            self._inventory_mtime = mtime
-        return self._inventory
-
-    def run_start(self) -> float:
-        """When the run started: state.json's ``created_epoch``, or the runner's start when that is
-        earlier (a corrupt state.json set aside gave the run a new, later one: the reporter artifacts
-        written before it must still count)."""
-        created = float(self.state.created_epoch or self.started_at)
-        runner = self.runner.started_epoch() if self.runner is not None else None
-        if runner is not None and runner < created:
-            self.journal("run-start", "the run's start is its runner's start, {0:.1f} s before the one "
-                         "state.json had".format(created - runner))
-            self.state.created_epoch = created = runner
-            self._dirty = True
-        return created
-
-    def not_before(self, index: int) -> float:
-        """The earliest time a file of sub-run ``index`` may have been written (as :meth:`evidence` has it)."""
-        prev = self.run_start()
-        for entry in self.state.subruns:
-            prev = float(entry.first_seen) if entry.first_seen else prev
-            if entry.index == index:
-                break
-        return prev
-
-    def evidence(self) -> Evidence:
-        created = self.run_start()
-        not_before: Dict[int, float] = {}
-        prev = created
-        for entry in self.state.subruns:
-            seen = entry.first_seen
-            not_before[entry.index] = float(seen) if seen else prev
-            prev = not_before[entry.index]
-        reporter_dir = self.settings.reporter_dir_path()
-        artifacts = scan_reporter_dir(reporter_dir, self.settings, since=created - 2.0)
-        junit = scan_junit_dir(self.settings.junit_dir_path(), self.settings.junit_glob, since=created - 2.0)
-        self.last_junit = junit  # what the history takes its per-test results from (read once)
-        return Evidence(
-            runs=self.runs(), preamble_problems=list(self.parser.preamble_problems),
-            preamble_fatal=self.parser.preamble_fatal,
-            artifacts=artifacts, junit=junit, inventory=self.inventory(), exit=self.runner_exit(),
-            runner_over=self.runner_over, log_exists=os.path.exists(self.settings.runner_log_path()),
-            cancelled=False, hung=False, categorized=self.settings.categorized,
-            expected_hosts=list(self.settings.expected_hosts), host_pattern=self.settings.host_pattern,
-            not_before=not_before, run_not_before=created,
-        )
-
     # ---------------------------------------------------------------- sub-runs
     def track_subruns(self, live: bool) -> None:
         """Note when each sub-run was seen starting and finishing. One first found in the log read at
@@ -251,115 +183,6 @@ class Watcher:
         if seen is not None:
             return self.monotonic() - seen
         return None if stamp is None else max(0.0, self.clock() - float(stamp))
-
-    def _existing_key(self, index: int) -> Optional[str]:
-        prefix = "{0:03d}-".format(index)
-        for record in self.store.outbox_list():
-            if record.key.startswith(prefix):
-                return record.key
-        return None
-
-    def finalize(self, verdict: RunVerdict, sub: SubrunVerdict, total: int) -> None:
-        entry = self._subrun_entry(sub.index)
-        if entry.finalized:
-            return
-        name = entry.name or sub.name
-        sub.name = name
-        key = entry.key or self._existing_key(sub.index) or subrun_key(sub.index, name)
-        if sub.state in POSTED_STATES and self.cancel_requested():
-            sub.state = CANCELLED  # a cancelled run is never posted, whenever the marker came
-        entry.name, entry.state, entry.result, entry.key = name, sub.state, sub.result, key
-        entry.finalized, entry.finalized_at = True, utc_now()
-        post = sub.state in POSTED_STATES
-        if post and self._posted() >= self.settings.max_posts:
-            post, entry.held = False, True  # the request post counts it (the post cap: docs/decision-rules.md)
-        changes = self.history.record(self.build, self.state.created_at, verdict, sub, self.runs(), self.inventory(),
-                                      self.not_before(sub.index), self.run_start() - 2.0, self.last_junit)
-        entry.tests = changes.tallies() if changes is not None and changes.known else None
-        payload = build_post(verdict, sub, self.settings, self.build, total, changes=changes) if post else None
-        self.store.save_subrun(SubrunRecord(
-            index=sub.index, name=name, key=key, verdict=sub.to_dict(), posted=post, payload=payload,
-            text=payload["text"] if payload else None, decided_at=utc_now(),
-            changes=changes.to_dict() if changes is not None else None))
-        self.journal("subrun-decided", "sub-run {0} {1}: {2} / {3}{4}".format(
-            sub.index + 1, name, sub.state, sub.result,
-            " (not posted: {0} posts already)".format(self.settings.max_posts) if entry.held
-            else "" if post else " (not posted)"),
-            index=sub.index, state=sub.state, result=sub.result, reasons=sub.reasons)
-        entry.delivery = PENDING if post else NOT_POSTED
-        self.save()
-        if post:
-            self.deliver_subrun(entry, payload or "")
-
-    def _posted(self) -> int:
-        """Sub-run posts of this request so far (sent, being sent, or kept for a resend)."""
-        return sum(1 for e in self.state.subruns if e.finalized and e.delivery not in (None, NOT_POSTED))
-
-    def deliver(self, entry: Any, message: Message, meta: Dict[str, Any], what: str) -> None:
-        """Post ``message`` under ``entry.key`` exactly once; ``entry.delivery`` says how it went."""
-        if self.cancel_requested():
-            self.journal("delivery", "{0} not posted: the run was cancelled".format(what))
-            entry.delivery = NOT_POSTED
-            self.save()
-            return
-        self.set_phase(PHASE_DELIVERING)
-        limit = self.settings.max_post_chars
-        record = deliver_once(self.store, self.client, entry.key or "", message, meta,
-                              journal=lambda m: self.journal("delivery", m),
-                              render_duplicate=lambda t: add_duplicate_note(t, limit))
-        entry.delivery = record.status
-        if entry.delivery != SENT:
-            self.delivery_failed = True
-        self.state.set_phase(PHASE_WATCHING)
-        self.state.count_deliveries()
-        self.save()
-
-    def deliver_subrun(self, entry: SubrunEntry, message: Message) -> None:
-        self.deliver(entry, message, {"subrun_index": entry.index, "subrun_name": entry.name},
-                     "sub-run {0} {1}".format(entry.index + 1, entry.name))
-
-    def resume_deliveries(self) -> None:
-        """Finish what a killed watcher left: decided sub-runs not yet SENT."""
-        for entry in self.state.subruns:
-            if not entry.finalized or entry.delivery in (SENT, NOT_POSTED, POST_FAILED):
-                continue
-            record = self.store.load_subrun(entry.index, entry.name)
-            if not record or not record.posted:
-                continue
-            self.journal("delivery-resume", "resuming delivery of sub-run {0} {1}".format(entry.index + 1, entry.name))
-            self.deliver_subrun(entry, record.message() or "")
-        request = self.state.request
-        if request is not None and request.delivery not in (SENT, NOT_POSTED, POST_FAILED):
-            record = self.store.outbox_get(request.key)
-            message = record.message() if record else None
-            if message is not None:
-                self.journal("delivery-resume", "resuming delivery of the request post")
-                self.deliver(request, message, {"request": True}, "the request post")
-
-    def _hosts_quiet(self, run_index: int) -> bool:
-        """True when the reporter artifacts of this sub-run's hosts have settled.
-
-        Settled: none written for ``settle_quiet`` seconds and none still saying RUN. Scans are
-        throttled (the next sub-run may be writing artifacts all the time).
-        """
-        now, now_mono = self.clock(), self.monotonic()
-        cached = self._quiet_cache.get(run_index)
-        if cached is not None and now_mono - cached[0] < max(self.settings.poll_interval, 0.5):
-            return cached[1]
-        run = next((r for r in self.runs() if r.index == run_index), None)
-        hosts = set(hosts_of_run(run, self.inventory(), self.settings.host_pattern)) if run else set()
-        entry = self._subrun_entry(run_index)
-        since = entry.first_seen or self.run_start()
-        newest = 0.0
-        running = False
-        for art in scan_reporter_dir(self.settings.reporter_dir_path(), self.settings,
-                                     since=float(since) - 2.0 if since else None):
-            if art.host in hosts:
-                newest = max(newest, art.mtime)
-                running = running or (art.status or "").upper() == "RUN"
-        quiet = not running and now - newest >= self.settings.settle_quiet
-        self._quiet_cache[run_index] = (now_mono, quiet)
-        return quiet
 
     def consider_subruns(self) -> None:
         """Categorized: finalize every sub-run whose end is known and whose artifacts settled.
@@ -439,52 +262,6 @@ class Watcher:
                      state=verdict.state, result=verdict.result, reasons=self.state.reasons)
         return EXIT_DELIVERY_FAILED if self.delivery_failed else EXIT_OK
 
-    def tell_request(self, verdict: RunVerdict) -> None:
-        """The request post, when the sub-run posts do not say how the request ended (exactly once)."""
-        if self.state.request is not None:  # decided by a watcher that stopped before the end
-            self.resume_deliveries()
-            return
-        subruns = [e for e in self.state.subruns if e.finalized]
-        told = [Told(SUBRUN, e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)]
-        held = [e for e in subruns if e.held]
-        spoke = any(run.started for run in self.runs())
-        if not request_post_needed(verdict.state, verdict.result, told, not_posted=len(held), cypress_spoke=spoke):
-            return
-        names = {e.index: e.name or "" for e in subruns}
-        facts = RequestFacts(
-            build_name=self.build, state=verdict.state, result=verdict.result, categorized=self.settings.categorized,
-            exit=verdict.exit, reasons=list(verdict.reasons) or self._why_request(verdict),
-            posted=[(e.index, e.name or "", e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)],
-            held=[(e.index, e.name or "", e.state, e.result) for e in held],
-            lost=[(r.index, names.get(r.index) or r.label or "", r.text_lost or "") for r in self.runs() if r.text_lost],
-            log_tail=tail_lines(self.settings.runner_log_path()), max_posts=self.settings.max_posts)
-        payload = build_request_post(facts, self.settings)
-        self.state.request = RequestEntry(key=REQUEST_KEY, state=verdict.state, result=verdict.result,
-                                          delivery=PENDING, decided_at=utc_now())
-        self.journal("request-decided", "the request post: {0} / {1} (the sub-run posts do not say so)".format(
-            verdict.state, verdict.result), state=verdict.state, result=verdict.result)
-        self.save()
-        self.deliver(self.state.request, payload, {"request": True}, "the request post")
-
-    @staticmethod
-    def _why_request(verdict: RunVerdict) -> List[str]:
-        """Reasons for a request whose own reasons are empty: what its sub-runs say."""
-        return [r for sub in verdict.subruns for r in sub.reasons][:5]
-
-    def check_hang(self) -> bool:
-        now = self.monotonic()
-        if now - self._last_hang_check < self.settings.hang_check_interval:
-            return False
-        self._last_hang_check = now
-        cpu = self.runner.cpu_seconds() if self.runner is not None else None
-        sig = (self.follower.total, cpu, artifact_signature(self.settings.reporter_dir_path()))
-        if sig != self._progress_sig:
-            self._progress_sig = sig
-            self._last_progress = now
-            return False
-        started = self.runner is not None and self.runner.started
-        return started and now - self._last_progress >= self.settings.hang_timeout
-
     # ---------------------------------------------------------------- main
     def runner_exit(self) -> ExitInfo:
         return self.runner.exit if self.runner is not None else ExitInfo()
@@ -497,7 +274,7 @@ class Watcher:
         self.store.ensure()
         self._load_state()
         if self.settings.runner_unit is None and not self.settings.runner_pid:
-            self.settings.runner_unit = RUNNER_UNIT.format(self.build)
+            self.settings.runner_unit = self.settings.paths.runner_unit
         self.state.runner.unit = self.settings.runner_unit
         pid = os.getpid()
         self.state.watcher = WatcherInfo(pid=pid, phase=PHASE_STARTING, started_at=utc_now(),
