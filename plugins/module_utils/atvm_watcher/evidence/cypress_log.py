@@ -218,7 +218,8 @@ class CypressLogParser(BoxReader):
         self._marker: Optional[Tuple[str, int, str]] = None  # a marker not yet known to open a group
         self._marker_lines = 0
         self._marker_texts: List[str] = []
-        self._held: Optional[Tuple[str, Signature, int]] = None  # a failure text that may be a suite's title
+        # a failure text waiting for the next line: a suite's title (indent, else -1) or after a prefix (body)?
+        self._held: Optional[Tuple[str, Signature, int, str]] = None
         self._progress: Dict[int, Tuple[int, int]] = {}  # run position -> last "Running: (n of m)"
         self._last_finished: Optional[int] = None
         self._filling: Optional[int] = None  # a marker's run waiting for its (Run Starting)
@@ -641,20 +642,43 @@ class CypressLogParser(BoxReader):
             return  # a test's title or a list item: not a failure, whatever words it holds
         indent = len(text) - len(text.lstrip(" "))
         run = self.runs[self._cur] if self._cur is not None and self._marker is None else None
-        if run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS:
+        if not (run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS):
+            indent = -1
+        body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else ""
+        if indent >= 0 or body:
             self._release_held(None)
-            self._held = (text, sig, indent)  # a suite's title if the next line is indented further
+            self._held = (text, sig, indent, body)  # decided by the next line
             return
         self._problem(text, sig)
 
+    @staticmethod
+    def _body(text: str, sig: Signature) -> str:
+        """The text before the failure wording of ``text`` when it ends with a separator: maybe a
+        prefix of every line of this log (``packages/e2e test: ``), else ""."""
+        at = min((i for i in (text.find(w) for w in sig.wordings) if i > 0), default=-1)
+        body = text[:at] if at > 0 else ""
+        if body.strip() and ("\t" in body or body.rstrip()[-1] in ":|]>"):
+            return body
+        return ""
+
     def _release_held(self, text: Optional[str]) -> None:
-        """Decide a held failure text from the next non-blank line ``text`` (None: none will come)."""
+        """Decide a held failure text from the next non-blank line ``text`` (None: none will come):
+        a suite's title when that line is indented further (no failure then); and when that line
+        starts with the same text before the failure wording, that text is a prefix of this log's
+        lines, learned as such (a log without a Cypress heading to learn it from)."""
         if self._held is None or (text is not None and not text.strip()):
             return
-        held, sig, indent = self._held
+        held, sig, indent, body = self._held
         self._held = None
-        if text is not None and len(text) - len(text.lstrip(" ")) > indent:
+        if text is not None and indent >= 0 and len(text) - len(text.lstrip(" ")) > indent:
             return  # the line after it is indented further: it was a suite's title
+        if text is not None and body and text.startswith(body) and len(self._shapes) < MAX_SHAPES:
+            shape = prefix_shape(body)
+            match = shape.match(held) if shape is not None else None
+            if match is not None:
+                self._shapes.append(shape)
+                self._cache = {}
+                held = held[match.end():]
         self._problem(held, sig)
 
     def _text(self, raw: bytes) -> str:
