@@ -95,6 +95,7 @@ class BoxReader:
     _box_top: bool
     _box_noise: int
     _box_fields: List[List[str]]
+    _box_more: List[List[List[str]]]
     _tbl_top: bool
     _tbl_bottom: bool
     _tbl_noise: int
@@ -132,19 +133,24 @@ class BoxReader:
         if self._box_top and first in _BOX_BOTTOM and _only_box_chars(stripped):
             self._close_box()
             return
-        if self._box_top and _BOX_SIDE in stripped:
-            inner = _box_inner(stripped)
-            match = _KV_RE.match(inner)
+        inner = _box_inner(stripped) if _BOX_SIDE in stripped else ""
+        match = _KV_RE.match(inner) if inner else None
+        if (self._box_top and inner) or match:
+            # a "│ Key: value │" row before the box's top: its top line came before (interleaved output)
+            self._box_top = True
+            self._box_noise = 0  # only a long stretch of other lines ends a box without its bottom
             fields = self._box_fields
             if match:
+                key = match.group("key").strip()
+                if any(k == key for k, _v in fields) and len(self._box_more) < MAX_FIELDS:
+                    # the same key again: another run's box is interleaved with this one, each is kept
+                    self._box_more.append(fields)
+                    fields = self._box_fields = []
                 if len(fields) < MAX_FIELDS:
-                    fields.append([match.group("key").strip(), (match.group("value") or "").strip()])
-            elif fields and len(fields[-1][1]) < NAME_CHARS:
-                fields[-1][1] += inner.strip()
-            return
-        if self._box_top:
-            self._close_box()
-            self._leave_mode(raw, text, off, end_off)
+                    fields.append([key, (match.group("value") or "").strip()])
+            elif fields and len(fields[-1][1]) < NAME_CHARS and _to_int(fields[-1][1]) is None \
+                    and _ROW_RE.match(inner.strip()) is None:
+                fields[-1][1] += inner.strip()  # a wrapped value (a count never wraps; a table row is no value)
             return
         self._box_noise += 1
         if self._box_noise > 10:
@@ -160,23 +166,23 @@ class BoxReader:
             self._close_results()
         self._mode = _SCAN
 
-    def _take_box(self) -> Optional[Dict[str, str]]:
-        """End the box being read: its fields (the first of a repeated key wins), None when empty."""
-        fields = self._box_fields
+    def _take_box(self) -> List[Dict[str, str]]:
+        """End the box being read: its fields, one dict per box (several when the lines of other
+        runs' boxes were interleaved with it); empty when it had none."""
+        sets = [f for f in self._box_more + [self._box_fields] if f]
         self._box_fields = []
+        self._box_more = []
         self._mode = _SCAN
-        if not fields or self._run() is None:
-            return None
-        values: Dict[str, str] = {}
-        for key, value in fields:
-            values.setdefault(key, value)
-        return values
+        if not sets or self._run() is None:
+            return []
+        return [{key: value for key, value in reversed(fields)} for fields in sets]
 
     def _close_banner(self) -> None:
-        values = self._take_box()
+        boxes = self._take_box()
         run = self._run()
-        if values is None or run is None:
+        if not boxes or run is None:
             return
+        values = boxes[0]
         run.cypress_version = values.get("Cypress") or run.cypress_version
         run.browser = values.get("Browser") or run.browser
         run.run_url = values.get("Run URL") or run.run_url
@@ -202,10 +208,12 @@ class BoxReader:
                     run.label_source = "group"
 
     def _close_results(self) -> None:
-        values = self._take_box()
         run = self._run()
-        if values is None or run is None:
-            return
+        for values in self._take_box():
+            if run is not None:
+                self._results_row(run, values)
+
+    def _results_row(self, run: CypressRun, values: Dict[str, str]) -> None:
         counts = Counts(
             tests=_to_int(values.get("Tests")),
             passed=_to_int(values.get("Passing")),

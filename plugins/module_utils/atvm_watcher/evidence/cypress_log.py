@@ -101,13 +101,13 @@ import re
 from typing import Any, Dict, List, Optional, Pattern, Set, Tuple
 
 from ..errors import ConfigError, InputError
-from ..models import CypressRun, SpecRow
+from ..models import Counts, CypressRun, SpecRow
 from ..settings import DEFAULT_MARKER_REGEX
 from .cypress_boxes import (
     _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, MAX_ROWS, NAME_CHARS, SUMMARY_RE, BoxReader,
 )
 from .logfile import DEFAULT_CHUNK_SIZE, LogReader
-from .logtext import LogDecoder, clean_line, prefix_shape, split_prefix
+from .logtext import LogDecoder, clean_line, prefix_shape, shared_prefix, split_prefix
 from .signatures import Signature, match_line, match_words, required_literal, scanner
 
 LINE_CAP = 64 * 1024
@@ -127,8 +127,10 @@ _CACHE_LINE = 256
 # structure words, every wording of every failure signature and the literal part of the marker
 # regex. ANSI colouring wraps these words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``).
 _STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:", b"specs passed!",
-                 b"failed (")
-_STRUCT_RE = re.compile(rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|specs passed!|failed \(")
+                 b"failed (", b"Failing:")
+_STRUCT_RE = re.compile(rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|specs passed!|failed \(|Failing:")
+# A (Results) box's failing count read outside its box (the box was interleaved with other output).
+_FAILING_ROW_RE = re.compile(r"^\s*\u2502?\s*Failing:\s+(?P<n>\d+)\s*\u2502?\s*$")
 
 _HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
 _RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
@@ -141,12 +143,12 @@ _NOT_FAILURE_RE = re.compile(
 # What a wrapper prints when a group it announced failed before Cypress started.
 _WRAPPER_FAILURE_RE = re.compile(
     r"(?i)\b(?:errors?|fail(?:ed|s|ure)?|fatal|cannot|can't|could not|couldn't|unable to|refused|denied"
-    r"|abort(?:ed|ing)?|exception|timed out|timeout|killed|not found|no such|unreachable|panic)\b")
+    r"|abort(?:ed|ing)?|exception|timed out|killed|not found|no such|unreachable|panic)\b")
 # Cypress texts that it prints indented inside a spec's output: never a suite's title.
 _INDENTED_BY_CYPRESS = ("CLOUD_CANCEL_SKIPPED_SPEC",)
 # Parser state kept per runner name (interleaved output of parallel runners, see split_prefix).
-_STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_tbl_top", "_tbl_bottom", "_tbl_noise",
-                  "_run_width", "_cur", "_open", "_rows", "_rows_dropped")
+_STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_box_more", "_tbl_top", "_tbl_bottom",
+                  "_tbl_noise", "_run_width", "_cur", "_open", "_rows", "_rows_dropped")
 
 
 def digest(text: str) -> str:
@@ -218,8 +220,9 @@ class CypressLogParser(BoxReader):
         self._marker: Optional[Tuple[str, int, str]] = None  # a marker not yet known to open a group
         self._marker_lines = 0
         self._marker_texts: List[str] = []
-        # a failure text waiting for the next line: a suite's title (indent, else -1) or after a prefix (body)?
-        self._held: Optional[Tuple[str, Signature, int, str]] = None
+        # a failure text waiting for the next line: a suite's title (indent, else -1)? after a prefix (where
+        # its wording starts, else 0)?
+        self._held: Optional[Tuple[str, Signature, int, int]] = None
         self._progress: Dict[int, Tuple[int, int]] = {}  # run position -> last "Running: (n of m)"
         self._last_finished: Optional[int] = None
         self._filling: Optional[int] = None  # a marker's run waiting for its (Run Starting)
@@ -227,6 +230,7 @@ class CypressLogParser(BoxReader):
         self._box_top = False
         self._box_noise = 0
         self._box_fields: List[List[str]] = []
+        self._box_more: List[List[List[str]]] = []
         self._tbl_top = False
         self._tbl_bottom = False
         self._tbl_noise = 0
@@ -300,7 +304,7 @@ class CypressLogParser(BoxReader):
                 self._close_banner()
             self._mode = _SCAN
         if self._marker is not None:
-            self._materialize()  # a marker at the end of the log: a group that never started
+            self._materialize(texts=True)  # a marker at the end of the log: a group that never started
 
     # ------------------------------------------------------------------ byte handling
     def _keep_partial(self, data: bytes, off: int) -> None:
@@ -385,11 +389,13 @@ class CypressLogParser(BoxReader):
         run.current_spec = None
         run.end_offset = None
 
-    def _materialize(self) -> CypressRun:
-        """The pending wrapper marker opened a group: it is a run now (the current one)."""
+    def _materialize(self, texts: bool = False) -> CypressRun:
+        """The pending wrapper marker opened a group: it is a run now (the current one); with
+        ``texts``, the wrapper's failure lines under the marker are its problems (no Cypress output
+        came: they say why the group failed)."""
         assert self._marker is not None
         label, off, opened = self._marker
-        texts = self._marker_texts
+        texts = self._marker_texts if texts else []
         self._marker, self._marker_lines, self._marker_texts = None, 0, []
         run = self._new_run(off)
         if run.overflow <= 1:
@@ -428,7 +434,7 @@ class CypressLogParser(BoxReader):
         self._streams[self._key] = tuple(getattr(self, f) for f in _STREAM_FIELDS)
         state = self._streams.pop(key, None)
         if state is None:
-            state = (_SCAN, False, 0, [], False, False, 0, 0, None, [], [], 0)
+            state = (_SCAN, False, 0, [], [], False, False, 0, 0, None, [], [], 0)
         for field, value in zip(_STREAM_FIELDS, state):
             setattr(self, field, value)
         self._key = key
@@ -527,7 +533,7 @@ class CypressLogParser(BoxReader):
         if self._marker is None:
             return
         if self._marker_texts:
-            self._materialize()
+            self._materialize(texts=True)
             return
         label = self._marker[0]
         self._marker = None
@@ -560,6 +566,7 @@ class CypressLogParser(BoxReader):
                 self._box_top = False
                 self._box_noise = 0
                 self._box_fields = []
+                self._box_more = []
             else:
                 run = self._activity_run(off)
                 run.current_spec = None
@@ -620,8 +627,7 @@ class CypressLogParser(BoxReader):
 
     def _learn_prefix(self, body: str) -> None:
         """The text before a Cypress heading is a prefix of this log's lines: learn its shape."""
-        body = body.strip()
-        if not body or len(self._shapes) >= MAX_SHAPES:
+        if not body.strip() or len(self._shapes) >= MAX_SHAPES:
             return
         shape = prefix_shape(body)
         if shape is not None and all(s.pattern != shape.pattern for s in self._shapes):
@@ -644,7 +650,7 @@ class CypressLogParser(BoxReader):
         run = self.runs[self._cur] if self._cur is not None and self._marker is None else None
         if not (run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS):
             indent = -1
-        body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else ""
+        body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else 0
         if indent >= 0 or body:
             self._release_held(None)
             self._held = (text, sig, indent, body)  # decided by the next line
@@ -652,30 +658,35 @@ class CypressLogParser(BoxReader):
         self._problem(text, sig)
 
     @staticmethod
-    def _body(text: str, sig: Signature) -> str:
-        """The text before the failure wording of ``text`` when it ends with a separator: maybe a
-        prefix of every line of this log (``packages/e2e test: ``), else ""."""
-        at = min((i for i in (text.find(w) for w in sig.wordings) if i > 0), default=-1)
-        body = text[:at] if at > 0 else ""
-        if body.strip() and ("\t" in body or body.rstrip()[-1] in ":|]>"):
-            return body
-        return ""
+    def _body(text: str, sig: Signature) -> int:
+        """Where the failure wording of ``text`` starts when text that may be a prefix is before it
+        (``packages/e2e test: ``), else 0."""
+        at = min((i for i in (text.find(w) for w in sig.wordings) if i > 0), default=0)
+        return at if text[:at].strip() else 0
 
     def _release_held(self, text: Optional[str]) -> None:
         """Decide a held failure text from the next non-blank line ``text`` (None: none will come):
         a suite's title when that line is indented further (no failure then); and when that line
-        starts with the same text before the failure wording, that text is a prefix of this log's
-        lines, learned as such (a log without a Cypress heading to learn it from)."""
+        starts with the same decoration as the text before the failure wording, that is a prefix of
+        this log's lines, learned as such (a log without a Cypress heading to learn it from)."""
         if self._held is None or (text is not None and not text.strip()):
             return
         held, sig, indent, body = self._held
         self._held = None
         if text is not None and indent >= 0 and len(text) - len(text.lstrip(" ")) > indent:
             return  # the line after it is indented further: it was a suite's title
-        if text is not None and body and text.startswith(body) and len(self._shapes) < MAX_SHAPES:
-            shape = prefix_shape(body)
-            match = shape.match(held) if shape is not None else None
+        name, rest = split_prefix(held, self._known)  # a runner's name known since it was held
+        if name:
+            held, body = rest, self._body(rest, sig)
+        for shape in self._shapes:  # learned since it was held
+            match = shape.match(held)
             if match is not None:
+                held, body = held[match.end():], 0
+                break
+        if text is not None and body and len(self._shapes) < MAX_SHAPES:
+            shape = prefix_shape(shared_prefix(held, text, body))
+            match = shape.match(held) if shape is not None else None
+            if match is not None and shape.match(text):
                 self._shapes.append(shape)
                 self._cache = {}
                 held = held[match.end():]
@@ -711,11 +722,16 @@ class CypressLogParser(BoxReader):
         """One complete line; ``candidate``: it holds a word the byte scan looks for."""
         text = self._text(raw)
         if self._held is not None:
+            shapes = len(self._shapes)
             self._release_held(text)
+            if len(self._shapes) != shapes:
+                text = self._text(raw)  # a prefix learned from this line: read it without
         if self._marker is not None:
             self._marker_lines += 1
             if self._marker_lines > PENDING_LINES:
                 self._materialize()  # a long stretch of output under the marker: its group ran
+        if self._mode != _RESULTS and b"Failing:" in raw and self._orphan_failing(text, off):
+            return
         if self._mode == _SCAN:
             if candidate or self.every_line or self._any_needle(raw):
                 if not self._structural(raw, text, off, end_off):
@@ -733,6 +749,18 @@ class CypressLogParser(BoxReader):
         else:
             self._box_line(raw, text, off, end_off)
 
+    def _orphan_failing(self, text: str, off: int) -> bool:
+        """A ``│ Failing: N │`` box row outside its (Results) box: the box's lines were interleaved
+        with another run's output; a failing count is never lost (kept as a row of the current run)."""
+        match = _FAILING_ROW_RE.match(text)
+        if match is None:
+            return False
+        failed = int(match.group("n"))
+        if failed:
+            run = self._activity_run(off)
+            self._keep(run, run.spec_results, SpecRow(spec="", status="failed", counts=Counts(failed=failed)))
+        return True
+
     def _interrupts(self, raw: bytes, text: str) -> bool:
         """True when a line ends the box or table being read (a new structure starts)."""
         if self._marker_rx is not None and (self._marker_every_line or (self._marker_lit or b"") in raw):
@@ -740,7 +768,12 @@ class CypressLogParser(BoxReader):
                 return True
         if not self.every_line and _STRUCT_RE.search(raw) is None:
             return False
-        return bool(_HEADING_RE.search(text) or _RUNNING_RE.search(text))
+        if _HEADING_RE.search(text) or _RUNNING_RE.search(text):
+            return True
+        if self._mode != _FINISHED:  # another run's summary row (interleaved output)
+            summary = SUMMARY_RE.search(text)
+            return summary is not None and summary.group("dur") is not None
+        return False
 
     def _leave_mode(self, raw: bytes, text: str, off: int, end_off: int) -> None:
         """Close the open box or table and handle ``raw`` as an ordinary line."""
@@ -749,8 +782,11 @@ class CypressLogParser(BoxReader):
             self._failures(raw, text)
 
     def _close_open_mode(self) -> None:
+        """End the box or table being read (what a box read so far says is kept)."""
         if self._mode == _BANNER:
             self._close_banner()
+        elif self._mode == _RESULTS:
+            self._close_results()
         self._mode = _SCAN
 
     def _running_cont_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
@@ -786,6 +822,7 @@ class CypressLogParser(BoxReader):
         self._box_top = False
         self._box_noise = 0
         self._box_fields = []
+        self._box_more = []
 
 
 def parse_log_file(path: str, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX,

@@ -5,8 +5,8 @@
 :class:`LogDecoder` turns the bytes of a log into UTF-8 bytes as they come. The encoding is decided
 from strong evidence only: a byte order mark, or the NUL pattern of UTF-16 (an ASCII byte and a NUL
 in every pair) over the first :data:`PROBE` bytes; anything else is UTF-8. It is decided again when
-the evidence says otherwise: in UTF-8, a stretch of at least 16 UTF-16 ASCII pairs (a PowerShell
-``Out-File`` appended to the log) is decoded as UTF-16 from there; in UTF-16, a stretch of 64 bytes
+the evidence says otherwise: in UTF-8, a stretch of at least 16 UTF-16 LE ASCII pairs (a PowerShell
+``Out-File -Append`` to the log) is decoded as UTF-16 from there; in UTF-16, a stretch of 64 bytes
 without a NUL holding two line feeds (a UTF-8 tool appending to a PowerShell log) is UTF-8 from
 there. A UTF-8 log passes unchanged (offsets in the decoded bytes are offsets in the file); UTF-16 is
 decoded incrementally, so a character split between two chunks is read whole.
@@ -100,7 +100,8 @@ _TIME_PREFIX_RE = re.compile(
 _NAME_PREFIX_RE = re.compile(
     r"(?!(?:Running|Specs?|Searched|Tests|Passing|Failing|Pending|Skipped|Screenshots|Video|Duration|Cypress"
     r"|Browser|Params|Experiments|Warning|Error|Note|Recorded|Node|Run)\b)"
-    r"(?P<name>[A-Za-z0-9@][\w.@/-]{0,80}?)(?:\s+\|(?: |$)|(?P<colon>: (?=[ \t\u2500-\u257f=\u2714\u2716\u221a\u00d7]|$)|:$))"
+    r"(?=[\w.@/-]*[A-Za-z])(?P<name>[A-Za-z0-9@][\w.@/-]{0,80}?)"  # a name has a letter (a number is a line number)
+    r"(?:\s+\|(?: |$)|(?P<colon>: (?=[ \t\u2500-\u257f=\u2714\u2716\u221a\u00d7]|$)|:$))"
 )
 _NAME_START = re.compile(r"[A-Za-z0-9@][\w.@/-]{0,80}?: ")
 
@@ -113,11 +114,14 @@ def split_prefix(text: str, known: Optional[Set[str]] = None) -> Tuple[str, str]
     """
     name = ""
     first = text[:1]
-    if first.isdigit() or first == "[":
+    for _twice in (1, 2):  # a CI's timestamp, then maybe the tool's own (Netlify and Jenkins)
+        if not (first.isdigit() or first == "["):
+            break
         match = _TIME_PREFIX_RE.match(text)
-        if match:
-            text = text[match.end():]
-            first = text[:1]
+        if match is None:
+            break
+        text = text[match.end():]
+        first = text[:1]
     if first.isalnum() or first == "@":
         match = _NAME_PREFIX_RE.match(text)
         if match is None and known:
@@ -138,6 +142,8 @@ def split_prefix(text: str, known: Optional[Set[str]] = None) -> Tuple[str, str]
 # ------------------------------------------------------------------------------ learned prefixes
 _TOKEN_RE = re.compile(r"\d+|[^\W\d_]+|[ \t]+|.")
 _NOT_A_PREFIX = re.compile("[\u2500-\u257f\u2713\u2714\u2716\u2717\u221a\u00d7()]")
+# What CI decorations hold and prose does not ("We " before a failure wording is no prefix).
+_DECORATION = re.compile(r"[\d\[\]|:\t/>]")
 # Cypress's own line starts: a learned shape that matches one of them is no prefix.
 _CYPRESS_STARTS = (
     "Running:  a.cy.js  (1 of 2)", "Tests:        1", "Error: boom", "Warning: x", "Note: x", "Spec Ran: a.cy.js",
@@ -159,11 +165,16 @@ def prefix_shape(body: str) -> Optional[Pattern[str]]:
 
     Digit runs become ``\\d+``; when the prefix holds a digit or is bracketed (``[INFO]``), words
     become any word (``AM`` / ``PM``, ``build`` / ``error``, ``INFO`` / ``FAILED``); spaces and
-    tabs become any run of them; every other character stays as it is.
+    tabs become any run of them; every other character stays as it is. A prefix must hold some
+    decoration (a digit, a bracket, a colon, a slash, a pipe, a tab, ``>``): prose before a
+    failure wording is no prefix.
     """
+    after = body[len(body.rstrip()):]
     body = body.strip()
-    if not body or len(body) > MAX_PREFIX_CHARS or _NOT_A_PREFIX.search(body):
+    if not body or len(body) > MAX_PREFIX_CHARS or _NOT_A_PREFIX.search(body) or not _DECORATION.search(body):
         return None
+    # a tab after it is part of the shape ("12<TAB>" of ``cat -n`` is no "1 passing")
+    end = r"\t" if after[:1] == "\t" else r"(?:[ \t]|$)"
     tokens = _TOKEN_RE.findall(body)
     general = any(t[0].isdigit() for t in tokens) or (body[0] == "[" and body[-1] == "]")
     parts = []
@@ -176,18 +187,40 @@ def prefix_shape(body: str) -> Optional[Pattern[str]]:
             parts.append(r"[^\W\d_]+")
         else:
             parts.append(re.escape(tok))
-    shape = re.compile("".join(parts) + r"(?:[ \t]|$)")
+    shape = re.compile("".join(parts) + end)
     if any(shape.match(line) for line in _CYPRESS_STARTS):
         return None
     return shape
 
 
+def _dated(tokens: List[str], at: int) -> bool:
+    return any(t[0].isdigit() for t in tokens[at + 1:at + 4])
+
+
+def shared_prefix(line: str, other: str, limit: int) -> str:
+    """The leading text of ``line`` (within its first ``limit`` characters) that ``other`` starts
+    with too, digits aside (two timestamps share a shape, not their digits) and a word before a date
+    aside (``build`` / ``error`` before Bamboo's date), cut after its last space or separator: the
+    prefix both lines carry, or ""."""
+    common = []
+    mine_all, theirs_all = _TOKEN_RE.findall(line[:limit]), _TOKEN_RE.findall(other)
+    for at, (mine, theirs) in enumerate(zip(mine_all, theirs_all)):
+        same_kind = (mine[0].isdigit() and theirs[0].isdigit()) or (mine[0] in " \t" and theirs[0] in " \t") or (
+            mine[0].isalpha() and theirs[0].isalpha() and _dated(mine_all, at) and _dated(theirs_all, at))
+        if mine == theirs or same_kind:
+            common.append(mine)
+        else:
+            break
+    while common and not (common[-1][0] in " \t" or common[-1] in ":|]>"):
+        common.pop()
+    return "".join(common)
+
+
 # ------------------------------------------------------------------------------ encodings
 PROBE = 64  # bytes looked at before the encoding of a log without a byte order mark is decided
 _LE_RUN = re.compile(rb"(?:[\x01-\x7f]\x00){16}")
-_BE_RUN = re.compile(rb"(?:\x00[\x01-\x7f]){16}")
 _NO_NUL_RUN = re.compile(rb"[^\x00]{64,}")
-_HOLD = 32  # bytes held back in UTF-8 when they hold a NUL: the start of a UTF-16 stretch?
+_HOLD_MAX = 4096  # UTF-8 lines holding a NUL held back at most: the start of a UTF-16 stretch?
 
 
 def _utf16_share(head: bytes) -> Tuple[float, float]:
@@ -269,22 +302,27 @@ class LogDecoder:
         return b"".join(out)
 
     def _from_utf8(self, data: bytes, final: bool, out: List[bytes]) -> bytes:
-        """Pass UTF-8 ``data`` to ``out`` up to a UTF-16 stretch; returns what is left to decode."""
-        if b"\x00" not in data:
+        """Pass UTF-8 ``data`` to ``out`` up to a UTF-16 stretch (little endian, what Windows writes;
+        a big-endian log is known from its start only); returns what is left to decode."""
+        nul = data.find(b"\x00")
+        if nul < 0:
             out.append(data)
             return b""
-        le, be = _LE_RUN.search(data), _BE_RUN.search(data)
-        found = min((m for m in (le, be) if m is not None), key=lambda m: m.start(), default=None)
+        found = _LE_RUN.search(data)
         if found is None:
-            if not final and b"\x00" in data[-_HOLD:]:
-                out.append(data[:-_HOLD])
-                self._hold = data[-_HOLD:]
+            # NUL bytes but no UTF-16 stretch (yet): the lines from the first NUL on wait for more
+            # bytes (at most _HOLD_MAX), so that where a stretch starts never depends on the chunks
+            held = data.rfind(b"\n", 0, nul) + 1
+            if not final and len(data) - held <= _HOLD_MAX:
+                out.append(data[:held])
+                self._hold = data[held:]
             else:
                 out.append(data)
             return b""
-        start = found.start()
-        # the stretch starts after the last UTF-8 line end before it (a line feed not followed by NUL)
-        line = start
+        # the stretch starts after the last UTF-8 line end before it (a line feed not followed by NUL),
+        # on a 2-byte boundary of its own (the run found is on one): a byte before it that belongs
+        # with bytes already passed is passed as it is (a NUL, which the line cleaning drops)
+        line = found.start()
         while line > 0:
             nl = data.rfind(b"\n", 0, line)
             if nl < 0:
@@ -294,10 +332,10 @@ class LogDecoder:
                 line = nl + 1
                 break
             line = nl
-        if (start - line) % 2:
+        if (found.start() - line) % 2:
             line += 1
         out.append(data[:line])
-        self._to_utf16("utf-16-le" if found is le else "utf-16-be", "utf-16-le" if found is le else "utf-16-be")
+        self._to_utf16("utf-16-le", "utf-16-le")
         return data[line:]
 
     def _from_utf16(self, data: bytes, final: bool, out: List[bytes]) -> bytes:
@@ -313,9 +351,9 @@ class LogDecoder:
                 self.changes += 1
                 return data[cut:]
         if not final:
-            # a trailing stretch without NUL that holds a line feed may be the start of UTF-8 text
+            # a trailing stretch without NUL may be the start of UTF-8 text: it waits for more bytes
             tail = len(data) - len(data.rsplit(b"\x00", 1)[-1])
-            if len(data) - tail < 64 and b"\n" in data[tail:] and tail > 0:
+            if len(data) - tail < 64:
                 self._hold = data[tail:]
                 data = data[:tail]
         out.append(self._utf16(data, False))
