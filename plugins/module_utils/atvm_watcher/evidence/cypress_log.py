@@ -108,7 +108,7 @@ from .cypress_boxes import (
 )
 from .logfile import DEFAULT_CHUNK_SIZE, LogReader
 from .logtext import LogDecoder, clean_line, prefix_shape, shared_prefix, split_prefix
-from .signatures import Signature, match_line, match_words, required_literal, scanner
+from .signatures import SIGNATURES, Signature, match_line, match_words, required_literal, scanner
 
 LINE_CAP = 64 * 1024
 MAX_PROBLEMS = 50
@@ -127,8 +127,9 @@ _CACHE_LINE = 256
 # structure words, every wording of every failure signature and the literal part of the marker
 # regex. ANSI colouring wraps these words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``).
 _STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:", b"specs passed!",
-                 b"failed (", b"Failing:")
-_STRUCT_RE = re.compile(rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|specs passed!|failed \(|Failing:")
+                 b"failed (", b"run was canceled", b"Failing:")
+_STRUCT_RE = re.compile(
+    rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|specs passed!|failed \(|run was canceled|Failing:")
 # A (Results) box's failing count read outside its box (the box was interleaved with other output).
 _FAILING_ROW_RE = re.compile(r"^\s*\u2502?\s*Failing:\s+(?P<n>\d+)\s*\u2502?\s*$")
 
@@ -146,9 +147,16 @@ _WRAPPER_FAILURE_RE = re.compile(
     r"|abort(?:ed|ing)?|exception|timed out|killed|not found|no such|unreachable|panic)\b")
 # Cypress texts that it prints indented inside a spec's output: never a suite's title.
 _INDENTED_BY_CYPRESS = ("CLOUD_CANCEL_SKIPPED_SPEC",)
+# What reading the same line again was seen to do (see CypressLogParser._again).
+_SAME, _ONE_MORE_RUN, _ONE_MORE_STRAY, _LOOKS = -1, -2, -3, 3
+_FP_OVERFLOW, _FP_STRAY = 0, 1
 # Parser state kept per runner name (interleaved output of parallel runners, see split_prefix).
 _STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_box_more", "_tbl_top", "_tbl_bottom",
                   "_tbl_noise", "_run_width", "_cur", "_open", "_rows", "_rows_dropped")
+
+
+_WORDINGS = {sig.name: sig.wordings for sig in SIGNATURES}
+_UNFINISHED_FOLDED = "a Cypress run beyond the first {0} ended without its (Run Finished) table".format(MAX_RUNS)
 
 
 def digest(text: str) -> str:
@@ -226,6 +234,10 @@ class CypressLogParser(BoxReader):
         self._progress: Dict[int, Tuple[int, int]] = {}  # run position -> last "Running: (n of m)"
         self._last_finished: Optional[int] = None
         self._filling: Optional[int] = None  # a marker's run waiting for its (Run Starting)
+        self._tbl_off = 0  # where the table being read starts
+        self._memo: Tuple[Optional[str], Optional["re.Match[str]"]] = (None, None)
+        self._last_raw: Optional[bytes] = None  # the last line read, and what reading it again did
+        self._repeat = 0
         self._mode = _SCAN
         self._box_top = False
         self._box_noise = 0
@@ -281,7 +293,8 @@ class CypressLogParser(BoxReader):
                 line += data[:max(0, min(nl, self.line_cap - len(line)))]
             self._partial = b""
             self._partial_dropped = False
-            self._line(line, self._partial_off, base + nl + 1, False)
+            self._last_raw = None
+            self._line(line, self._partial_off, base + nl + 1, None)
             start = nl + 1
         last = data.rfind(b"\n") + 1
         if start < last:
@@ -296,7 +309,8 @@ class CypressLogParser(BoxReader):
             line = self._partial
             self._partial = b""
             self._partial_dropped = False
-            self._line(line, self._partial_off, self._pos, False)
+            self._last_raw = None
+            self._line(line, self._partial_off, self._pos, None)
         self._release_held(None)
         for key in [self._key] + [k for k in self._streams if k != self._key]:
             self._switch(key)
@@ -337,7 +351,13 @@ class CypressLogParser(BoxReader):
         while pos < end:
             if every or self._each_line():
                 le = data.find(b"\n", pos, end)
-                self._line(data[pos:min(le, pos + cap)], base + pos, base + le + 1, every)
+                raw = data[pos:min(le, pos + cap)]
+                candidate = every or (search(tdata, pos, min(le, pos + cap)) is not None)
+                if raw == self._last_raw:
+                    self._again(raw, base + pos, base + le + 1, candidate)
+                else:
+                    self._last_raw, self._repeat = raw, 0
+                    self._line(raw, base + pos, base + le + 1, candidate)
                 pos = le + 1
                 continue
             match = search(tdata, pos, end)
@@ -348,9 +368,70 @@ class CypressLogParser(BoxReader):
             ls = pos if i < 0 else i + 1
             le = data.find(b"\n", best, end)
             raw = data[ls:min(le, ls + cap)]
-            if le - ls <= cap or self._any_needle(raw):
+            if raw == self._last_raw:
+                self._again(raw, base + ls, base + le + 1, True)
+            elif le - ls <= cap or self._any_needle(raw):
+                self._last_raw, self._repeat = raw, 0
                 self._line(raw, base + ls, base + le + 1, True)
             pos = le + 1
+
+    # ------------------------------------------------------------------ a line again
+    def _again(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
+        """The same line as the one just read (a crash loop, a flood of markers or headings): once
+        reading it again is seen to change nothing, or only to count one more run beyond the bound or
+        one more stray marker, the next copies are not read again, only counted. What they would do is
+        what was seen (the reading does not depend on anything else that changes; ``every_line``
+        reads every copy, and the tests compare both)."""
+        repeat = self._repeat
+        if repeat == _SAME and not self.every_line:
+            return
+        if repeat == _ONE_MORE_RUN and not self.every_line:
+            self.runs[-1].overflow += 1
+            return
+        if repeat == _ONE_MORE_STRAY and not self.every_line:
+            self.stray_markers.count += 1
+            return
+        if repeat >= _LOOKS:
+            # it kept changing (runs made one by one up to the bound): look again from time to time
+            self._repeat = 0 if repeat >= _LOOKS + 64 else repeat + 1
+            self._line(raw, off, end_off, candidate)
+            return
+        before = self._fingerprint()
+        self._line(raw, off, end_off, candidate)
+        after = self._fingerprint()
+        changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+        if not changed:
+            self._repeat = _SAME
+        elif changed == [_FP_OVERFLOW] and after[_FP_OVERFLOW] == before[_FP_OVERFLOW] + 1:
+            self._repeat = _ONE_MORE_RUN
+        elif changed == [_FP_STRAY] and after[_FP_STRAY] == before[_FP_STRAY] + 1:
+            self._repeat = _ONE_MORE_STRAY
+        else:
+            self._repeat = repeat + 1  # another copy may settle (a held line, the first run folded)
+
+    def _fingerprint(self) -> Tuple[Any, ...]:
+        """Everything reading a line may change (see :meth:`_again`)."""
+        last = self.runs[-1] if self.runs else None
+        cur = self.runs[self._cur] if self._cur is not None else None
+        return (
+            last.overflow if last is not None else 0, self.stray_markers.count,  # _FP_OVERFLOW, _FP_STRAY
+            self._mode, self._box_top, self._box_noise, len(self._box_fields), len(self._box_more), self._tbl_top,
+            self._tbl_bottom, self._tbl_noise, len(self._rows), self._rows_dropped, self._run_width, self._key,
+            self._cur, len(self._open), len(self.runs), self._seg, self._kept, self._filling, self._last_finished,
+            len(self._retried), len(self.preamble_problems), self.preamble_fatal, len(self.stray_markers.labels),
+            self._marker, self._marker_lines, len(self._marker_texts), self._held, len(self._shapes),
+            len(self._known), len(self._streams), tuple(sorted(self._progress.items()))[-2:],
+            None if last is None else self._run_print(last), None if cur is None else self._run_print(cur))
+
+    @staticmethod
+    def _run_print(run: CypressRun) -> Tuple[Any, ...]:
+        t = run.totals
+        return (run.started, run.finished, run.dropped, len(run.problems), len(run.specs_found), len(run.specs_run),
+                len(run.spec_results), len(run.finished_rows), run.current_spec, run.crashed, run.plugin_error,
+                run.canceled, run.no_specs, run.concurrent, run.all_passed, run.failed_specs, run.total_specs,
+                (t.tests, t.passed, t.failed, t.pending, t.skipped), run.cypress_version, run.browser, run.label,
+                run.label_source, run.recorded_run_url, run.run_url, run.exit_text, run.text_lost, run.end_offset,
+                run.parallel, run.specs_found_count, run.opened_by)
 
     # ------------------------------------------------------------------ runs
     def _keep(self, run: CypressRun, items: list, item: object) -> None:
@@ -380,9 +461,8 @@ class CypressLogParser(BoxReader):
     def _fold(self, run: CypressRun) -> None:
         """One more run folded into the overflow record ``run``: what the one before showed stays
         (its summary, problems and flags); a run before it that ended without its table is a problem."""
-        if run.started and not run.finished and not run.concurrent:
-            self._problem_text(run, "a Cypress run beyond the first {0} ended without its (Run Finished) "
-                                    "table".format(MAX_RUNS))
+        if run.started and not run.finished and not run.concurrent and _UNFINISHED_FOLDED not in run.problems:
+            self._problem_text(run, _UNFINISHED_FOLDED)
         run.overflow += 1
         run.started = False
         run.finished = False
@@ -394,12 +474,12 @@ class CypressLogParser(BoxReader):
         ``texts``, the wrapper's failure lines under the marker are its problems (no Cypress output
         came: they say why the group failed)."""
         assert self._marker is not None
-        label, off, opened = self._marker
+        label, off, line = self._marker
         texts = self._marker_texts if texts else []
         self._marker, self._marker_lines, self._marker_texts = None, 0, []
         run = self._new_run(off)
         if run.overflow <= 1:
-            run.label, run.label_source, run.opened_by = label, "marker", opened
+            run.label, run.label_source, run.opened_by = label, "marker", digest(line)
         self._seg = self._cur or 0
         self._open = []
         self._filling = self._cur
@@ -442,9 +522,11 @@ class CypressLogParser(BoxReader):
 
     def _problem_text(self, run: Optional[CypressRun], text: str) -> Optional[List[str]]:
         """Record ``text`` (cleaned, cut, once) on ``run`` or the preamble; the list if it was new."""
-        text = text.strip()[:PROBLEM_CHARS]
         target = run.problems if run is not None else self.preamble_problems
-        if text in target or len(target) >= MAX_PROBLEMS:
+        if len(target) >= MAX_PROBLEMS:
+            return None
+        text = text.strip()[:PROBLEM_CHARS]
+        if text in target:
             return None
         target.append(text)
         return target
@@ -494,7 +576,7 @@ class CypressLogParser(BoxReader):
             cands.append(cur)
         if not cands:
             if cur is None or runs[cur].finished:
-                run = self._new_run(self._pos)  # the end of a run whose start is not in the log
+                run = self._new_run(self._tbl_off)  # the end of a run whose start is not in the log
                 run.started = True
                 cur = self._cur
             owner = cur if cur is not None else len(runs) - 1
@@ -522,7 +604,7 @@ class CypressLogParser(BoxReader):
         """A wrapper marker: the group it announces is a run once it shows that it ran."""
         self._close_open_mode()
         self._settle_marker()
-        self._marker = (label[:NAME_CHARS], off, digest(text))
+        self._marker = (label[:NAME_CHARS], off, text)
         self._marker_lines = 0
         self._marker_texts = []
         self._open = []
@@ -551,7 +633,7 @@ class CypressLogParser(BoxReader):
                 return True
         if not self.every_line and _STRUCT_RE.search(raw) is None:
             return False
-        heading = _HEADING_RE.search(text)
+        heading = self._heading(text)
         if heading:
             self._learn_prefix(text[:heading.start()])
             self._close_open_mode()
@@ -572,6 +654,7 @@ class CypressLogParser(BoxReader):
                 run.current_spec = None
                 self._overcome("connected")
                 self._mode = _FINISHED
+                self._tbl_off = off
                 self._tbl_top = False
                 self._tbl_bottom = False
                 self._tbl_noise = 0
@@ -593,6 +676,7 @@ class CypressLogParser(BoxReader):
         if summary and summary.group("dur") is not None and not text.lstrip().startswith("\u2502"):
             self._close_open_mode()
             self._rows, self._rows_dropped = [], 0
+            self._tbl_off = off
             self._summary(summary, end_off)
             return True
         return False
@@ -661,8 +745,14 @@ class CypressLogParser(BoxReader):
     def _body(text: str, sig: Signature) -> int:
         """Where the failure wording of ``text`` starts when text that may be a prefix is before it
         (``packages/e2e test: ``), else 0."""
-        at = min((i for i in (text.find(w) for w in sig.wordings) if i > 0), default=0)
-        return at if text[:at].strip() else 0
+        at = -1
+        for wording in _WORDINGS[sig.name]:
+            i = text.find(wording)
+            if i == 0:
+                return 0
+            if i > 0 and (at < 0 or i < at):
+                at = i
+        return at if at > 0 and text[:at].strip() else 0
 
     def _release_held(self, text: Optional[str]) -> None:
         """Decide a held failure text from the next non-blank line ``text`` (None: none will come):
@@ -718,8 +808,8 @@ class CypressLogParser(BoxReader):
             self._switch(key)
         return text
 
-    def _line(self, raw: bytes, off: int, end_off: int, candidate: bool) -> None:
-        """One complete line; ``candidate``: it holds a word the byte scan looks for."""
+    def _line(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
+        """One complete line; ``candidate``: it holds a word the byte scan looks for (None: not known yet)."""
         text = self._text(raw)
         if self._held is not None:
             shapes = len(self._shapes)
@@ -732,8 +822,10 @@ class CypressLogParser(BoxReader):
                 self._materialize()  # a long stretch of output under the marker: its group ran
         if self._mode != _RESULTS and b"Failing:" in raw and self._orphan_failing(text, off):
             return
+        if candidate is None:
+            candidate = self.every_line or self._any_needle(raw)
         if self._mode == _SCAN:
-            if candidate or self.every_line or self._any_needle(raw):
+            if candidate:
                 if not self._structural(raw, text, off, end_off):
                     self._failures(raw, text)
             elif self._marker is not None and _WRAPPER_FAILURE_RE.search(text) and len(self._marker_texts) < 5:
@@ -768,12 +860,18 @@ class CypressLogParser(BoxReader):
                 return True
         if not self.every_line and _STRUCT_RE.search(raw) is None:
             return False
-        if _HEADING_RE.search(text) or _RUNNING_RE.search(text):
+        if self._heading(text) or _RUNNING_RE.search(text):
             return True
         if self._mode != _FINISHED:  # another run's summary row (interleaved output)
             summary = SUMMARY_RE.search(text)
             return summary is not None and summary.group("dur") is not None
         return False
+
+    def _heading(self, text: str) -> Optional["re.Match[str]"]:
+        """The heading of a line (searched once per line: a box's end and the next structure)."""
+        if self._memo[0] is not text:
+            self._memo = (text, _HEADING_RE.search(text))
+        return self._memo[1]
 
     def _leave_mode(self, raw: bytes, text: str, off: int, end_off: int) -> None:
         """Close the open box or table and handle ``raw`` as an ordinary line."""

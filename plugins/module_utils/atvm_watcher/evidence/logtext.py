@@ -122,7 +122,7 @@ def split_prefix(text: str, known: Optional[Set[str]] = None) -> Tuple[str, str]
             break
         text = text[match.end():]
         first = text[:1]
-    if first.isalnum() or first == "@":
+    if (first.isalnum() or first == "@") and (":" in text or "|" in text):
         match = _NAME_PREFIX_RE.match(text)
         if match is None and known:
             start = _NAME_START.match(text)

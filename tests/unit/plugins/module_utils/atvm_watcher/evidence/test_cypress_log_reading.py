@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.decision.rules import (
     INTERLEAVED, NOT_FINISHED, Evidence, decide, log_reasons,
 )
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import cypress_log
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.cypress_log import CypressLogParser
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.evidence.test_log_normalisation import read
 
@@ -309,3 +310,54 @@ def test_an_encoding_that_changes_in_the_log_is_followed():
         parser = read(data, chunk)
         assert reading(parser)[0] == expected, chunk
         assert parser._decoder.changes == 2  # pylint: disable=protected-access
+
+
+# ------------------------------------------------------------------------------ the fast path
+# Every line of the real logs, and lines a wrapper prints: the material of random logs.
+CORPUS_LINES = sorted({line for data in LOGS.values() for line in data.splitlines(True) if line.endswith(b"\n")}
+                      | {"===== ATVM category: g{0} =====\n".format(i).encode() for i in range(3)})
+
+
+def _dump(parser: CypressLogParser) -> Any:
+    return ([r.to_dict() for r in parser.runs], parser.preamble_problems, parser.preamble_fatal,
+            parser.stray_markers.to_dict())
+
+
+def _parse(data: bytes, sizes: List[int], every_line: bool) -> CypressLogParser:
+    parser = CypressLogParser(every_line=every_line)
+    pos, i = 0, 0
+    while pos < len(data):
+        size = sizes[i % len(sizes)]
+        parser.feed(data[pos:pos + size])
+        pos, i = pos + size, i + 1
+    parser.finish()
+    return parser
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(0, len(CORPUS_LINES) - 1), st.integers(1, 400)), min_size=1, max_size=120),
+       whole=st.lists(st.sampled_from(sorted(LOGS)), max_size=2),
+       sizes=st.lists(st.one_of(st.integers(1, 16), st.integers(17, 70000)), min_size=1, max_size=5))
+def test_property_the_fast_path_reads_what_every_line_read_reads(picks, whole, sizes):
+    """The byte scan, the cache of cleaned lines and the counting of repeated lines decide nothing:
+    random mixes of real log lines (each repeated up to 400 times), with whole real logs among them,
+    read the same when every line is read the slow way (``every_line=True``), in any chunks."""
+    parts = [LOGS[n] for n in whole]
+    for index, times in picks:
+        parts.insert(index % (len(parts) + 1), CORPUS_LINES[index] * (times if index % 3 == 0 else 1))
+    data = b"".join(parts)
+    sizes = [size * 64 if len(data) > 50000 and size <= 16 else size for size in sizes]  # 1-byte feeding costs
+    assert _dump(_parse(data, sizes, False)) == _dump(_parse(data, [len(data) or 1], True))
+
+
+def test_repeated_lines_are_counted_not_read_again():
+    """A flood of one line (a crash loop, headings, markers) costs a comparison a line, and reads as
+    every copy read one by one."""
+    for line, count in ((b"  (Run Starting)\n", 5000), (b"  (Results)\n", 5000), (b"Segmentation fault\n", 5000),
+                        (b"===== ATVM category: g1 =====\n", 5000)):
+        data = LOGS["stdout/cy9-jenkins-two-specs-pass.log"] + line * count
+        fast, slow = _parse(data, [4096], False), _parse(data, [len(data)], True)
+        assert _dump(fast) == _dump(slow)
+    flood = _parse(b"  (Run Starting)\n" * 5000, [65536], False)
+    assert len(flood.runs) == cypress_log.MAX_RUNS + 1 and flood.runs[-1].overflow == 5000 - cypress_log.MAX_RUNS
+    assert _parse(b"===== ATVM category: g1 =====\n" * 5000, [65536], False).stray_markers.count == 4999
