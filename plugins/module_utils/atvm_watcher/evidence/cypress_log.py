@@ -106,7 +106,7 @@ from ..settings import DEFAULT_MARKER_REGEX
 from .cypress_boxes import (
     _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, MAX_ROWS, NAME_CHARS, SUMMARY_RE, BoxReader,
 )
-from .logfile import DEFAULT_CHUNK_SIZE, LogReader
+from .logfile import LogReader
 from .logtext import LogDecoder, clean_line, prefix_shape, shared_prefix, split_prefix
 from .signatures import SIGNATURES, Signature, match_line, match_words, required_literal, scanner
 
@@ -120,16 +120,17 @@ MAX_SHAPES = 8  # prefixes learned from the log
 MAX_OPEN = 32  # open runs (started, not finished) considered for a table
 MAX_STRAY_LABELS = 10
 PENDING_LINES = 1000  # lines of output after a wrapper marker that make it a group that ran
+_BLOCK = 1 << 20  # bytes of a large chunk read at once
 _CACHE_SIZE = 4096
 _CACHE_LINE = 256
 
 # Candidate lines are found in the raw bytes by one scan (:class:`~.signatures.Scanner`) for the
 # structure words, every wording of every failure signature and the literal part of the marker
 # regex. ANSI colouring wraps these words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``).
-_STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:", b"specs passed!",
+_STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:", b"All specs passed!",
                  b"failed (", b"run was canceled", b"Failing:")
 _STRUCT_RE = re.compile(
-    rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|specs passed!|failed \(|run was canceled|Failing:")
+    rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|All specs passed!|failed \(|run was canceled|Failing:")
 # A (Results) box's failing count read outside its box (the box was interleaved with other output).
 _FAILING_ROW_RE = re.compile(r"^\s*\u2502?\s*Failing:\s+(?P<n>\d+)\s*\u2502?\s*$")
 
@@ -274,7 +275,16 @@ class CypressLogParser(BoxReader):
         if not data:
             return
         self.offset += len(data)
-        self._feed_text(self._decoder.decode(bytes(data)))
+        text = self._decoder.decode(bytes(data))
+        if len(text) <= _BLOCK:
+            self._feed_text(text)
+            return
+        # a large chunk is read in blocks of whole lines: translated and scanned while in the CPU's cache
+        pos = 0
+        while pos < len(text):
+            cut = text.find(b"\n", pos + _BLOCK) + 1 or len(text)
+            self._feed_text(text[pos:cut])
+            pos = cut
 
     def _feed_text(self, data: bytes) -> None:
         """Parse the next UTF-8 bytes of the log."""
@@ -924,8 +934,9 @@ class CypressLogParser(BoxReader):
 
 
 def parse_log_file(path: str, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX,
-                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> CypressLogParser:
-    """Parse the whole log file at ``path`` (read in chunks of ``chunk_size`` bytes)."""
+                   chunk_size: int = _BLOCK) -> CypressLogParser:
+    """Parse the whole log file at ``path`` (read in chunks of ``chunk_size`` bytes: 1 MiB, read
+    and scanned while in the CPU's cache)."""
     if not os.path.exists(path):
         raise InputError(path, "no such file")
     parser = CypressLogParser(marker_regex)
