@@ -128,9 +128,12 @@ _CACHE_LINE = 256
 # structure words, every wording of every failure signature and the literal part of the marker
 # regex. ANSI colouring wraps these words, it does not split them (``(\x1b[4mRun Starting\x1b[24m)``).
 _STRUCT_WORDS = (b"Run Starting", b"Run Finished", b"Running:", b"Results", b"Recorded Run:", b"All specs passed!",
-                 b"failed (", b"run was canceled", b"Failing:")
+                 b"failed (", b"run was canceled", b"Failing:", b" failing")
 _STRUCT_RE = re.compile(
-    rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|All specs passed!|failed \(|run was canceled|Failing:")
+    rb"Run Starting|Run Finished|Running:|Results|Recorded Run:|All specs passed!|failed \(|run was canceled|Failing:"
+    rb"| failing")
+# Mocha's summary of a spec's tests ("  2 failing"): a failure before the spec's (Results) box comes.
+_MOCHA_FAILING_RE = re.compile(r"^\s*(?P<n>\d+) failing\s*$")
 # A (Results) box's failing count read outside its box (the box was interleaved with other output).
 _FAILING_ROW_RE = re.compile(r"^\s*\u2502?\s*Failing:\s+(?P<n>\d+)\s*\u2502?\s*$")
 
@@ -236,6 +239,9 @@ class CypressLogParser(BoxReader):
         self._last_finished: Optional[int] = None
         self._filling: Optional[int] = None  # a marker's run waiting for its (Run Starting)
         self._tbl_off = 0  # where the table being read starts
+        self._where: Tuple[bytes, int, int] = (b"", 0, 0)  # the lines being read, where they start, the line's start
+        self._before = b""  # the last line before them
+        self._provisional: Optional[Tuple[int, int]] = None  # a spec's row from mocha's "N failing" (run, row)
         self._memo: Tuple[Optional[str], Optional["re.Match[str]"]] = (None, None)
         self._last_raw: Optional[bytes] = None  # the last line read, and what reading it again did
         self._repeat = 0
@@ -305,6 +311,7 @@ class CypressLogParser(BoxReader):
             self._partial_dropped = False
             self._last_raw = None
             self._line(line, self._partial_off, base + nl + 1, None)
+            self._before = line
             start = nl + 1
         last = data.rfind(b"\n") + 1
         if start < last:
@@ -324,9 +331,7 @@ class CypressLogParser(BoxReader):
         self._release_held(None)
         for key in [self._key] + [k for k in self._streams if k != self._key]:
             self._switch(key)
-            if self._mode == _BANNER:
-                self._close_banner()
-            self._mode = _SCAN
+            self._close_open_mode()  # a box cut by the end of the log keeps what it read
         if self._marker is not None:
             self._materialize(texts=True)  # a marker at the end of the log: a group that never started
 
@@ -353,6 +358,14 @@ class CypressLogParser(BoxReader):
 
     def _region(self, data: bytes, start: int, end: int, base: int) -> None:
         """Complete lines ``data[start:end]`` (``end`` is just after a newline)."""
+        try:
+            self._lines(data, start, end, base)
+        finally:
+            # the line before the next region's first one (a failure line's neighbour, see _previous)
+            self._where = (b"", 0, 0)
+            self._before = data[data.rfind(b"\n", start, end - 1) + 1:end - 1][:self.line_cap]
+
+    def _lines(self, data: bytes, start: int, end: int, base: int) -> None:
         cap = self.line_cap
         every = self._marker_every_line or self.every_line
         search = self._scanner.regex.search
@@ -363,6 +376,7 @@ class CypressLogParser(BoxReader):
                 le = data.find(b"\n", pos, end)
                 raw = data[pos:min(le, pos + cap)]
                 candidate = every or (search(tdata, pos, min(le, pos + cap)) is not None)
+                self._where = (data, start, pos)
                 if raw == self._last_raw:
                     self._again(raw, base + pos, base + le + 1, candidate)
                 else:
@@ -378,12 +392,21 @@ class CypressLogParser(BoxReader):
             ls = pos if i < 0 else i + 1
             le = data.find(b"\n", best, end)
             raw = data[ls:min(le, ls + cap)]
+            self._where = (data, start, ls)
             if raw == self._last_raw:
                 self._again(raw, base + ls, base + le + 1, True)
             elif le - ls <= cap or self._any_needle(raw):
                 self._last_raw, self._repeat = raw, 0
                 self._line(raw, base + ls, base + le + 1, True)
             pos = le + 1
+
+    def _previous(self) -> bytes:
+        """The raw line before the one being read (from the chunk being read, else the last line of
+        the one before: the same line whatever the chunks)."""
+        data, start, ls = self._where
+        if ls > start:
+            return data[data.rfind(b"\n", start, ls - 1) + 1:ls - 1][:self.line_cap]
+        return self._before
 
     # ------------------------------------------------------------------ a line again
     def _again(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
@@ -682,6 +705,10 @@ class CypressLogParser(BoxReader):
             run = self.runs[last] if last is not None and self._marker is None else self._activity_run(off)
             run.recorded_run_url = recorded.group("url")[:NAME_CHARS]
             return True
+        failing = _MOCHA_FAILING_RE.match(text)
+        if failing:
+            self._mocha_failing(int(failing.group("n")))
+            return True
         summary = SUMMARY_RE.search(text)
         if summary and summary.group("dur") is not None and not text.lstrip().startswith("\u2502"):
             self._close_open_mode()
@@ -745,11 +772,37 @@ class CypressLogParser(BoxReader):
         if not (run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS):
             indent = -1
         body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else 0
+        if body and self._learn_shared(text, self._neighbour(self._previous()), body):
+            text, body = self._text_after_shapes(text), 0
         if indent >= 0 or body:
             self._release_held(None)
             self._held = (text, sig, indent, body)  # decided by the next line
             return
         self._problem(text, sig)
+
+    def _neighbour(self, raw: bytes) -> str:
+        """The text of a line next to the one being read (no runner name learned from it)."""
+        text = split_prefix(clean_line(raw), set(self._known))[1]
+        return self._text_after_shapes(text)
+
+    def _text_after_shapes(self, text: str) -> str:
+        for shape in self._shapes:
+            match = shape.match(text)
+            if match is not None:
+                return text[match.end():]
+        return text
+
+    def _learn_shared(self, text: str, other: str, body: int) -> bool:
+        """The decoration before the failure wording of ``text`` that ``other`` (the line before or
+        after it) starts with too is a prefix of this log's lines: learned (True) when it is one."""
+        if len(self._shapes) >= MAX_SHAPES:
+            return False
+        shape = prefix_shape(shared_prefix(text, other, body))
+        if shape is None or not shape.match(text) or not shape.match(other):
+            return False
+        self._shapes.append(shape)
+        self._cache = {}
+        return True
 
     @staticmethod
     def _body(text: str, sig: Signature) -> int:
@@ -783,13 +836,8 @@ class CypressLogParser(BoxReader):
             if match is not None:
                 held, body = held[match.end():], 0
                 break
-        if text is not None and body and len(self._shapes) < MAX_SHAPES:
-            shape = prefix_shape(shared_prefix(held, text, body))
-            match = shape.match(held) if shape is not None else None
-            if match is not None and shape.match(text):
-                self._shapes.append(shape)
-                self._cache = {}
-                held = held[match.end():]
+        if text is not None and body and self._learn_shared(held, text, body):
+            held = self._text_after_shapes(held)
         self._problem(held, sig)
 
     def _text(self, raw: bytes) -> str:
@@ -850,6 +898,18 @@ class CypressLogParser(BoxReader):
             self._table_line(raw, text, off, end_off)
         else:
             self._box_line(raw, text, off, end_off)
+
+    def _mocha_failing(self, failed: int) -> None:
+        """Mocha's "N failing" in a spec's output: the spec failed, whatever comes after (a log cut
+        before its (Results) box still says so); the box, when it comes, takes this row's place."""
+        run = self.runs[self._cur] if self._cur is not None and self._marker is None else None
+        if run is None or not run.current_spec or not failed:
+            return
+        rows = len(run.spec_results)
+        self._keep(run, run.spec_results, SpecRow(spec=run.current_spec, status="failed",
+                                                  counts=Counts(failed=failed), duration=None))
+        if len(run.spec_results) > rows:
+            self._provisional = (self._cur, rows)
 
     def _orphan_failing(self, text: str, off: int) -> bool:
         """A ``│ Failing: N │`` box row outside its (Results) box: the box's lines were interleaved

@@ -90,7 +90,7 @@ SIGNATURES: Tuple[Signature, ...] = (
     _S("AUTOMATION_SERVER_DISCONNECTED", "The automation client disconnected", "crashed", "3-15", flag="crashed"),
     _S("CDP_COULD_NOT_RECONNECT", "There was an error reconnecting to the Chrome DevTools protocol", "crashed",
        "8-15", flag="crashed"),
-    _S("CHILD_PROCESS_KILLED", "unexpectedly exited via a", "crashed", "4-15", flag="crashed"),
+    _S("CHILD_PROCESS_KILLED", "unexpectedly exited via a", "crashed", "3.8-15", flag="crashed"),
     _S("SEGMENTATION_FAULT", "Segmentation fault", "crashed", "any", flag="crashed"),
     _S("CONFIG_OR_PLUGIN_CRASHED", "We stopped running your tests because", "plugin_error", "4-15",
        flag="plugin_error", regex=r"because (?:your config file|a plugin) crashed",

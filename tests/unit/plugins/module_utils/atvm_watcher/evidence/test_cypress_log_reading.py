@@ -23,7 +23,7 @@ from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.evidence.test_log_normalisation import read
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[5] / "fixtures" / "cypress"
-FOLDERS = ("stdout", "stdout-real", "stdout-real2")
+FOLDERS = ("stdout", "stdout-real", "stdout-real2", "stdout-found")
 # Every UTF-8 real log (the UTF-16 ones are read in test_cypress_log_real.py).
 LOGS: Dict[str, bytes] = {
     "{0}/{1}".format(folder, path.name): path.read_bytes()

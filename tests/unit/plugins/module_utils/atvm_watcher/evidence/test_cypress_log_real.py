@@ -118,6 +118,40 @@ READING: Dict[str, Reading] = {
         "Timed out waiting for the browser to connect. Retrying...",
         "Timed out waiting for the browser to connect. Retrying again...",
         "The browser never connected. Something is wrong. The tests cannot run. Aborting..."]),
+    # Out of memory: Node's heap ran out (the Config Manager, a GitHub Action, a Windows API suite): nothing ran.
+    "stdout-found/found-01-oom-config-manager.log": Reading([], FAILED, [
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"]),
+    "stdout-found/found-02-oom-github-action.log": Reading([], FAILED, [
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"]),
+    "stdout-found/found-03-oom-windows-api-suite.log": Reading([], FAILED, [
+        "FATAL ERROR: Ineffective mark-compacts near heap limit Allocation failed - JavaScript heap out of memory"]),
+    # A spec that webpack cannot compile (Cypress 13.3.1): the error, no run around it.
+    "stdout-found/found-04-compile-error-windows.log": Reading([], FAILED, [
+        "Oops...we found an error preparing this test file:"]),
+    # The same during a run (Cypress 10.3.1): spec 2 of 3 cannot be compiled; the paste ends there.
+    "stdout-found/found-05-compile-error-docker.log": Reading([(False, None, None, [
+        NOT_FINISHED, "Oops...we found an error preparing this test file:"])], ("RUNNING", "FAIL")),
+    # Component testing, Cypress 12.17.2: the banner (2 specs), then the paste ends: nothing failed yet.
+    "stdout-found/found-06-component-banner-cut.log": Reading([(False, None, None, [NOT_FINISHED])], RUNNING),
+    # Component testing: from inside a (Results) box, spec 3 of 4 passes its 2 tests, the next box is cut.
+    "stdout-found/found-07-component-mid-run.log": Reading([(False, None, None, [NOT_FINISHED])], RUNNING),
+    # Cypress 3: the renderer crashed in checkout/basic.spec.js, its (Results) box says Failing 1 (spaces tidied).
+    "stdout-found/found-08-renderer-crash-cypress3.log": Reading([(False, None, None, [
+        NOT_FINISHED, "1 test(s) failed in checkout/basic.spec.js"])], ("RUNNING", "FAIL"),
+        ["We detected that the Chromium Renderer process just crashed."]),
+    # CircleCI, Cypress 12.5.1: a renderer crash, then a plugin's after:spec handler throws.
+    "stdout-found/found-09-renderer-crash-circleci-plugin-error.log": Reading([], FAILED, [
+        "We detected that the Chromium Renderer process just crashed.",
+        "An error was thrown in your plugins file while executing the handler for the after:spec event."]),
+    # A renderer crash, then a (Results) box pasted at column 0 and cut: Failing 1.
+    "stdout-found/found-10-renderer-crash-results-unindented.log": Reading([(False, None, None, [
+        NOT_FINISHED, "1 test(s) failed in a spec"])], ("RUNNING", "FAIL"),
+        ["We detected that the Chromium Renderer process just crashed."]),
+    # Cypress 14.5.3, 1 spec: 3 tests, 1 passing, 2 failing; screenshot paths wrapped over two lines.
+    "stdout-found/found-12-cy14-two-failing-whole-file.log": Reading(
+        [(True, (3, 1, 2, 0, 0), (1, 1), ["1 of 1 spec(s) failed"])], COMPLETED_FAIL),
+    # Cypress 14.5.4: its only spec starts (node warnings before the banner), the file ends there.
+    "stdout-found/found-13-cy14-cut-while-running-whole-file.log": Reading([(False, None, None, [NOT_FINISHED])], RUNNING),
 }
 
 
