@@ -59,7 +59,7 @@ TEMPLATES = [
 # Lines that must not go into the padding: they would change what the sub-runs say.
 _NOT_FILLER = re.compile(
     rb"Run Starting|Run Finished|Running:|Results|Recorded Run|ATVM category|crash|cancel|connect|onfigFile"
-    rb"|plugins file|spec files|executing the handler|exported by the|[Cc]ommand failed"
+    rb"|plugins file|spec files|executing the handler|exported by the|[Cc]ommand failed|\d+ failing"
 )
 
 

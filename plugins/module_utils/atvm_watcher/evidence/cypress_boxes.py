@@ -101,8 +101,7 @@ class BoxReader:
     _tbl_noise: int
     _rows: List[SpecRow]
     _rows_dropped: int
-    _provisional: Optional[Tuple[int, int]]
-    runs: List[CypressRun]
+    _provisional: Optional[Tuple[CypressRun, SpecRow]]
 
     # What the parser provides (it overrides these).
     def _run(self) -> Optional[CypressRun]:
@@ -215,8 +214,12 @@ class BoxReader:
         if run is None or not boxes:
             return
         provisional = self._provisional
-        if provisional is not None and self.runs[provisional[0]] is run and provisional[1] == len(run.spec_results) - 1:
-            run.spec_results.pop()  # mocha's "N failing" row of this spec: its box says it all
+        if provisional is not None and provisional[0] is run:
+            # mocha's "N failing" row of the spec of this box: the box says it all
+            if run.spec_results and run.spec_results[-1] is provisional[1]:
+                run.spec_results.pop()
+            else:
+                run.spec_results[:] = [row for row in run.spec_results if row is not provisional[1]]
         self._provisional = None
         for values in boxes:
             self._results_row(run, values)

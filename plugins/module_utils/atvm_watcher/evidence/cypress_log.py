@@ -241,8 +241,9 @@ class CypressLogParser(BoxReader):
         self._tbl_off = 0  # where the table being read starts
         self._where: Tuple[bytes, int, int] = (b"", 0, 0)  # the lines being read, where they start, the line's start
         self._before = b""  # the last line before them
-        self._provisional: Optional[Tuple[int, int]] = None  # a spec's row from mocha's "N failing" (run, row)
+        self._provisional: Optional[Tuple[CypressRun, SpecRow]] = None  # a spec's row from mocha's "N failing"
         self._memo: Tuple[Optional[str], Optional["re.Match[str]"]] = (None, None)
+        self._word_memo: Tuple[Optional[bytes], bool] = (None, False)
         self._last_raw: Optional[bytes] = None  # the last line read, and what reading it again did
         self._repeat = 0
         self._mode = _SCAN
@@ -664,7 +665,7 @@ class CypressLogParser(BoxReader):
             if match:
                 self._marker_line(match.group("label") or "", text, off)
                 return True
-        if not self.every_line and _STRUCT_RE.search(raw) is None:
+        if not self.every_line and not self._structure_word(raw):
             return False
         heading = self._heading(text)
         if heading:
@@ -905,11 +906,15 @@ class CypressLogParser(BoxReader):
         run = self.runs[self._cur] if self._cur is not None and self._marker is None else None
         if run is None or not run.current_spec or not failed:
             return
+        provisional = self._provisional
+        if provisional is not None and provisional[0] is run and provisional[1].spec == run.current_spec:
+            provisional[1].counts.failed = failed  # said again for the same spec: one row
+            return
+        row = SpecRow(spec=run.current_spec, status="failed", counts=Counts(failed=failed), duration=None)
         rows = len(run.spec_results)
-        self._keep(run, run.spec_results, SpecRow(spec=run.current_spec, status="failed",
-                                                  counts=Counts(failed=failed), duration=None))
+        self._keep(run, run.spec_results, row)
         if len(run.spec_results) > rows:
-            self._provisional = (self._cur, rows)
+            self._provisional = (run, row)
 
     def _orphan_failing(self, text: str, off: int) -> bool:
         """A ``│ Failing: N │`` box row outside its (Results) box: the box's lines were interleaved
@@ -928,7 +933,7 @@ class CypressLogParser(BoxReader):
         if self._marker_rx is not None and (self._marker_every_line or (self._marker_lit or b"") in raw):
             if self._marker_rx.search(text):
                 return True
-        if not self.every_line and _STRUCT_RE.search(raw) is None:
+        if not self.every_line and not self._structure_word(raw):
             return False
         if self._heading(text) or _RUNNING_RE.search(text):
             return True
@@ -942,6 +947,12 @@ class CypressLogParser(BoxReader):
         if self._memo[0] is not text:
             self._memo = (text, _HEADING_RE.search(text))
         return self._memo[1]
+
+    def _structure_word(self, raw: bytes) -> bool:
+        """True when a line holds a structure word (looked for once per line)."""
+        if self._word_memo[0] is not raw:
+            self._word_memo = (raw, _STRUCT_RE.search(raw) is not None)
+        return self._word_memo[1]
 
     def _leave_mode(self, raw: bytes, text: str, off: int, end_off: int) -> None:
         """Close the open box or table and handle ``raw`` as an ordinary line."""

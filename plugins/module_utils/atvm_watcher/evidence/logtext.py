@@ -100,9 +100,10 @@ _TIME_PREFIX_RE = re.compile(
 _NAME_PREFIX_RE = re.compile(
     r"(?!(?:Running|Specs?|Searched|Tests|Passing|Failing|Pending|Skipped|Screenshots|Video|Duration|Cypress"
     r"|Browser|Params|Experiments|Warning|Error|Note|Recorded|Node|Run)\b)"
-    r"(?=[\w.@/-]*[A-Za-z])(?P<name>[A-Za-z0-9@][\w.@/-]{0,80}?)"  # a name has a letter (a number is a line number)
+    r"(?P<name>[A-Za-z0-9@][\w.@/-]{0,80})"
     r"(?:\s+\|(?: |$)|(?P<colon>: (?=[ \t\u2500-\u257f=\u2714\u2716\u221a\u00d7]|$)|:$))"
 )
+_HAS_LETTER = re.compile(r"[A-Za-z]")  # a runner's name has a letter (a number is a line number)
 _NAME_START = re.compile(r"[A-Za-z0-9@][\w.@/-]{0,80}?: ")
 
 
@@ -128,6 +129,8 @@ def split_prefix(text: str, known: Optional[Set[str]] = None) -> Tuple[str, str]
             start = _NAME_START.match(text)
             if start and start.group(0)[:-2] in known:
                 match = start
+        if match is not None and match.re is _NAME_PREFIX_RE and not _HAS_LETTER.search(match.group("name")):
+            match = None
         if match is not None:
             name = match.group("name") if "name" in match.groupdict() else match.group(0)[:-2]
             text = text[match.end():]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 import pytest
@@ -263,3 +264,13 @@ def test_cli_prints_the_table_and_the_literals(capsys):
         assert sig.name in table and sig.phrase in table
     assert cli.main(["signatures", "--json"], environ={}) == 0
     assert [d["name"] for d in json.loads(capsys.readouterr().out)] == [s.name for s in signatures.SIGNATURES]
+
+
+def test_docs_signatures_lists_every_wording_with_its_versions():
+    doc = (pathlib.Path(__file__).resolve().parents[6] / "docs" / "signatures.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| ")]
+    for sig in signatures.SIGNATURES:
+        assert any(row.startswith("| `{0}` | `{1}`".format(sig.name, sig.phrase.replace("|", "\\|")))
+                   and " | {0} | ".format(sig.versions) in row for row in rows), sig.name
+        for wording, versions in sig.older:
+            assert "| | `{0}` | {1} | | |".format(wording, versions) in rows, wording
