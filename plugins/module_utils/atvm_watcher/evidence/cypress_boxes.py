@@ -176,7 +176,7 @@ class BoxReader:
         self._mode = _SCAN
         if not sets or self._run() is None:
             return []
-        return [{key: value for key, value in reversed(fields)} for fields in sets]
+        return [dict(reversed(fields)) for fields in sets]
 
     def _close_banner(self) -> None:
         boxes = self._take_box()

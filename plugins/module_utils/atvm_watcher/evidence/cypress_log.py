@@ -507,7 +507,8 @@ class CypressLogParser(BoxReader):
         """The pending wrapper marker opened a group: it is a run now (the current one); with
         ``texts``, the wrapper's failure lines under the marker are its problems (no Cypress output
         came: they say why the group failed)."""
-        assert self._marker is not None
+        if self._marker is None:
+            raise AssertionError("no pending wrapper marker to make a run of")
         label, off, line = self._marker
         texts = self._marker_texts if texts else []
         self._marker, self._marker_lines, self._marker_texts = None, 0, []
