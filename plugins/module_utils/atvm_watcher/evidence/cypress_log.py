@@ -179,6 +179,13 @@ class StrayMarkers:
         return dataclasses.asdict(self)
 
 
+def _line_start(data: bytes, start: int, end: int) -> int:
+    """Where the line ending at ``end`` begins, in a region of ``data`` that begins at ``start``
+    (a region need not begin at 0: the end of a line cut by the previous chunk comes first)."""
+    i = data.rfind(b"\n", start, end)
+    return start if i < 0 else i + 1
+
+
 class CypressLogParser(BoxReader):
     """Incremental parser of Cypress console output (see the module documentation)."""
 
@@ -220,6 +227,7 @@ class CypressLogParser(BoxReader):
         self._streams: Dict[str, Tuple[Any, ...]] = {}
         self._key = ""
         self._known: Set[str] = set()
+        self._teach = True  # the line being read may teach a runner's name (see _text)
         self._others_busy = False
         self._retried: List[Tuple[List[str], str, Optional[str]]] = []  # retried problems not overcome yet
         self._partial = b""
@@ -311,7 +319,9 @@ class CypressLogParser(BoxReader):
             self._partial = b""
             self._partial_dropped = False
             self._last_raw = None
+            self._teach = self._teaches(line)
             self._line(line, self._partial_off, base + nl + 1, None)
+            self._teach = True
             self._before = line
             start = nl + 1
         last = data.rfind(b"\n") + 1
@@ -328,7 +338,9 @@ class CypressLogParser(BoxReader):
             self._partial = b""
             self._partial_dropped = False
             self._last_raw = None
+            self._teach = self._teaches(line)
             self._line(line, self._partial_off, self._pos, None)
+            self._teach = True
         self._release_held(None)
         for key in [self._key] + [k for k in self._streams if k != self._key]:
             self._switch(key)
@@ -352,6 +364,10 @@ class CypressLogParser(BoxReader):
     def _any_needle(self, raw: bytes) -> bool:
         return self._marker_every_line or self._scanner.search(raw)
 
+    def _teaches(self, raw: bytes) -> bool:
+        """A line the byte scan would not stop at teaches no runner's name (see :meth:`_text`)."""
+        return bool(self._marker_every_line or self._each_line() or self._scanner.search(raw))
+
     def _each_line(self) -> bool:
         """True while every line must be read (a box or table, a marker's group, a held title)."""
         return (self._mode != _SCAN or self._others_busy or self._marker is not None
@@ -364,7 +380,7 @@ class CypressLogParser(BoxReader):
         finally:
             # the line before the next region's first one (a failure line's neighbour, see _previous)
             self._where = (b"", 0, 0)
-            self._before = data[data.rfind(b"\n", start, end - 1) + 1:end - 1][:self.line_cap]
+            self._before = data[_line_start(data, start, end - 1):end - 1][:self.line_cap]
 
     def _lines(self, data: bytes, start: int, end: int, base: int) -> None:
         cap = self.line_cap
@@ -378,11 +394,13 @@ class CypressLogParser(BoxReader):
                 raw = data[pos:min(le, pos + cap)]
                 candidate = every or (search(tdata, pos, min(le, pos + cap)) is not None)
                 self._where = (data, start, pos)
+                self._teach = self._teaches(raw)
                 if raw == self._last_raw:
                     self._again(raw, base + pos, base + le + 1, candidate)
                 else:
                     self._last_raw, self._repeat = raw, 0
                     self._line(raw, base + pos, base + le + 1, candidate)
+                self._teach = True
                 pos = le + 1
                 continue
             match = search(tdata, pos, end)
@@ -406,7 +424,7 @@ class CypressLogParser(BoxReader):
         the one before: the same line whatever the chunks)."""
         data, start, ls = self._where
         if ls > start:
-            return data[data.rfind(b"\n", start, ls - 1) + 1:ls - 1][:self.line_cap]
+            return data[_line_start(data, start, ls - 1):ls - 1][:self.line_cap]
         return self._before
 
     # ------------------------------------------------------------------ a line again
@@ -774,7 +792,7 @@ class CypressLogParser(BoxReader):
         if not (run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS):
             indent = -1
         body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else 0
-        if body and self._learn_shared(text, self._neighbour(self._previous()), body):
+        if body and self._learn_shared(text, self._neighbour(self._previous(), text), body):
             text, body = self._text_after_shapes(text), 0
         if indent >= 0 or body:
             self._release_held(None)
@@ -782,10 +800,13 @@ class CypressLogParser(BoxReader):
             return
         self._problem(text, sig)
 
-    def _neighbour(self, raw: bytes) -> str:
-        """The text of a line next to the one being read (no runner name learned from it)."""
-        text = split_prefix(clean_line(raw), set(self._known))[1]
-        return self._text_after_shapes(text)
+    def _neighbour(self, raw: bytes, text: str) -> str:
+        """The text of a line next to the failure text ``text`` (no runner name learned from it),
+        with the runner's name that ``text`` still starts with (``A: FATAL ERROR`` under ``A: ``)."""
+        name, rest = split_prefix(clean_line(raw), set(self._known))
+        if name and text.startswith(name + ": "):
+            rest = name + ": " + rest
+        return self._text_after_shapes(rest)
 
     def _text_after_shapes(self, text: str) -> str:
         for shape in self._shapes:
@@ -819,7 +840,7 @@ class CypressLogParser(BoxReader):
                 at = i
         return at if at > 0 and text[:at].strip() else 0
 
-    def _release_held(self, text: Optional[str]) -> None:
+    def _release_held(self, text: Optional[str], raw: Optional[bytes] = None) -> None:
         """Decide a held failure text from the next non-blank line ``text`` (None: none will come):
         a suite's title when that line is indented further (no failure then); and when that line
         starts with the same decoration as the text before the failure wording, that is a prefix of
@@ -838,22 +859,23 @@ class CypressLogParser(BoxReader):
             if match is not None:
                 held, body = held[match.end():], 0
                 break
-        if text is not None and body and self._learn_shared(held, text, body):
+        if text is not None and body and self._learn_shared(held, text if raw is None else self._neighbour(raw, held), body):
             held = self._text_after_shapes(held)
         self._problem(held, sig)
 
     def _text(self, raw: bytes) -> str:
-        """The cleaned text of a line without its prefixes; the parser state is the line's runner's."""
+        """The cleaned text of a line without its prefixes; the parser state is the line's runner's.
+
+        A runner's name is learned (``name: `` then removed before any text) only from a line that
+        is read whatever the reading path: one holding a word, or read in a box, a table, a marker's
+        group; ``every_line`` reads the other lines too, and learns nothing from them, nor changes
+        runner for them (the byte scan never stops at them: reading them may change nothing)."""
+        if not self._teach:
+            return self._split(raw, set(self._known))[1]
         hit = self._cache.get(raw)
         if hit is None:
             known = len(self._known)
-            key, text = split_prefix(clean_line(raw), self._known)
-            for shape in self._shapes:
-                match = shape.match(text)
-                if match:
-                    key2, text = split_prefix(text[match.end():], self._known)
-                    key = key or key2
-                    break
+            key, text = self._split(raw, self._known)
             if len(self._known) != known:
                 if len(self._known) > MAX_NAMES:
                     self._known.discard(key)
@@ -868,12 +890,22 @@ class CypressLogParser(BoxReader):
             self._switch(key)
         return text
 
+    def _split(self, raw: bytes, known: Set[str]) -> Tuple[str, str]:
+        """(runner's name, text) of a line: without its CI and runner prefixes and a learned prefix."""
+        key, text = split_prefix(clean_line(raw), known)
+        for shape in self._shapes:
+            match = shape.match(text)
+            if match:
+                key2, text = split_prefix(text[match.end():], known)
+                return key or key2, text
+        return key, text
+
     def _line(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
         """One complete line; ``candidate``: it holds a word the byte scan looks for (None: not known yet)."""
         text = self._text(raw)
         if self._held is not None:
             shapes = len(self._shapes)
-            self._release_held(text)
+            self._release_held(text, raw)
             if len(self._shapes) != shapes:
                 text = self._text(raw)  # a prefix learned from this line: read it without
         if self._marker is not None:

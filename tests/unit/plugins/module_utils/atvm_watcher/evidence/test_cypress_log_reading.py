@@ -337,17 +337,37 @@ def _parse(data: bytes, sizes: List[int], every_line: bool) -> CypressLogParser:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(picks=st.lists(st.tuples(st.integers(0, len(CORPUS_LINES) - 1), st.integers(1, 400)), min_size=1, max_size=120),
        whole=st.lists(st.sampled_from(sorted(LOGS)), max_size=2),
-       sizes=st.lists(st.one_of(st.integers(1, 16), st.integers(17, 70000)), min_size=1, max_size=5))
-def test_property_the_fast_path_reads_what_every_line_read_reads(picks, whole, sizes):
+       sizes=st.lists(st.one_of(st.integers(1, 16), st.integers(17, 70000)), min_size=1, max_size=5),
+       prefix=st.one_of(st.none(), _PREFIX), same=st.booleans(), step=st.integers(1, 3))
+def test_property_the_fast_path_reads_what_every_line_read_reads(picks, whole, sizes, prefix, same, step):
     """The byte scan, the cache of cleaned lines and the counting of repeated lines decide nothing:
     random mixes of real log lines (each repeated up to 400 times), with whole real logs among them,
-    read the same when every line is read the slow way (``every_line=True``), in any chunks."""
+    read the same when every line is read the slow way (``every_line=True``), in any chunks; with
+    a prefix before every line or every second or third one too (the same on each, a runner's name,
+    or changing digits): a line the scan passes by teaches no prefix or runner's name."""
     parts = [LOGS[n] for n in whole]
     for index, times in picks:
         parts.insert(index % (len(parts) + 1), CORPUS_LINES[index] * (times if index % 3 == 0 else 1))
     data = b"".join(parts)
+    if prefix is not None:
+        data = prefixed(data, lambda n: _render(prefix[0], prefix[1], 1 if same else n) if n % step == 0 else b"")
     sizes = [size * 64 if len(data) > 50000 and size <= 16 else size for size in sizes]  # 1-byte feeding costs
     assert _dump(_parse(data, sizes, False)) == _dump(_parse(data, [len(data) or 1], True))
+
+
+def test_a_line_the_scan_passes_by_teaches_no_runner_name():
+    """``A: `` alone on a line would make "A" a runner's name, removed before any text on later
+    lines; the byte scan never stops at such a line, so it teaches nothing, whichever path reads it.
+    Next to a failure line that starts with it, it is that line's prefix (learned there)."""
+    oom = b"FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n"
+    apart = b"A: \nsome output\nA: " + oom + b"more output\n"
+    fast, slow = _parse(apart, [7], False), _parse(apart, [len(apart)], True)
+    assert _dump(fast) == _dump(slow)
+    assert fast.preamble_problems == ["A: " + oom.decode().strip()]
+    together = b"A: \nA: " + oom
+    fast, slow = _parse(together, [7], False), _parse(together, [len(together)], True)
+    assert _dump(fast) == _dump(slow)
+    assert fast.preamble_problems == [oom.decode().strip()]
 
 
 def test_repeated_lines_are_counted_not_read_again():
@@ -361,3 +381,15 @@ def test_repeated_lines_are_counted_not_read_again():
     flood = _parse(b"  (Run Starting)\n" * 5000, [65536], False)
     assert len(flood.runs) == cypress_log.MAX_RUNS + 1 and flood.runs[-1].overflow == 5000 - cypress_log.MAX_RUNS
     assert _parse(b"===== ATVM category: g1 =====\n" * 5000, [65536], False).stray_markers.count == 4999
+
+
+def test_a_failure_line_neighbour_is_the_same_line_whatever_the_chunks():
+    """A failure line's previous line decides whether their shared start is a prefix (learned);
+    when a chunk begins with the end of a cut line, the previous line of the next line is still
+    the line before it, not the cut line's tail joined to it."""
+    problem = b"Your configFile is invalid: /srv/app/cypress.config.ts\n"
+    data = b"".join((b"%06d: " % (n * 7919 % 10 ** 6) if n % 2 == 0 else b"") + problem for n in range(120))
+    whole = _dump(_parse(data, [len(data)], False))
+    for size in range(40, 400, 9):
+        assert _dump(_parse(data, [size], False)) == whole, size
+        assert _dump(_parse(data, [size], True)) == whole, size
