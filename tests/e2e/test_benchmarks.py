@@ -5,7 +5,8 @@
 The figures are not judged here (the machine may be busy); what is judged is what each benchmark
 checks: bench_watch's posts against the offline verdict of the same files (every part, including
 a categorized run whose middle group failed), bench_log_read's sub-runs against their corpus logs,
-bench_verdict's hosts, bench_history's changes against the rules read set by set.
+bench_verdict's hosts, bench_history's changes against the rules read set by set,
+bench_dense_input's bounds on what the parser keeps.
 """
 from __future__ import annotations
 
@@ -64,3 +65,13 @@ def test_bench_history_smoke(tmp_path):
                        "--tmpdir", str(tmp_path), timeout=120)
     assert code == 0, out
     assert "check: the changes are the rules read set by set, 12 runs kept" in out, out
+
+
+def test_bench_dense_input_smoke(tmp_path):
+    code, out = _bench(tmp_path, "bench_dense_input.py", "--size-mb", "0.2", "--tmpdir", str(tmp_path))
+    assert code == 0, out
+    for name in ("ordinary", "banner", "marker", "results", "run-finished", "table-rows", "signatures", "long-lines"):
+        assert "\n{0} ".format(name) in out, out
+    # what each input left in the parser is bounded: runs kept one by one, then one overflow record
+    banner = [line.split() for line in out.splitlines() if line.startswith("banner ")][-1]
+    assert banner[-3] == "201" and int(banner[-2]) > 1000, out

@@ -108,6 +108,10 @@ class CypressRun:
     start_offset: int = 0  # byte offset in the log where this run starts
     end_offset: Optional[int] = None  # byte offset after its last line, once finished
     text_lost: Optional[str] = None  # why some of its text may be missing (a log rotation while it ran)
+    opened_by: Optional[str] = None  # digest of the line that opened it (marker, else "(Run Starting)")
+    concurrent: bool = False  # its output is interleaved with another run's: an end missing is unknown
+    overflow: int = 0  # > 0: this record stands for that many runs beyond the parser's bound
+    dropped: int = 0  # entries (specs, rows) beyond the parser's bounds, not kept
 
     def to_dict(self) -> Dict[str, Any]:
         return _asdict(self)

@@ -21,6 +21,8 @@ from ..models import (
 )
 
 NOT_FINISHED = "no (Run Finished) table: the Cypress run did not finish"
+INTERLEAVED = ("the log interleaves the output of several Cypress runs and shows no end of this one: "
+               "whether it finished cannot be told from the log")
 SLACK_SECONDS = 2.0
 
 
@@ -199,6 +201,10 @@ def _merge_runs(runs: List[CypressRun]) -> CypressRun:
         merged.run_url = merged.run_url or run.recorded_run_url or run.run_url
     merged.totals = tot
     merged.current_spec = runs[-1].current_spec
+    unfinished = [r for r in runs if not r.finished]
+    merged.concurrent = bool(unfinished) and all(r.concurrent for r in unfinished)
+    merged.overflow = sum(r.overflow for r in runs)
+    merged.dropped = sum(r.dropped for r in runs)
     merged.crashed = any(r.crashed for r in runs)
     merged.plugin_error = any(r.plugin_error for r in runs)
     merged.canceled = any(r.canceled for r in runs)
@@ -213,6 +219,14 @@ def log_reasons(run: CypressRun) -> List[str]:
         reasons.append("the Cypress run never started")
     elif not run.finished:
         reasons.append(NOT_FINISHED)
+    if not run.finished:
+        failing = [r for r in run.spec_results if r.counts.failed]
+        if failing:
+            # a log cut before its table still says that tests failed
+            reasons.append("{0} test(s) failed in {1}".format(
+                sum(r.counts.failed or 0 for r in failing),
+                failing[0].spec or "a spec" if len(failing) == 1 else "{0} specs: {1}".format(
+                    len(failing), ", ".join(r.spec for r in failing[:5]) + (", ..." if len(failing) > 5 else ""))))
     else:
         if run.all_passed is False:
             if run.canceled:
@@ -226,6 +240,20 @@ def log_reasons(run: CypressRun) -> List[str]:
         elif not run.totals.tests:
             reasons.append("zero tests ran although Cypress printed 'All specs passed!'")
     reasons.extend(p for p in run.problems if p not in reasons)
+    return reasons
+
+
+def unread_reasons(run: CypressRun) -> List[str]:
+    """Why what the log says of this run is not all known (never a PASS, not a failure either)."""
+    reasons = []
+    if run.concurrent and not run.finished:
+        reasons.append(INTERLEAVED)
+    if run.overflow:
+        reasons.append("this sub-run stands for {0} more Cypress run(s) that the log holds beyond the ones read one "
+                       "by one".format(run.overflow))
+    if run.dropped:
+        reasons.append("{0} spec entries of this run beyond what the log reader keeps were not read".format(
+            run.dropped))
     return reasons
 
 
@@ -289,8 +317,9 @@ def _subrun_state(ev: Evidence, run: CypressRun, is_last: bool, later_started: b
             if exit_.exit_code not in (0, None):
                 return FAILED
         return COMPLETED
-    if run.text_lost and (later_started or (ev.runner_over and exit_.known and exit_.exit_code == 0)):
-        return COMPLETED  # its end is known but its text was lost: decided from the other evidence
+    unseen = run.text_lost or run.concurrent  # its end may be missing from the text, not from the run
+    if unseen and (later_started or (ev.runner_over and exit_.known and exit_.exit_code == 0)):
+        return COMPLETED  # its end is not in the text: decided from the other evidence
     if later_started:
         return FAILED
     if ev.hung and is_last:
@@ -375,13 +404,16 @@ def _log_evidence(ev: Evidence, run: CypressRun, state: str) -> Tuple[List[str],
     if ev.preamble_problems and run.index == 0:
         reasons = list(ev.preamble_problems) + reasons
     lost = bool(run.text_lost and not run.finished)
-    if lost:
+    if lost or (run.concurrent and not run.finished):
         reasons = [r for r in reasons if r != NOT_FINISHED]
     results: List[str] = [FAIL] if reasons else []
     if lost:
         # Never a PASS without its own summary: UNKNOWN at best, FAIL when other evidence fails.
         reasons.append("{0}: its end is not in the log, so it is decided from its reporter artifacts and "
                        "JUnit reports only".format(run.text_lost))
+        results.append(UNKNOWN)
+    for reason in unread_reasons(run):
+        reasons.append(reason)
         results.append(UNKNOWN)
     return reasons, results
 
@@ -456,13 +488,18 @@ def request_state(ev: Evidence) -> Tuple[str, List[str]]:
             return FAILED, ["the Cypress run never started"]
         if ev.offline and runs:
             # Decided from the log alone: only the last run can still be running; an unfinished
-            # run followed by another one ended without its table.
-            earlier = [r for r in runs[:-1] if not r.finished]
+            # run followed by another one ended without its table, unless their output is
+            # interleaved (concurrent): then its end is missing from the text, not known to be missing.
+            earlier = [r for r in runs[:-1] if not r.finished and not r.concurrent]
+            unseen = [r for r in runs if not r.finished and r.concurrent]
             last = runs[-1]
-            if last.finished or last.plugin_error or last.no_specs:
-                if earlier or not last.finished:
+            if last.finished or last.plugin_error or last.no_specs or (unseen and any(r.finished for r in runs)):
+                if earlier or not (last.finished or last.concurrent):
                     return FAILED, ["{0} Cypress run(s) ended without their (Run Finished) table".format(
                         len(earlier) + (0 if last.finished else 1))]
+                if unseen:
+                    return UNKNOWN, ["the log interleaves the output of {0} Cypress runs and shows no end of {1} of "
+                                     "them".format(sum(1 for r in runs if r.concurrent), len(unseen))]
                 return COMPLETED, []
         return RUNNING, []
     if not runs:
@@ -476,7 +513,7 @@ def request_state(ev: Evidence) -> Tuple[str, List[str]]:
     if ev.exit.known and ev.exit.signal is not None:
         return TERMINATED, ["the runner was stopped by signal {0} ({1})".format(
             ev.exit.signal, ev.exit.detail or "from outside")]
-    unfinished = [r for r in runs if not r.finished]
+    unfinished = [r for r in runs if not r.finished and not r.concurrent]
     if ev.exit.known:
         if ev.exit.exit_code == 0 and not unfinished:
             return COMPLETED, []

@@ -310,7 +310,7 @@ class LogReader:
                     if len(self._head) < _FINGERPRINT:
                         self._head = (self._head + data)[:_FINGERPRINT]
                     self.offset += len(data)
-                    self._tail = (self._tail + data)[-_FINGERPRINT:]
+                    self._tail = (self._tail + data[-_FINGERPRINT:])[-_FINGERPRINT:]  # never a copy of the chunk
         if data:
             self.total += len(data)
         return data

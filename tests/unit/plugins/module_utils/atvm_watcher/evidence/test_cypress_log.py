@@ -394,16 +394,75 @@ def test_runs_with_wrapper_markers():
             data += _read(name)
     parser = _whole(data)
     runs = parser.runs
-    assert [r.label for r in runs] == ["linux-rhel", "windows-2022", "no-run-here", "recorded", "tail-without-run"]
-    assert [r.label_source for r in runs] == ["marker"] * 5
-    assert [r.started for r in runs] == [True, True, False, True, False]
-    assert [r.finished for r in runs] == [True, True, False, True, False]
-    assert [r.all_passed for r in runs] == [True, False, None, False, None]
-    assert [r.start_offset for r in runs] == marker_offsets
-    assert runs[3].parallel is True and runs[3].canceled  # its "Group: abc" does not replace the marker label
-    assert [r.specs_run for r in runs[2::2]] == [[], []]
+    # "no-run-here" printed nothing before the next marker: no group ran, it is a stray marker
+    assert [r.label for r in runs] == ["linux-rhel", "windows-2022", "recorded", "tail-without-run"]
+    assert (parser.stray_markers.count, parser.stray_markers.labels) == (1, ["no-run-here"])
+    assert [r.label_source for r in runs] == ["marker"] * 4
+    assert [r.started for r in runs] == [True, True, True, False]
+    assert [r.finished for r in runs] == [True, True, True, False]
+    assert [r.all_passed for r in runs] == [True, False, False, None]
+    assert [r.start_offset for r in runs] == [marker_offsets[i] for i in (0, 1, 3, 4)]
+    assert runs[2].parallel is True and runs[2].canceled  # its "Group: abc" does not replace the marker label
+    assert runs[3].specs_run == []
     assert runs[1].end_offset < runs[2].start_offset
+    # each run knows the line that opened it: the marker, cleaned of ANSI codes and CR
+    assert [r.opened_by for r in runs] == [cypress_log.digest("===== ATVM category: {0} =====".format(label))
+                                           for label in ("linux-rhel", "windows-2022", "recorded", "tail-without-run")]
     assert _dicts(_feed(data, [997] * len(data))) == _dicts(parser)
+
+
+def test_stray_markers_are_counted_once_and_make_no_run():
+    lines = b"".join(_marker("g{0}".format(i)) for i in range(400))
+    parser = _whole(lines + _marker("real") + _read("cy9-jenkins-two-specs-pass.log"))
+    assert [(r.label, r.finished, r.all_passed) for r in parser.runs] == [("real", True, True)]
+    assert parser.stray_markers.count == 400
+    assert parser.stray_markers.labels == ["g{0}".format(i) for i in range(cypress_log.MAX_STRAY_LABELS)]
+
+
+def test_a_marker_followed_by_a_failure_is_a_group_that_failed():
+    data = (_marker("g1") + b"connecting to the director at https://director.example.invalid\n"
+            + b"ERROR: cannot reach the director: connection refused\n"
+            + _marker("g2") + _read("cy13-gitlab-recorded-cloud-pass.log"))
+    parser = _whole(data)
+    first, second = parser.runs
+    assert (first.label, first.started, first.problems) == (
+        "g1", False, ["ERROR: cannot reach the director: connection refused"])
+    assert (second.label, second.finished, second.all_passed) == ("g2", True, True)
+    assert parser.stray_markers.count == 0
+    # the same with a Cypress failure text: a run with its flag
+    parser = _whole(_marker("g1") + b"Can't run because no spec files were found.\n" + _marker("g2"))
+    assert [(r.label, r.no_specs) for r in parser.runs] == [("g1", True), ("g2", False)]
+
+
+def test_a_long_stretch_of_output_under_a_marker_is_a_group_that_ran():
+    noise = b"".join(b"npm http fetch GET 200 https://registry.example.invalid/pkg-%d 12ms\n" % i
+                     for i in range(cypress_log.PENDING_LINES + 1))
+    parser = _whole(_marker("g1") + noise + _marker("g2"))
+    assert [r.label for r in parser.runs] == ["g1", "g2"]
+    assert [r.started for r in parser.runs] == [False, False]
+    parser = _whole(_marker("g1") + b"".join(noise.splitlines(True)[:30]) + _marker("g2"))
+    assert [r.label for r in parser.runs] == ["g2"] and parser.stray_markers.count == 1
+
+
+def test_first_index_numbers_the_runs_of_a_resumed_parser():
+    data = _read("cy12-seven-specs-one-failing.log")
+    parser = CypressLogParser(first_index=5)
+    parser.feed(data)
+    parser.finish()
+    assert [r.index for r in parser.runs] == [5, 6]
+    assert [r.to_dict() for r in parser.runs] == [dict(r.to_dict(), index=r.index + 5) for r in _whole(data).runs]
+    parser.reset()
+    parser.feed(_read("cy9-jenkins-two-specs-pass.log"))
+    assert [r.index for r in parser.runs] == [5]
+
+
+def test_opened_by_of_a_banner_is_its_first_line_without_prefixes_and_colour():
+    data = _read("cy9-jenkins-two-specs-pass.log")
+    plain = _whole(data).runs[0].opened_by
+    assert plain == cypress_log.digest("(Run Starting)") and len(plain) == 16
+    prefixed = b"".join(b"2024-05-01T10:00:00.1234567Z " + line for line in data.splitlines(True))
+    coloured = data.replace(b"(Run Starting)", b"(\x1b[4m\x1b[1mRun Starting\x1b[22m\x1b[24m)")
+    assert _whole(prefixed).runs[0].opened_by == plain == _whole(coloured).runs[0].opened_by
 
 
 def test_runs_without_markers_use_group_labels():

@@ -133,7 +133,7 @@ def test_utf16_is_decoded_across_chunk_boundaries():
 def test_utf8_passes_byte_for_byte():
     decoder = LogDecoder()
     data = codecs.BOM_UTF8 + "\u2502 ok\n".encode("utf-8")
-    assert decoder.decode(data[:2]) + decoder.decode(data[2:]) == data
+    assert decoder.decode(data[:2]) + decoder.decode(data[2:]) + decoder.decode(b"", True) == data
     assert clean_line(data.rstrip(b"\n")) == "\u2502 ok"
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 import pytest
@@ -35,6 +36,10 @@ LINES = {
     "PLUGINS_RUN_EVENT_ERROR": "An error was thrown in your plugins file while executing the handler for the "
                                "\x1b[34mafter:run\x1b[39m event.",
     "PLUGINS_FUNCTION_ERROR": "The function exported by the plugins file threw an error.",
+    "PLUGINS_FILE_ERROR": "The plugins file is missing or invalid.",
+    "PLUGINS_DIDNT_EXPORT_FUNCTION": "The `pluginsFile` must export a function with the following signature:",
+    "PLUGINS_VALIDATION_ERROR": "The following validation error was thrown by your plugins file "
+                                "(`/app/cypress/plugins/index.js`).",
     "CONFIG_FILE_SETUP_NODE_EVENTS_ERROR": "The error was thrown while executing your \x1b[34me2e.setupNodeEvents()"
                                            "\x1b[39m function:",
     "CONFIG_FILE_ERROR": "Your \x1b[35mconfigFile\x1b[39m threw an error from: \x1b[94m/app/cypress.config.ts\x1b[39m",
@@ -46,6 +51,7 @@ LINES = {
     "CONFIG_VALIDATION_ERROR": "Your \x1b[34mconfigFile\x1b[39m at \x1b[94m/app/cypress.config.js\x1b[39m set an "
                                "invalid value:",
     "CONFIG_VALIDATION_MSG_ERROR": "An invalid configuration value was set.",
+    "CONFIG_FILE_READ_ERROR": "Error reading from: \x1b[34m`/app/cypress.json`\x1b[39m",
     "CONFIG_FILE_NOT_FOUND": "Could not find a Cypress configuration file.",
     "CONFIG_FILES_LANGUAGE_CONFLICT": "Could not load a Cypress configuration file because there are multiple matches.",
     "SUPPORT_FILE_NOT_FOUND": "The supportFile must be a .js, .ts, .coffee file or be supported by your preprocessor "
@@ -140,7 +146,10 @@ def test_the_table_has_at_least_thirty_signatures_each_with_a_line():
     for sig in signatures.SIGNATURES:
         assert sig.meaning in signatures.MEANINGS
         assert sig.phrase.isascii() and sig.phrase == sig.phrase.strip()
-        assert re.match(r"^(?:\d+-\d+|any)$", sig.versions)
+        assert re.match(r"^(?:\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?|any)$", sig.versions)
+        for wording, versions in sig.older:
+            assert wording.isascii() and wording == wording.strip() and wording not in sig.phrase
+            assert re.match(r"^\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?$", versions)
         assert sig.fatal == (sig.cleared_by is None)
 
 
@@ -172,6 +181,42 @@ def test_each_signature_is_found_anywhere_in_the_log(name, where):
         assert clean not in found  # a Running: line / (Results) box followed: the browser connected
     else:
         assert clean in found  # nothing overcame it
+
+
+# The older wordings, each as the Cypress version that printed it printed it (its source, see signatures.py).
+OLDER_LINES = {
+    "CONFIG_OR_PLUGIN_CRASHED": "The following error was thrown by a plugin. We've stopped running your tests because "
+                                "a plugin crashed.",
+    "CDP_RETRYING_CONNECTION": "Failed to connect to Chrome, retrying in 1 second (attempt 18/62)",
+    "CONFIG_FILE_REQUIRE_ERROR": "Your configFile is invalid: /app/cypress.config.ts",
+    "CONFIG_VALIDATION_ERROR": "We found an invalid value in the file: `cypress.json`",
+    "CONFIG_VALIDATION_MSG_ERROR": "We found an invalid configuration value:",
+    "CONFIG_FILE_NOT_FOUND": "Could not find any tests to run.",
+    "SUPPORT_FILE_NOT_FOUND": "The support file is missing or invalid.",
+    "MISSING_XVFB": "Your system is missing the dependency: XVFB",
+    "XVFB_FAILED": "Error: XVFB exited with a non zero exit code.",
+    "CLOUD_PROJECT_NOT_FOUND": "We could not find a project with the ID: abc123",
+}
+
+
+def test_every_older_wording_has_a_line_and_names_its_signature():
+    assert set(OLDER_LINES) == {s.name for s in signatures.SIGNATURES if s.older}
+    for name, line in OLDER_LINES.items():
+        assert signatures.match_line(line).name == name, line
+        assert any(w in line for w, _v in signatures.by_name(name).older)
+        run = parse(RUN + line + "\n").runs[0]
+        assert run.problems == [line] and run.finished
+
+
+def test_match_words_gives_what_match_line_gives():
+    scan = signatures.scanner()
+    lines = list(LINES.values()) + list(OLDER_LINES.values()) + [
+        "Can't run because you've entered an invalid browser name.",
+        "Timed out waiting for the browser to connect. The browser never connected.",
+        "plain output line", "XVFB exited with a non zero exit code. Xvfb exited with a non zero exit code."]
+    for line in lines:
+        clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        assert signatures.match_words(scan.words_in(line.encode()), clean) == signatures.match_line(clean), line
 
 
 def test_lines_that_are_not_failures_are_not_signatures():
@@ -219,3 +264,13 @@ def test_cli_prints_the_table_and_the_literals(capsys):
         assert sig.name in table and sig.phrase in table
     assert cli.main(["signatures", "--json"], environ={}) == 0
     assert [d["name"] for d in json.loads(capsys.readouterr().out)] == [s.name for s in signatures.SIGNATURES]
+
+
+def test_docs_signatures_lists_every_wording_with_its_versions():
+    doc = (pathlib.Path(__file__).resolve().parents[6] / "docs" / "signatures.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| ")]
+    for sig in signatures.SIGNATURES:
+        assert any(row.startswith("| `{0}` | `{1}`".format(sig.name, sig.phrase.replace("|", "\\|")))
+                   and " | {0} | ".format(sig.versions) in row for row in rows), sig.name
+        for wording, versions in sig.older:
+            assert "| | `{0}` | {1} | | |".format(wording, versions) in rows, wording
