@@ -242,3 +242,23 @@ def test_a_flood_of_sub_runs_is_bounded_by_the_post_cap(make_run):
     assert "Decided, not posted (3 PASS; at most 5 posts per request)" in post
     state = run.state()
     assert [s["held"] for s in state["subruns"]] == [False] * 5 + [True] * 3
+
+
+# ---------------------------------------------------------------------------------------------- stray
+def test_a_wrapper_marker_that_began_no_group_is_told_in_the_request_post(make_run):
+    """The wrapper announces a group and goes straight to the next one (it skipped it): the marker
+    is stray, no sub-run is made of it; both groups that ran pass and are posted, and one request
+    post names the stray marker (the sub-run posts alone would not show that a group was announced
+    and never ran)."""
+    run = make_run("stray-marker", ["--groups", GROUPS2, "--exit-code", "0"] + FAST, categorized=True, hosts=GROUPS2,
+                   wrap="echo '===== ATVM category: oracle ====='; {sim}")
+    assert run.run_to_end() == 0
+    state = run.state()
+    assert (state["run_state"], state["result"]) == ("COMPLETED", "PASS")
+    heads = [p.splitlines()[0] for p in run.posts()]
+    assert heads[:2] == ["#### \u2705 PASS \u00b7 COMPLETED \u00b7 build `stray-marker` \u00b7 sub-run 1 `linux`",
+                         "#### \u2705 PASS \u00b7 COMPLETED \u00b7 build `stray-marker` \u00b7 sub-run 2 `windows`"]
+    post = the_request_post(run)
+    assert post.splitlines()[0] == "#### \u2705 PASS \u00b7 COMPLETED \u00b7 build `stray-marker`" + REQUEST
+    assert "**Stray markers:** 1 wrapper marker line(s) began no sub-run" in post and "`oracle`" in post, post
+    assert len(heads) == 3 and state["request"]["delivery"] == "SENT"

@@ -81,16 +81,8 @@ and the parser :data:`MAX_KEPT` over all runs (what is not kept is counted in th
 never a PASS either); problems, box fields, runner names, learned prefixes and stray marker labels
 are bounded too; no work per line grows with what was read before.
 
-How it stays fast on logs of hundreds of MB: lines are not decoded one by one. The raw bytes of
-each chunk are searched in one pass for the words that matter (structure words, every wording of
-every failure signature, the literal part of the marker regex; :class:`~.signatures.Scanner`);
-only the lines holding one of them, and the lines of the few boxes and tables being read, are
-decoded, cleaned (:func:`~.logtext.clean_line`, :func:`~.logtext.split_prefix`) and read. The scan
-never decides what is detected: ``CypressLogParser(..., every_line=True)`` reads every line the
-slow way, and the tests check that both give the same runs. Consequences, by design: a word split
-by an ANSI sequence (``Run\\x1b[0m Starting``) is not seen, and a line is examined up to
-``line_cap`` bytes (64 KiB by default): the rest of a longer line is dropped, so memory stays
-bounded even for a single 50 MB line.
+How it stays fast on logs of hundreds of MB, and why that decides nothing: :mod:`.cypress_feed`.
+Failure texts, their prefixes and runner names: :mod:`.cypress_failures`.
 """
 from __future__ import annotations
 
@@ -106,23 +98,18 @@ from ..settings import DEFAULT_MARKER_REGEX
 from .cypress_boxes import (
     _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, MAX_ROWS, NAME_CHARS, SUMMARY_RE, BoxReader,
 )
+from .cypress_failures import MAX_NAMES, PROBLEM_CHARS, _WRAPPER_FAILURE_RE, FailureText
+from .cypress_feed import _BLOCK, LineFeed
 from .logfile import LogReader
-from .logtext import LogDecoder, clean_line, prefix_shape, shared_prefix, split_prefix
-from .signatures import SIGNATURES, Signature, match_line, match_words, required_literal, scanner
+from .logtext import LogDecoder
+from .signatures import Signature, required_literal, scanner
 
 LINE_CAP = 64 * 1024
-MAX_PROBLEMS = 50
-PROBLEM_CHARS = 400
 MAX_RUNS = 200  # runs kept one by one; later ones are folded into one overflow record
 MAX_KEPT = 60000  # list entries (specs, rows) kept over all runs
-MAX_NAMES = 64  # runner names (prefix streams) followed
-MAX_SHAPES = 8  # prefixes learned from the log
 MAX_OPEN = 32  # open runs (started, not finished) considered for a table
 MAX_STRAY_LABELS = 10
 PENDING_LINES = 1000  # lines of output after a wrapper marker that make it a group that ran
-_BLOCK = 1 << 20  # bytes of a large chunk read at once
-_CACHE_SIZE = 4096
-_CACHE_LINE = 256
 
 # Candidate lines are found in the raw bytes by one scan (:class:`~.signatures.Scanner`) for the
 # structure words, every wording of every failure signature and the literal part of the marker
@@ -141,25 +128,11 @@ _HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
 _RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
 _RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
 _RECORDED_RE = re.compile(r"(?:^|\s)Recorded Run:\s+(?P<url>\S+)")
-# Lines that are no failure whatever words they hold: a test's title (passing, pending, failing,
-# an attempt of a retried one) and the items of the screenshot and video lists.
-_NOT_FAILURE_RE = re.compile(
-    r"^\s*(?:[\u2713\u2714\u221a]\s|-\s|\d+\)\s|\(Attempt \d+ of \d+\)\s)")
-# What a wrapper prints when a group it announced failed before Cypress started.
-_WRAPPER_FAILURE_RE = re.compile(
-    r"(?i)\b(?:errors?|fail(?:ed|s|ure)?|fatal|cannot|can't|could not|couldn't|unable to|refused|denied"
-    r"|abort(?:ed|ing)?|exception|timed out|killed|not found|no such|unreachable|panic)\b")
-# Cypress texts that it prints indented inside a spec's output: never a suite's title.
-_INDENTED_BY_CYPRESS = ("CLOUD_CANCEL_SKIPPED_SPEC",)
-# What reading the same line again was seen to do (see CypressLogParser._again).
-_SAME, _ONE_MORE_RUN, _ONE_MORE_STRAY, _LOOKS = -1, -2, -3, 3
-_FP_OVERFLOW, _FP_STRAY = 0, 1
 # Parser state kept per runner name (interleaved output of parallel runners, see split_prefix).
 _STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_box_more", "_tbl_top", "_tbl_bottom",
                   "_tbl_noise", "_run_width", "_cur", "_open", "_rows", "_rows_dropped")
 
 
-_WORDINGS = {sig.name: sig.wordings for sig in SIGNATURES}
 _UNFINISHED_FOLDED = "a Cypress run beyond the first {0} ended without its (Run Finished) table".format(MAX_RUNS)
 
 
@@ -179,14 +152,7 @@ class StrayMarkers:
         return dataclasses.asdict(self)
 
 
-def _line_start(data: bytes, start: int, end: int) -> int:
-    """Where the line ending at ``end`` begins, in a region of ``data`` that begins at ``start``
-    (a region need not begin at 0: the end of a line cut by the previous chunk comes first)."""
-    i = data.rfind(b"\n", start, end)
-    return start if i < 0 else i + 1
-
-
-class CypressLogParser(BoxReader):
+class CypressLogParser(LineFeed, FailureText, BoxReader):
     """Incremental parser of Cypress console output (see the module documentation)."""
 
     def __init__(self, marker_regex: Optional[str] = DEFAULT_MARKER_REGEX, line_cap: int = LINE_CAP,
@@ -285,51 +251,6 @@ class CypressLogParser(BoxReader):
         """The last run found, or None."""
         return self.runs[-1] if self.runs else None
 
-    def feed(self, data: bytes) -> None:
-        """Parse the next bytes of the log."""
-        if not data:
-            return
-        self.offset += len(data)
-        text = self._decoder.decode(bytes(data))
-        if len(text) <= _BLOCK:
-            self._feed_text(text)
-            return
-        # a large chunk is read in blocks of whole lines: translated and scanned while in the CPU's cache
-        pos = 0
-        while pos < len(text):
-            cut = text.find(b"\n", pos + _BLOCK) + 1 or len(text)
-            self._feed_text(text[pos:cut])
-            pos = cut
-
-    def _feed_text(self, data: bytes) -> None:
-        """Parse the next UTF-8 bytes of the log."""
-        if not data:
-            return
-        base = self._pos
-        self._pos += len(data)
-        nl = data.find(b"\n")
-        if nl < 0:
-            self._keep_partial(data, base)
-            return
-        start = 0
-        if self._partial or self._partial_dropped:
-            line = self._partial
-            if not self._partial_dropped:
-                line += data[:max(0, min(nl, self.line_cap - len(line)))]
-            self._partial = b""
-            self._partial_dropped = False
-            self._last_raw = None
-            self._teach = self._teaches(line)
-            self._line(line, self._partial_off, base + nl + 1, None)
-            self._teach = True
-            self._before = line
-            start = nl + 1
-        last = data.rfind(b"\n") + 1
-        if start < last:
-            self._region(data, start, last, base)
-        if last < len(data):
-            self._keep_partial(data[last:last + self.line_cap + 1], base + last)
-
     def finish(self) -> None:
         """End of input: parse the unfinished last line and close what it left open."""
         self._feed_text(self._decoder.decode(b"", final=True))
@@ -349,142 +270,7 @@ class CypressLogParser(BoxReader):
             self._materialize(texts=True)  # a marker at the end of the log: a group that never started
 
     # ------------------------------------------------------------------ byte handling
-    def _keep_partial(self, data: bytes, off: int) -> None:
-        if self._partial_dropped:
-            return
-        if not self._partial:
-            self._partial_off = off
-        room = self.line_cap - len(self._partial)
-        if len(data) > room:
-            self._partial += data[:room]
-            self._partial_dropped = True
-        else:
-            self._partial += data
-
-    def _any_needle(self, raw: bytes) -> bool:
-        return self._marker_every_line or self._scanner.search(raw)
-
-    def _teaches(self, raw: bytes) -> bool:
-        """A line the byte scan would not stop at teaches no runner's name (see :meth:`_text`)."""
-        return bool(self._marker_every_line or self._each_line() or self._scanner.search(raw))
-
-    def _each_line(self) -> bool:
-        """True while every line must be read (a box or table, a marker's group, a held title)."""
-        return (self._mode != _SCAN or self._others_busy or self._marker is not None
-                or self._held is not None)
-
-    def _region(self, data: bytes, start: int, end: int, base: int) -> None:
-        """Complete lines ``data[start:end]`` (``end`` is just after a newline)."""
-        try:
-            self._lines(data, start, end, base)
-        finally:
-            # the line before the next region's first one (a failure line's neighbour, see _previous)
-            self._where = (b"", 0, 0)
-            self._before = data[_line_start(data, start, end - 1):end - 1][:self.line_cap]
-
-    def _lines(self, data: bytes, start: int, end: int, base: int) -> None:
-        cap = self.line_cap
-        every = self._marker_every_line or self.every_line
-        search = self._scanner.regex.search
-        tdata = data if every else self._scanner.translate(data)  # same positions, see Scanner
-        pos = start
-        while pos < end:
-            if every or self._each_line():
-                le = data.find(b"\n", pos, end)
-                raw = data[pos:min(le, pos + cap)]
-                candidate = every or (search(tdata, pos, min(le, pos + cap)) is not None)
-                self._where = (data, start, pos)
-                self._teach = self._teaches(raw)
-                if raw == self._last_raw:
-                    self._again(raw, base + pos, base + le + 1, candidate)
-                else:
-                    self._last_raw, self._repeat = raw, 0
-                    self._line(raw, base + pos, base + le + 1, candidate)
-                self._teach = True
-                pos = le + 1
-                continue
-            match = search(tdata, pos, end)
-            if match is None:
-                return
-            best = match.start()
-            i = data.rfind(b"\n", pos, best)
-            ls = pos if i < 0 else i + 1
-            le = data.find(b"\n", best, end)
-            raw = data[ls:min(le, ls + cap)]
-            self._where = (data, start, ls)
-            if raw == self._last_raw:
-                self._again(raw, base + ls, base + le + 1, True)
-            elif le - ls <= cap or self._any_needle(raw):
-                self._last_raw, self._repeat = raw, 0
-                self._line(raw, base + ls, base + le + 1, True)
-            pos = le + 1
-
-    def _previous(self) -> bytes:
-        """The raw line before the one being read (from the chunk being read, else the last line of
-        the one before: the same line whatever the chunks)."""
-        data, start, ls = self._where
-        if ls > start:
-            return data[_line_start(data, start, ls - 1):ls - 1][:self.line_cap]
-        return self._before
-
     # ------------------------------------------------------------------ a line again
-    def _again(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
-        """The same line as the one just read (a crash loop, a flood of markers or headings): once
-        reading it again is seen to change nothing, or only to count one more run beyond the bound or
-        one more stray marker, the next copies are not read again, only counted. What they would do is
-        what was seen (the reading does not depend on anything else that changes; ``every_line``
-        reads every copy, and the tests compare both)."""
-        repeat = self._repeat
-        if repeat == _SAME and not self.every_line:
-            return
-        if repeat == _ONE_MORE_RUN and not self.every_line:
-            self.runs[-1].overflow += 1
-            return
-        if repeat == _ONE_MORE_STRAY and not self.every_line:
-            self.stray_markers.count += 1
-            return
-        if repeat >= _LOOKS:
-            # it kept changing (runs made one by one up to the bound): look again from time to time
-            self._repeat = 0 if repeat >= _LOOKS + 64 else repeat + 1
-            self._line(raw, off, end_off, candidate)
-            return
-        before = self._fingerprint()
-        self._line(raw, off, end_off, candidate)
-        after = self._fingerprint()
-        changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
-        if not changed:
-            self._repeat = _SAME
-        elif changed == [_FP_OVERFLOW] and after[_FP_OVERFLOW] == before[_FP_OVERFLOW] + 1:
-            self._repeat = _ONE_MORE_RUN
-        elif changed == [_FP_STRAY] and after[_FP_STRAY] == before[_FP_STRAY] + 1:
-            self._repeat = _ONE_MORE_STRAY
-        else:
-            self._repeat = repeat + 1  # another copy may settle (a held line, the first run folded)
-
-    def _fingerprint(self) -> Tuple[Any, ...]:
-        """Everything reading a line may change (see :meth:`_again`)."""
-        last = self.runs[-1] if self.runs else None
-        cur = self.runs[self._cur] if self._cur is not None else None
-        return (
-            last.overflow if last is not None else 0, self.stray_markers.count,  # _FP_OVERFLOW, _FP_STRAY
-            self._mode, self._box_top, self._box_noise, len(self._box_fields), len(self._box_more), self._tbl_top,
-            self._tbl_bottom, self._tbl_noise, len(self._rows), self._rows_dropped, self._run_width, self._key,
-            self._cur, len(self._open), len(self.runs), self._seg, self._kept, self._filling, self._last_finished,
-            len(self._retried), len(self.preamble_problems), self.preamble_fatal, len(self.stray_markers.labels),
-            self._marker, self._marker_lines, len(self._marker_texts), self._held, len(self._shapes),
-            len(self._known), len(self._streams), tuple(sorted(self._progress.items()))[-2:],
-            None if last is None else self._run_print(last), None if cur is None else self._run_print(cur))
-
-    @staticmethod
-    def _run_print(run: CypressRun) -> Tuple[Any, ...]:
-        t = run.totals
-        return (run.started, run.finished, run.dropped, len(run.problems), len(run.specs_found), len(run.specs_run),
-                len(run.spec_results), len(run.finished_rows), run.current_spec, run.crashed, run.plugin_error,
-                run.canceled, run.no_specs, run.concurrent, run.all_passed, run.failed_specs, run.total_specs,
-                (t.tests, t.passed, t.failed, t.pending, t.skipped), run.cypress_version, run.browser, run.label,
-                run.label_source, run.recorded_run_url, run.run_url, run.exit_text, run.text_lost, run.end_offset,
-                run.parallel, run.specs_found_count, run.opened_by)
-
     # ------------------------------------------------------------------ runs
     def _keep(self, run: CypressRun, items: list, item: object) -> None:
         """Append ``item`` to one of ``run``'s lists, within the bounds (else count it as dropped)."""
@@ -573,44 +359,6 @@ class CypressLogParser(BoxReader):
         self._key = key
         self._others_busy = any(st[0] != _SCAN for st in self._streams.values())
 
-    def _problem_text(self, run: Optional[CypressRun], text: str) -> Optional[List[str]]:
-        """Record ``text`` (cleaned, cut, once) on ``run`` or the preamble; the list if it was new."""
-        target = run.problems if run is not None else self.preamble_problems
-        if len(target) >= MAX_PROBLEMS:
-            return None
-        text = text.strip()[:PROBLEM_CHARS]
-        if text in target:
-            return None
-        target.append(text)
-        return target
-
-    def _problem(self, text: str, sig: Signature) -> None:
-        run = self._run()
-        target = self._problem_text(run, text)
-        if not sig.fatal:
-            if target is not None:
-                self._retried.append((target, text.strip()[:PROBLEM_CHARS], sig.cleared_by))
-            return
-        if run is None:
-            self.preamble_fatal = True
-            return
-        if sig.name == "RUN_CANCELED_EXIT":
-            run.exit_text = text.strip()[:PROBLEM_CHARS]
-        if sig.flag:
-            setattr(run, sig.flag, True)
-
-    def _overcome(self, what: str) -> None:
-        """Forget the retried problems that ``what`` overcomes ("run_start", "connected")."""
-        if not self._retried:
-            return
-        keep = []
-        for target, text, cleared_by in self._retried:
-            if cleared_by != what:
-                keep.append((target, text, cleared_by))
-            elif text in target:
-                target.remove(text)
-        self._retried = keep
-
     def _interleaved(self, owner: int) -> None:
         """Evidence that the output of several runs is interleaved: the runs open now and every run
         started after ``owner`` (since the last marker) are ``concurrent``."""
@@ -690,29 +438,7 @@ class CypressLogParser(BoxReader):
         if heading:
             self._learn_prefix(text[:heading.start()])
             self._close_open_mode()
-            what = heading.group(1)
-            if what == "Run Starting":
-                self._start_run(off, text)
-                self._overcome("run_start")
-            elif what == "Results":
-                self._activity_run(off)
-                self._overcome("connected")
-                self._mode = _RESULTS
-                self._box_top = False
-                self._box_noise = 0
-                self._box_fields = []
-                self._box_more = []
-            else:
-                run = self._activity_run(off)
-                run.current_spec = None
-                self._overcome("connected")
-                self._mode = _FINISHED
-                self._tbl_off = off
-                self._tbl_top = False
-                self._tbl_bottom = False
-                self._tbl_noise = 0
-                self._rows = []
-                self._rows_dropped = 0
+            self._heading_line(heading.group(1), text, off)
             return True
         running = _RUNNING_RE.search(text)
         if running:
@@ -737,6 +463,31 @@ class CypressLogParser(BoxReader):
             self._summary(summary, end_off)
             return True
         return False
+
+    def _heading_line(self, what: str, text: str, off: int) -> None:
+        """A ``(Run Starting)``, ``(Results)`` or ``(Run Finished)`` heading: what it opens."""
+        if what == "Run Starting":
+            self._start_run(off, text)
+            self._overcome("run_start")
+        elif what == "Results":
+            self._activity_run(off)
+            self._overcome("connected")
+            self._mode = _RESULTS
+            self._box_top = False
+            self._box_noise = 0
+            self._box_fields = []
+            self._box_more = []
+        else:
+            run = self._activity_run(off)
+            run.current_spec = None
+            self._overcome("connected")
+            self._mode = _FINISHED
+            self._tbl_off = off
+            self._tbl_top = False
+            self._tbl_bottom = False
+            self._tbl_noise = 0
+            self._rows = []
+            self._rows_dropped = 0
 
     def _running(self, match: "re.Match[str]", off: int) -> None:
         """``Running: spec (n of m)``: the spec now running, in the run whose numbering it follows."""
@@ -765,140 +516,6 @@ class CypressLogParser(BoxReader):
     def _follows(self, pos: int, n: int, m: int) -> bool:
         last = self._progress.get(pos)
         return n == 1 if last is None else last == (n - 1, m)
-
-    def _learn_prefix(self, body: str) -> None:
-        """The text before a Cypress heading is a prefix of this log's lines: learn its shape."""
-        if not body.strip() or len(self._shapes) >= MAX_SHAPES:
-            return
-        shape = prefix_shape(body)
-        if shape is not None and all(s.pattern != shape.pattern for s in self._shapes):
-            self._shapes.append(shape)
-            self._cache = {}
-
-    def _failures(self, raw: bytes, text: str) -> None:
-        if self.every_line:
-            sig = match_line(text)
-        else:
-            words = self._scanner.words_in(raw)
-            sig = match_words(words, text) if words else None
-        if sig is None:
-            if self._marker is not None and _WRAPPER_FAILURE_RE.search(text) and len(self._marker_texts) < 5:
-                self._marker_texts.append(text.strip()[:PROBLEM_CHARS])
-            return
-        if _NOT_FAILURE_RE.match(text) and sig.name != "RUN_CANCELED_SUMMARY":
-            return  # a test's title or a list item: not a failure, whatever words it holds
-        indent = len(text) - len(text.lstrip(" "))
-        run = self.runs[self._cur] if self._cur is not None and self._marker is None else None
-        if not (run is not None and run.current_spec and indent >= 2 and sig.name not in _INDENTED_BY_CYPRESS):
-            indent = -1
-        body = self._body(text, sig) if len(self._shapes) < MAX_SHAPES else 0
-        if body and self._learn_shared(text, self._neighbour(self._previous(), text), body):
-            text, body = self._text_after_shapes(text), 0
-        if indent >= 0 or body:
-            self._release_held(None)
-            self._held = (text, sig, indent, body)  # decided by the next line
-            return
-        self._problem(text, sig)
-
-    def _neighbour(self, raw: bytes, text: str) -> str:
-        """The text of a line next to the failure text ``text`` (no runner name learned from it),
-        with the runner's name that ``text`` still starts with (``A: FATAL ERROR`` under ``A: ``)."""
-        name, rest = split_prefix(clean_line(raw), set(self._known))
-        if name and text.startswith(name + ": "):
-            rest = name + ": " + rest
-        return self._text_after_shapes(rest)
-
-    def _text_after_shapes(self, text: str) -> str:
-        for shape in self._shapes:
-            match = shape.match(text)
-            if match is not None:
-                return text[match.end():]
-        return text
-
-    def _learn_shared(self, text: str, other: str, body: int) -> bool:
-        """The decoration before the failure wording of ``text`` that ``other`` (the line before or
-        after it) starts with too is a prefix of this log's lines: learned (True) when it is one."""
-        if len(self._shapes) >= MAX_SHAPES:
-            return False
-        shape = prefix_shape(shared_prefix(text, other, body))
-        if shape is None or not shape.match(text) or not shape.match(other):
-            return False
-        self._shapes.append(shape)
-        self._cache = {}
-        return True
-
-    @staticmethod
-    def _body(text: str, sig: Signature) -> int:
-        """Where the failure wording of ``text`` starts when text that may be a prefix is before it
-        (``packages/e2e test: ``), else 0."""
-        at = -1
-        for wording in _WORDINGS[sig.name]:
-            i = text.find(wording)
-            if i == 0:
-                return 0
-            if i > 0 and (at < 0 or i < at):
-                at = i
-        return at if at > 0 and text[:at].strip() else 0
-
-    def _release_held(self, text: Optional[str], raw: Optional[bytes] = None) -> None:
-        """Decide a held failure text from the next non-blank line ``text`` (None: none will come):
-        a suite's title when that line is indented further (no failure then); and when that line
-        starts with the same decoration as the text before the failure wording, that is a prefix of
-        this log's lines, learned as such (a log without a Cypress heading to learn it from)."""
-        if self._held is None or (text is not None and not text.strip()):
-            return
-        held, sig, indent, body = self._held
-        self._held = None
-        if text is not None and indent >= 0 and len(text) - len(text.lstrip(" ")) > indent:
-            return  # the line after it is indented further: it was a suite's title
-        name, rest = split_prefix(held, self._known)  # a runner's name known since it was held
-        if name:
-            held, body = rest, self._body(rest, sig)
-        for shape in self._shapes:  # learned since it was held
-            match = shape.match(held)
-            if match is not None:
-                held, body = held[match.end():], 0
-                break
-        if text is not None and body and self._learn_shared(held, text if raw is None else self._neighbour(raw, held), body):
-            held = self._text_after_shapes(held)
-        self._problem(held, sig)
-
-    def _text(self, raw: bytes) -> str:
-        """The cleaned text of a line without its prefixes; the parser state is the line's runner's.
-
-        A runner's name is learned (``name: `` then removed before any text) only from a line that
-        is read whatever the reading path: one holding a word, or read in a box, a table, a marker's
-        group; ``every_line`` reads the other lines too, and learns nothing from them, nor changes
-        runner for them (the byte scan never stops at them: reading them may change nothing)."""
-        if not self._teach:
-            return self._split(raw, set(self._known))[1]
-        hit = self._cache.get(raw)
-        if hit is None:
-            known = len(self._known)
-            key, text = self._split(raw, self._known)
-            if len(self._known) != known:
-                if len(self._known) > MAX_NAMES:
-                    self._known.discard(key)
-                self._cache = {}
-            if len(raw) <= _CACHE_LINE:
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache = {}
-                self._cache[raw] = (key, text)
-        else:
-            key, text = hit
-        if key != self._key:
-            self._switch(key)
-        return text
-
-    def _split(self, raw: bytes, known: Set[str]) -> Tuple[str, str]:
-        """(runner's name, text) of a line: without its CI and runner prefixes and a learned prefix."""
-        key, text = split_prefix(clean_line(raw), known)
-        for shape in self._shapes:
-            match = shape.match(text)
-            if match:
-                key2, text = split_prefix(text[match.end():], known)
-                return key or key2, text
-        return key, text
 
     def _line(self, raw: bytes, off: int, end_off: int, candidate: Optional[bool]) -> None:
         """One complete line; ``candidate``: it holds a word the byte scan looks for (None: not known yet)."""

@@ -123,7 +123,9 @@ class Posting:
         told = [Told(SUBRUN, e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)]
         held = [e for e in subruns if e.held]
         spoke = any(run.started for run in self.runs())
-        if not request_post_needed(verdict.state, verdict.result, told, not_posted=len(held), cypress_spoke=spoke):
+        stray = self.parser.stray_markers  # since this watcher began reading (a restart reads on from its offset)
+        if not request_post_needed(verdict.state, verdict.result, told, not_posted=len(held),
+                                   stray_markers=stray.count, cypress_spoke=spoke):
             return
         names = {e.index: e.name or "" for e in subruns}
         facts = RequestFacts(
@@ -132,6 +134,7 @@ class Posting:
             posted=[(e.index, e.name or "", e.state, e.result) for e in subruns if e.delivery not in (None, NOT_POSTED)],
             held=[(e.index, e.name or "", e.state, e.result) for e in held],
             lost=[(r.index, names.get(r.index) or r.label or "", r.text_lost or "") for r in self.runs() if r.text_lost],
+            stray_markers=stray.count, stray_labels=list(stray.labels),
             log_tail=tail_lines(self.settings.runner_log_path()), max_posts=self.settings.max_posts)
         payload = build_request_post(facts, self.settings)
         self.state.request = RequestEntry(key=REQUEST_KEY, state=verdict.state, result=verdict.result,

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import settings as config
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import cypress_log
+from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import cypress_failures
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence import signatures
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.evidence.cypress_log import CypressLogParser, parse_log_file
@@ -583,7 +584,7 @@ def test_ordinary_output_mentioning_the_words_is_not_a_failure():
 def test_repeated_failure_text_is_recorded_once_and_bounded():
     lines = b"".join(b"Timed out waiting for the browser to connect. Retrying (%d)...\n" % i for i in range(200))
     run = _whole(BANNER + lines * 2).runs[0]
-    assert len(run.problems) == cypress_log.MAX_PROBLEMS
+    assert len(run.problems) == cypress_failures.MAX_PROBLEMS
     assert run.problems[0] == "Timed out waiting for the browser to connect. Retrying (0)..."
 
 
