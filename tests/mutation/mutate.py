@@ -317,28 +317,33 @@ class Driver:
         items = [item for item in session.items if os.path.basename(str(item.path)) in order]
         return sorted(items, key=lambda item: order.index(os.path.basename(str(item.path))))
 
-    def _fork(self, items: list, path: Optional[str], source: str) -> int:
+    def _fork(self, items: list, path: str, source: str, baseline: bool = False) -> int:
+        """Run ``items`` in a child with ``source`` as the module of ``path``. The baseline (the
+        unmutated source, put in place the same way) says which test fails, or what went wrong."""
         pid = os.fork()
         if pid:
             return pid
         code = 3
+        report_fd = os.dup(2)
         try:
-            report_fd = os.dup(2)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
-            if path is not None:
-                apply_in_memory(path, source)
+            apply_in_memory(path, source)
             from _pytest.runner import runtestprotocol
-            code = 0
+            code = 0 if items else 4
             for i, item in enumerate(items):
                 reports = runtestprotocol(item, nextitem=items[i + 1] if i + 1 < len(items) else None, log=False)
                 if any(r.failed for r in reports):
-                    if path is None:  # the unmutated code: say which test fails
-                        os.write(report_fd, "mutation: {0} fails without any mutant\n".format(item.nodeid).encode())
+                    if baseline:
+                        failed = [r for r in reports if r.failed][0]
+                        os.write(report_fd, "mutation: {0} fails without any mutant:\n{1}\n".format(
+                            item.nodeid, str(failed.longrepr)[-3000:]).encode())
                     code = 1
                     break
-        except BaseException:  # noqa: B036 - whatever happens in the child is a failed run
+        except BaseException as exc:  # noqa: B036 - whatever happens in the child is a failed run
+            if baseline:
+                os.write(report_fd, "mutation: {0} put in place unmutated: {1!r}\n".format(path, exc).encode())
             code = 2
         os._exit(code)
 
@@ -367,7 +372,7 @@ class Driver:
         slowest = 0.0
         for path in self.sources:
             started = time.monotonic()
-            pid = self._fork(self._items(session, path), None, "")
+            pid = self._fork(self._items(session, path), path, self.sources[path], baseline=True)
             if self._wait({pid: (None, started)}, timeout=max(600.0, self.timeout))[1] != "survived":
                 self.baseline_failed = path
                 return True

@@ -176,8 +176,8 @@ def prefix_shape(body: str) -> Optional[Pattern[str]]:
     body = body.strip()
     if not body or len(body) > MAX_PREFIX_CHARS or _NOT_A_PREFIX.search(body) or not _DECORATION.search(body):
         return None
-    # a tab after it is part of the shape ("12<TAB>" of ``cat -n`` is no "1 passing")
-    end = r"\t" if after[:1] == "\t" else r"(?:[ \t]|$)"
+    # a tab after it is part of the shape ("12<TAB>" of ``cat -n``, "1 <TAB>", is no "1 passing")
+    end = r" *\t" if "\t" in after else r"(?:[ \t]|$)"
     tokens = _TOKEN_RE.findall(body)
     general = any(t[0].isdigit() for t in tokens) or (body[0] == "[" and body[-1] == "]")
     parts = []

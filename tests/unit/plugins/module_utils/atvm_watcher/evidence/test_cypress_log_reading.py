@@ -393,3 +393,12 @@ def test_a_failure_line_neighbour_is_the_same_line_whatever_the_chunks():
     for size in range(40, 400, 9):
         assert _dump(_parse(data, [size], False)) == whole, size
         assert _dump(_parse(data, [size], True)) == whole, size
+
+
+def test_a_number_then_a_space_and_a_tab_before_every_line_is_a_prefix():
+    """``1 <TAB>`` before each line (a numbered paste): a failure line whose neighbours carry it too
+    teaches it, though ``1 `` alone would read as the start of ``1 passing``."""
+    name = "stdout-found/found-01-oom-config-manager.log"
+    data = prefixed(LOGS[name], lambda n: "{0} \t".format(n % 10).encode())
+    for chunk in (0, 1013):
+        assert reading(read(data, chunk)) == READINGS[name]
