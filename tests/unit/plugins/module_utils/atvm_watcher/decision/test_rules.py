@@ -1024,3 +1024,68 @@ def test_last_subrun_whose_end_was_lost():
     # ... and the post notes what was lost (a note: not a reason against PASS)
     assert d.decide(cat(runs=runs)).subruns[2].reasons == [
         LOST + ": decided from its (Run Finished) table and its other evidence"]
+
+
+# ---- what the log reader could not read one by one: never a PASS
+@pytest.mark.parametrize("field, value, reason", [
+    ("overflow", 5, "this sub-run stands for 5 more Cypress run(s) that the log holds beyond the ones read one by one"),
+    ("dropped", 3, "3 spec entries of this run beyond what the log reader keeps were not read"),
+])
+def test_a_finished_passing_run_the_reader_did_not_read_whole_is_unknown(field, value, reason):
+    run = finished_run()
+    setattr(run, field, value)
+    verdict = d.decide(evidence(runs=[run]))
+    assert (verdict.state, verdict.result) == (COMPLETED, UNKNOWN)
+    assert verdict.subruns[0].reasons == [reason]
+
+
+def test_an_unfinished_run_among_interleaved_runs_is_unknown_not_fail():
+    run = unfinished(finished_run())
+    run.concurrent = True
+    sub = d.decide(evidence(runs=[run], categorized=True)).subruns[0]
+    assert (sub.result, sub.reasons) == (UNKNOWN, [d.INTERLEAVED])
+
+
+def _failing(spec_name: str, failed: int) -> SpecRow:
+    return SpecRow(spec=spec_name, status="failed", counts=Counts(failed + 1, 1, failed, 0, 0))
+
+
+@pytest.mark.parametrize("rows, reason", [
+    ([_failing("a.cy.ts", 2)], "2 test(s) failed in a.cy.ts"),
+    ([_failing("", 1)], "1 test(s) failed in a spec"),
+    ([_failing("s{0}.cy.ts".format(i), 1) for i in range(5)],
+     "5 test(s) failed in 5 specs: s0.cy.ts, s1.cy.ts, s2.cy.ts, s3.cy.ts, s4.cy.ts"),
+    ([_failing("s{0}.cy.ts".format(i), 1) for i in range(6)],
+     "6 test(s) failed in 6 specs: s0.cy.ts, s1.cy.ts, s2.cy.ts, s3.cy.ts, s4.cy.ts, ..."),
+])
+def test_a_log_cut_before_its_table_says_which_specs_failed(rows, reason):
+    run = unfinished(finished_run())
+    run.spec_results = [SpecRow(spec="ok.cy.ts", status="passed", counts=Counts(1, 1, 0, 0, 0))] + rows
+    assert d.log_reasons(run) == [d.NOT_FINISHED, reason]
+
+
+@pytest.mark.parametrize("how, concurrent", [
+    (["finished", "open+concurrent"], True),
+    (["open+concurrent", "open+concurrent"], True),
+    (["open+concurrent", "open"], False),
+    (["finished+concurrent", "open"], False),
+])
+def test_runs_merged_into_one_are_interleaved_when_every_open_one_is(how, concurrent):
+    runs = []
+    for i, what in enumerate(how):
+        run = finished_run(i)
+        if "open" in what:
+            unfinished(run)
+        run.concurrent = "concurrent" in what
+        runs.append(run)
+    assert d._merge_runs(runs).concurrent is concurrent  # pylint: disable=protected-access
+
+
+def test_offline_interleaved_runs_with_one_finished_are_unknown_and_counted():
+    """From the log alone: interleaved runs, one finished, the others showing no end: UNKNOWN (the
+    reader cannot tell), counting only the interleaved runs."""
+    alone, first, second, third = finished_run(0), unfinished(finished_run(1)), finished_run(2), unfinished(finished_run(3))
+    first.concurrent = second.concurrent = third.concurrent = True
+    ev = evidence(runs=[alone, first, second, third], offline=True, runner_over=False, exit=ExitInfo())
+    assert d.request_state(ev) == (
+        UNKNOWN, ["the log interleaves the output of 3 Cypress runs and shows no end of 2 of them"])

@@ -131,10 +131,13 @@ def _render(pieces, end: str, n: int) -> bytes:
 
 def _learnable(pieces, end: str) -> bool:
     """A prefix a person takes for one: decoration in it, not blank at its start, and not what
-    Cypress's own lines start with (a bare number and a space: "1 passing (2s)")."""
+    Cypress's own lines start with (a bare number and a space, or a number, a word and a space:
+    "1 passing (2s)", "2 failing")."""
     text = _render(pieces, end, 1).decode()
     head = text.rstrip()
     if re.fullmatch(r"[\d .]+", text) or not re.search(r"[\d\[\]|:\t/>]", head):
+        return False
+    if re.fullmatch(r"\d+[ \t]+[A-Za-z]+ +", text):
         return False
     return not head[:1].isspace() and head[:1] not in "-."
 
