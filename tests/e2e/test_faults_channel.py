@@ -265,3 +265,20 @@ def test_a_wrapper_marker_that_began_no_group_is_told_in_the_request_post(make_r
     assert post.splitlines()[0] == "#### \u2705 PASS \u00b7 COMPLETED \u00b7 build `stray-marker`" + REQUEST
     assert "**Stray markers:** 1 wrapper marker line(s) began no sub-run" in post and "`oracle`" in post, post
     assert len(heads) == 3 and state["request"]["delivery"] == "SENT"
+
+
+def test_four_hundred_markers_with_no_group_after_them_are_one_request_post(make_run):
+    """A wrapper prints its category marker 400 times and exits 1 without running anything: the
+    markers followed by the next one are stray (no sub-run, no post), the last one is a group that
+    never started (one FAIL post); one request post counts the stray ones. Not 400 posts."""
+    run = make_run("marker-flood", FAST, categorized=True, hosts=GROUPS2,
+                   wrap="for i in $(seq 400); do echo \"===== ATVM category: g$i =====\"; done; exit 1")
+    assert run.run_to_end(timeout=90) == 0
+    state = run.state()
+    assert (state["run_state"], state["result"]) == ("FAILED", "FAIL")
+    heads = [p.splitlines()[0] for p in run.posts()]
+    assert len(heads) == 2, heads
+    assert heads[0].startswith("#### \u274c FAIL \u00b7 FAILED \u00b7 build `marker-flood` \u00b7 sub-run 1") and "`g400`" in heads[0]
+    post = the_request_post(run)
+    assert post.splitlines()[0] == "#### \u274c FAIL \u00b7 FAILED \u00b7 build `marker-flood`" + REQUEST
+    assert "**Stray markers:** 399 wrapper marker line(s) began no sub-run" in post and "`g1`" in post, post
