@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher import errors
@@ -361,6 +362,12 @@ def test_a_reader_started_after_any_rotations_gives_the_same_runs(tmp_path_facto
             if target == path:
                 target = path + ".1" if mode == "rename-writer-stays" else path
     _write(target, log[previous:], "ab")
+    # Two files of which one starts with all the first bytes of the other (64 or more) cannot be told
+    # from a copy by a reader that starts late: the one found later is skipped as one (a documented
+    # limit, docs/decision-rules.md section 11; the record of a watcher that read them tells them apart).
+    heads = [open(name, "rb").read(rotation.HEAD_BYTES) for name in glob.glob(path + "*")]  # pylint: disable=consider-using-with
+    assume(not any(min(len(a), len(b)) >= rotation.MIN_SAME and (a.startswith(b) or b.startswith(a))
+                              for i, a in enumerate(heads) for b in heads[i + 1:]))
     parser = CypressLogParser()
     with LogReader(path, chunk_size=4096) as reader:
         live = os.stat(path)
