@@ -365,9 +365,9 @@ def test_a_reader_started_after_any_rotations_gives_the_same_runs(tmp_path_facto
     # Two files of which one starts with all the first bytes of the other (64 or more) cannot be told
     # from a copy by a reader that starts late: the one found later is skipped as one (a documented
     # limit, docs/decision-rules.md section 11; the record of a watcher that read them tells them apart).
-    heads = [open(name, "rb").read(rotation.HEAD_BYTES) for name in glob.glob(path + "*")]  # pylint: disable=consider-using-with
+    heads = [pathlib.Path(name).read_bytes()[:rotation.HEAD_BYTES] for name in glob.glob(path + "*")]
     assume(not any(min(len(a), len(b)) >= rotation.MIN_SAME and (a.startswith(b) or b.startswith(a))
-                              for i, a in enumerate(heads) for b in heads[i + 1:]))
+                   for i, a in enumerate(heads) for b in heads[i + 1:]))
     parser = CypressLogParser()
     with LogReader(path, chunk_size=4096) as reader:
         live = os.stat(path)
