@@ -38,6 +38,10 @@ _COUNTS = r"\s+".join([_COUNT] * 5)
 _ROW_RE = re.compile(
     r"^(?P<glyph>[\u2714\u2713\u221a\u2716\u2717\u00d7-])\s+(?P<spec>\S.*?)\s+(?P<dur>\S+)\s+" + _COUNTS + r"$"
 )
+# ``Running: <spec> (n of m)``, and the fragment of a long spec name wrapped onto the next line
+# (read by the parser and by the console's test list, testlines.py).
+RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
+RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
 # The summary row: a glyph before it from Cypress 4 on, none in Cypress 3; its duration and counts
 # are required where no table is being read (a summary row found on its own, see the parser).
 SUMMARY_RE = re.compile(

@@ -106,7 +106,7 @@ class LineFeed:
 
     def _teaches(self, raw: bytes) -> bool:
         """A line the byte scan would not stop at teaches no runner's name (see :meth:`_text`)."""
-        return bool(self._marker_every_line or self._each_line() or self._scanner.search(raw))
+        return bool(self._each_line() or self._any_needle(raw))
 
     def _each_line(self) -> bool:
         """True while every line must be read (a box or table, a marker's group, a held title)."""

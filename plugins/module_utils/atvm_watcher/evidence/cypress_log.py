@@ -96,7 +96,8 @@ from ..errors import ConfigError, InputError
 from ..models import Counts, CypressRun, SpecRow
 from ..settings import DEFAULT_MARKER_REGEX
 from .cypress_boxes import (
-    _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, MAX_ROWS, NAME_CHARS, SUMMARY_RE, BoxReader,
+    _BANNER, _FINISHED, _RESULTS, _RUNNING_CONT, _SCAN, MAX_ROWS, NAME_CHARS, RUNNING_CONT_RE, RUNNING_RE, SUMMARY_RE,
+    BoxReader,
 )
 from .cypress_failures import MAX_NAMES, PROBLEM_CHARS, _WRAPPER_FAILURE_RE, FailureText
 from .cypress_feed import _BLOCK, LineFeed
@@ -125,8 +126,6 @@ _MOCHA_FAILING_RE = re.compile(r"^\s*(?P<n>\d+) failing\s*$")
 _FAILING_ROW_RE = re.compile(r"^\s*\u2502?\s*Failing:\s+(?P<n>\d+)\s*\u2502?\s*$")
 
 _HEADING_RE = re.compile(r"(?:^|\s)\((Run Starting|Results|Run Finished)\)\s*$")
-_RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
-_RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
 _RECORDED_RE = re.compile(r"(?:^|\s)Recorded Run:\s+(?P<url>\S+)")
 # Parser state kept per runner name (interleaved output of parallel runners, see split_prefix).
 _STREAM_FIELDS = ("_mode", "_box_top", "_box_noise", "_box_fields", "_box_more", "_tbl_top", "_tbl_bottom",
@@ -440,7 +439,7 @@ class CypressLogParser(LineFeed, FailureText, BoxReader):
             self._close_open_mode()
             self._heading_line(heading.group(1), text, off)
             return True
-        running = _RUNNING_RE.search(text)
+        running = RUNNING_RE.search(text)
         if running:
             self._close_open_mode()
             self._running(running, off)
@@ -585,7 +584,7 @@ class CypressLogParser(LineFeed, FailureText, BoxReader):
                 return True
         if not self.every_line and not self._structure_word(raw):
             return False
-        if self._heading(text) or _RUNNING_RE.search(text):
+        if self._heading(text) or RUNNING_RE.search(text):
             return True
         if self._mode != _FINISHED:  # another run's summary row (interleaved output)
             summary = SUMMARY_RE.search(text)
@@ -619,7 +618,7 @@ class CypressLogParser(LineFeed, FailureText, BoxReader):
         self._mode = _SCAN
 
     def _running_cont_line(self, raw: bytes, text: str, off: int, end_off: int) -> None:
-        match = _RUNNING_CONT_RE.match(text)
+        match = RUNNING_CONT_RE.match(text)
         run = self._run()
         if match is None or run is None or not run.specs_run:
             self._leave_mode(raw, text, off, end_off)

@@ -28,6 +28,7 @@ import dataclasses
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
+from .cypress_boxes import RUNNING_CONT_RE, RUNNING_RE
 from .logtext import LogDecoder, clean_line, split_prefix
 from .specs import normalise_spec
 
@@ -43,8 +44,6 @@ _RUNNING_WORD = b"Running:"
 # the next line that may matter in the failure details: not indented, or a failure's number, a
 # heading, Running:, or colour first
 _DETAIL_NEXT = re.compile(rb"^(?:[^ \r\n]| *[0-9(R\x1b])", re.MULTILINE)
-_RUNNING_RE = re.compile(r"(?:^|\s)Running:\s+(?P<spec>\S.*?)\s+\((?P<n>\d+) of (?P<m>\d+)\)\s*$")
-_RUNNING_CONT_RE = re.compile(r"^ {6,16}(?P<frag>\S+)\s*$")
 _END_RE = re.compile(r"^\s*\((?:Results|Run Finished|Run Starting)\)\s*$")
 # a test's line: passed (with its duration when Mocha prints one), failed (its failure's number),
 # pending, or a failed attempt Cypress retries
@@ -205,7 +204,7 @@ class ConsoleTests:
         stream = self._streams.get(name)
         if stream is None:
             stream = self._streams[name] = _Stream()
-        running = _RUNNING_RE.search(text) if "Running:" in text else None
+        running = RUNNING_RE.search(text) if "Running:" in text else None
         if running:
             self._close(stream, complete=False)
             stream.spec = ConsoleSpec(spec=normalise_spec(running.group("spec").strip()), offset=offset)
@@ -218,7 +217,7 @@ class ConsoleTests:
             return
         if stream.cont:
             stream.cont = False
-            more = _RUNNING_CONT_RE.match(text)
+            more = RUNNING_CONT_RE.match(text)
             if more and not spec.tests:
                 spec.spec += more.group("frag")
                 stream.cont = True

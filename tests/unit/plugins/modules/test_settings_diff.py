@@ -8,8 +8,8 @@ import json
 from ansible_collections.atvm.watcher.plugins.module_utils.atvm_watcher.envfile import render_env_file
 from ansible_collections.atvm.watcher.plugins.modules import settings_diff
 
-HOOK = "https://chat.example.org/hooks/settingsdiffhook000000001"
-NEW_HOOK = "https://chat.example.org/hooks/settingsdiffhook000000002"
+HOOK = "https://chat.example.org/hooks/FAKEsettingsDiffHook1"
+NEW_HOOK = "https://chat.example.org/hooks/FAKEsettingsDiffHook2"
 OLD = {"MATTERMOST_ATVM_WEBHOOK": HOOK, "MATTERMOST_ATVM_CHANNEL": "atvm-runs", "ATVM_HANG_TIMEOUT": "1800",
        "ATVM_STATE_ROOT": "/var/lib/atvm-run-watcher"}
 
@@ -30,7 +30,7 @@ def test_a_changed_setting_shows_in_the_diff_and_the_webhook_never(run_module, t
     assert "MATTERMOST_ATVM_WEBHOOK=********\n" in before and "MATTERMOST_ATVM_WEBHOOK=********\n" in after
     assert "ATVM_API_TOKEN=********\n" in after
     shown = json.dumps(result)
-    assert HOOK not in shown and "settingsdiffhook" not in shown and "tok-9f8e7d" not in shown
+    assert HOOK not in shown and "FAKEsettingsDiffHook" not in shown and "tok-9f8e7d" not in shown
 
 
 def test_a_changed_webhook_is_said_to_change_without_showing_it(run_module, tmp_path):
@@ -39,13 +39,13 @@ def test_a_changed_webhook_is_said_to_change_without_showing_it(run_module, tmp_
     assert failed is False and result["changed_settings"] == ["MATTERMOST_ATVM_WEBHOOK"]
     assert "MATTERMOST_ATVM_WEBHOOK=********\n" in result["diff"]["before"]
     assert "MATTERMOST_ATVM_WEBHOOK=******** (changed)\n" in result["diff"]["after"]
-    assert "settingsdiffhook" not in json.dumps(result)
+    assert "FAKEsettingsDiffHook" not in json.dumps(result)
 
 
 def test_the_webhook_inside_another_value_is_removed(run_module, tmp_path):
     content = render_env_file(dict(OLD, ATVM_MESSAGE_TEMPLATE="/etc/t.md", ATVM_SCOPE_NOTE="see " + HOOK))
     result, _failed = run_module(settings_diff, {"path": _env(tmp_path), "content": content}, diff=True)
-    assert "settingsdiffhook" not in json.dumps(result)
+    assert "FAKEsettingsDiffHook" not in json.dumps(result)
 
 
 def test_the_same_settings_change_nothing_whatever_the_comments(run_module, tmp_path):

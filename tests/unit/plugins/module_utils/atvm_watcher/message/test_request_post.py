@@ -15,7 +15,7 @@ from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watch
     live_markup, strings)
 from ansible_collections.atvm.watcher.tests.unit.plugins.module_utils.atvm_watcher.message.test_inert import EVIDENCE
 
-HOOK = "https://mm.example.org/hooks/abcdefghijklmnopqrstuvwxyz"
+HOOK = "https://mm.example.org/hooks/FAKEhookForTests01"
 EXIT1 = ExitInfo(known=True, running=False, exit_code=1, source="exit-file")
 
 
@@ -57,5 +57,5 @@ def test_no_evidence_yields_live_markup_and_the_webhook_never_shows(reasons, tai
                               Settings(webhook=HOOK, max_post_chars=2000))
     for text in strings(post):
         assert live_markup(text) == [], text
-    assert "abcdefghijklmnopqrstuvwxyz" not in json.dumps(post)
+    assert "FAKEhookForTests01" not in json.dumps(post)
     assert len(post["attachments"][0]["text"]) <= 2000
